@@ -1,0 +1,194 @@
+//! What the server remembers about one legacy-era client between requests: the negotiated
+//! version and capabilities, the log level, resource subscriptions, requests in flight (for
+//! `notifications/cancelled`) and requests the server sent to the client (awaiting answers).
+//!
+//! Transports own one per connection: the HTTP transport per `Mcp-Session-Id`, stdio per process.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use mcp_core::jsonrpc::{ErrorObject, RequestId};
+use mcp_core::types::{ClientCapabilities, Implementation, LoggingLevel};
+use mcp_core::version::ProtocolVersion;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+const LEVEL_UNSET: u8 = u8::MAX;
+
+/// The answer to a server→client request.
+pub(crate) type ClientAnswer = Result<Value, ErrorObject>;
+
+/// Protocol-level state of one legacy client.
+pub(crate) struct ClientState {
+    pub version: ProtocolVersion,
+    pub capabilities: Arc<ClientCapabilities>,
+    pub client_info: Implementation,
+    initialized: AtomicBool,
+    log_level: AtomicU8,
+    subscriptions: Mutex<HashSet<String>>,
+    in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
+    pending: Mutex<HashMap<RequestId, oneshot::Sender<ClientAnswer>>>,
+    next_request_id: AtomicI64,
+    /// Cancelled when the client goes away (session ended, stdin closed).
+    pub closed: CancellationToken,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means another request panicked while holding it; the data (plain
+    // maps) stays consistent, so keep serving.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ClientState {
+    pub fn new(
+        version: ProtocolVersion,
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+    ) -> Self {
+        ClientState {
+            version,
+            capabilities: Arc::new(capabilities),
+            client_info,
+            initialized: AtomicBool::new(false),
+            log_level: AtomicU8::new(LEVEL_UNSET),
+            subscriptions: Mutex::new(HashSet::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+            next_request_id: AtomicI64::new(0),
+            closed: CancellationToken::new(),
+        }
+    }
+
+    /// Records `notifications/initialized` (L-12).
+    pub fn mark_initialized(&self) {
+        self.initialized.store(true, Ordering::Relaxed);
+    }
+
+    pub fn set_log_level(&self, level: LoggingLevel) {
+        self.log_level.store(level as u8, Ordering::Relaxed);
+    }
+
+    /// Whether a message at `level` passes the level the client set (all pass when unset).
+    pub fn log_enabled(&self, level: LoggingLevel) -> bool {
+        let min = self.log_level.load(Ordering::Relaxed);
+        min == LEVEL_UNSET || level as u8 >= min
+    }
+
+    pub fn subscribe(&self, uri: String) {
+        lock(&self.subscriptions).insert(uri);
+    }
+
+    pub fn unsubscribe(&self, uri: &str) {
+        lock(&self.subscriptions).remove(uri);
+    }
+
+    pub fn is_subscribed(&self, uri: &str) -> bool {
+        lock(&self.subscriptions).contains(uri)
+    }
+
+    /// Registers a running request so that `notifications/cancelled` can reach it. The guard
+    /// unregisters it when dropped.
+    pub fn track(self: &Arc<Self>, id: RequestId, token: CancellationToken) -> InFlightGuard {
+        lock(&self.in_flight).insert(id.clone(), token);
+        InFlightGuard {
+            state: Arc::clone(self),
+            id,
+        }
+    }
+
+    /// Cancels a running request; unknown or finished ids are ignored (L-40, L-43).
+    pub fn cancel(&self, id: &RequestId) {
+        if let Some(token) = lock(&self.in_flight).get(id) {
+            token.cancel();
+        }
+    }
+
+    /// Allocates an id for a server→client request and registers the waiter for its answer.
+    pub fn begin_client_request(&self) -> (RequestId, oneshot::Receiver<ClientAnswer>) {
+        let n = self.next_request_id.fetch_add(1, Ordering::Relaxed);
+        let id = RequestId::String(format!("srv-{n}"));
+        let (tx, rx) = oneshot::channel();
+        lock(&self.pending).insert(id.clone(), tx);
+        (id, rx)
+    }
+
+    /// Forgets a server→client request that will not be answered (timeout, cancellation).
+    pub fn abandon_client_request(&self, id: &RequestId) {
+        lock(&self.pending).remove(id);
+    }
+
+    /// Delivers the client's answer; returns false when no request with that id is waiting.
+    pub fn complete_client_request(&self, id: &RequestId, answer: ClientAnswer) -> bool {
+        match lock(&self.pending).remove(id) {
+            Some(tx) => tx.send(answer).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Ends everything tied to this client: cancels running requests and pending waits.
+    pub fn close(&self) {
+        self.closed.cancel();
+        for token in lock(&self.in_flight).values() {
+            token.cancel();
+        }
+        lock(&self.pending).clear();
+    }
+}
+
+/// Removes a request from the in-flight table when it finishes.
+pub(crate) struct InFlightGuard {
+    state: Arc<ClientState>,
+    id: RequestId,
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        lock(&self.state.in_flight).remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> Arc<ClientState> {
+        Arc::new(ClientState::new(
+            ProtocolVersion::V2025_11_25,
+            ClientCapabilities::default(),
+            Implementation::new("t", "0"),
+        ))
+    }
+
+    #[test]
+    fn log_level_filters_below_the_minimum() {
+        let s = state();
+        assert!(s.log_enabled(LoggingLevel::Debug));
+        s.set_log_level(LoggingLevel::Warning);
+        assert!(!s.log_enabled(LoggingLevel::Info));
+        assert!(s.log_enabled(LoggingLevel::Error));
+    }
+
+    #[test]
+    fn cancellation_reaches_tracked_requests_only_while_running() {
+        let s = state();
+        let token = CancellationToken::new();
+        let guard = s.track(RequestId::Number(5), token.clone());
+        s.cancel(&RequestId::Number(6));
+        assert!(!token.is_cancelled());
+        s.cancel(&RequestId::Number(5));
+        assert!(token.is_cancelled());
+        drop(guard);
+        assert!(lock(&s.in_flight).is_empty());
+    }
+
+    #[tokio::test]
+    async fn client_answers_reach_their_waiter() {
+        let s = state();
+        let (id, rx) = s.begin_client_request();
+        assert!(!s.complete_client_request(&RequestId::Number(99), Ok(Value::Null)));
+        assert!(s.complete_client_request(&id, Ok(serde_json::json!({"ok": true}))));
+        assert_eq!(rx.await.unwrap().unwrap()["ok"], true);
+    }
+}

@@ -1,0 +1,252 @@
+//! The per-request [`Context`] handed to tool, resource, prompt and completion handlers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mcp_core::jsonrpc::{Notification, RequestId};
+use mcp_core::types::{
+    ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
+    ElicitResult, Implementation, ListRootsResult, LoggingLevel, LoggingMessageNotificationParams,
+    Meta, ProgressNotificationParams, ProgressToken, methods,
+};
+use mcp_core::version::ProtocolVersion;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::BoxFuture;
+use crate::client_state::ClientState;
+use crate::error::ClientRequestError;
+
+/// How a request's messages reach the client: the POST's event stream, stdout, ...
+///
+/// Implemented by the transports.
+pub(crate) trait Peer: Send + Sync {
+    /// Sends a notification that belongs to the current request (progress, log).
+    fn notify(&self, notification: Notification);
+
+    /// Sends a request to the client and waits for its answer.
+    fn request(
+        &self,
+        method: &'static str,
+        params: Value,
+    ) -> BoxFuture<'_, Result<Value, ClientRequestError>>;
+
+    /// Asks the transport to end the current event stream now while the handler goes on
+    /// (SEP-1699 polling); the client resumes with `Last-Event-ID`. A no-op where streams cannot
+    /// be resumed.
+    fn close_stream(&self) {}
+}
+
+/// Parts of the HTTP request a handler may look at.
+#[derive(Debug, Default)]
+pub struct HttpRequestParts {
+    /// The request's headers.
+    pub headers: http::HeaderMap,
+    /// The request's URI.
+    pub uri: http::Uri,
+    /// Extensions set by middleware in front of the MCP endpoint (e.g. authentication).
+    pub extensions: http::Extensions,
+}
+
+pub(crate) struct ContextInner {
+    pub request_id: RequestId,
+    pub meta: Option<Meta>,
+    pub version: ProtocolVersion,
+    pub cancellation: CancellationToken,
+    pub peer: Arc<dyn Peer>,
+    pub client: Option<Arc<ClientState>>,
+    pub http: Option<HttpRequestParts>,
+    pub request_timeout: Option<Duration>,
+}
+
+/// What a handler knows about the request it serves, and how it talks back to the client.
+///
+/// Cheap to clone. Progress and log messages go out before the final result on the same
+/// response stream; [`elicit`](Context::elicit), [`sample`](Context::sample) and
+/// [`list_roots`](Context::list_roots) send requests to the client and wait for the answers.
+#[derive(Clone)]
+pub struct Context {
+    inner: Arc<ContextInner>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("request_id", &self.inner.request_id)
+            .field("version", &self.inner.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    pub(crate) fn new(inner: ContextInner) -> Self {
+        Context {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The JSON-RPC id of the request.
+    pub fn request_id(&self) -> &RequestId {
+        &self.inner.request_id
+    }
+
+    /// The request's `_meta`, if it had one.
+    pub fn meta(&self) -> Option<&Meta> {
+        self.inner.meta.as_ref()
+    }
+
+    /// The progress token the client attached, if any.
+    pub fn progress_token(&self) -> Option<ProgressToken> {
+        self.meta()
+            .and_then(|m| m.get("progressToken"))
+            .and_then(RequestId::from_value)
+    }
+
+    /// The protocol version this request is served under.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.inner.version
+    }
+
+    /// The capabilities the client declared.
+    pub fn client_capabilities(&self) -> Option<&ClientCapabilities> {
+        self.inner.client.as_deref().map(|c| &*c.capabilities)
+    }
+
+    /// The client's self-reported name and version (never use it for security decisions).
+    pub fn client_info(&self) -> Option<&Implementation> {
+        self.inner.client.as_deref().map(|c| &c.client_info)
+    }
+
+    pub(crate) fn client_state(&self) -> Option<&std::sync::Arc<ClientState>> {
+        self.inner.client.as_ref()
+    }
+
+    /// The HTTP request behind this call, when served over HTTP.
+    pub fn http(&self) -> Option<&HttpRequestParts> {
+        self.inner.http.as_ref()
+    }
+
+    /// A token cancelled when the client cancels the request or goes away.
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.inner.cancellation
+    }
+
+    /// Whether the request has been cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancellation.is_cancelled()
+    }
+
+    /// Reports progress, when the client asked for it with a progress token (L-50). `progress`
+    /// must increase from one call to the next.
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = self.progress_token() else {
+            return;
+        };
+        let params = ProgressNotificationParams {
+            progress_token: token,
+            progress,
+            total,
+            message: message.map(str::to_owned),
+            meta: None,
+        };
+        self.send(methods::NOTIFICATION_PROGRESS, &params);
+    }
+
+    /// Sends a log message to the client (`notifications/message`), if its level passes the
+    /// level the client set. Never put secrets in `data`.
+    pub fn log(&self, level: LoggingLevel, logger: Option<&str>, data: impl Into<Value>) {
+        if let Some(client) = &self.inner.client {
+            if !client.log_enabled(level) {
+                return;
+            }
+        }
+        let params = LoggingMessageNotificationParams {
+            level,
+            logger: logger.map(str::to_owned),
+            data: data.into(),
+            meta: None,
+        };
+        self.send(methods::NOTIFICATION_MESSAGE, &params);
+    }
+
+    fn send(&self, method: &'static str, params: &impl serde::Serialize) {
+        if self.is_cancelled() {
+            return;
+        }
+        if let Ok(params) = serde_json::to_value(params) {
+            self.inner
+                .peer
+                .notify(Notification::new(method, Some(params)));
+        }
+    }
+
+    /// Ends the current event stream now; the client reconnects with `Last-Event-ID` and gets
+    /// the rest (SEP-1699 SSE polling, 2025-11-25 sessions only; a no-op elsewhere).
+    pub fn close_sse_stream(&self) {
+        self.inner.peer.close_stream();
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`).
+    pub async fn elicit(
+        &self,
+        params: ElicitRequestParams,
+    ) -> Result<ElicitResult, ClientRequestError> {
+        self.require_capability("elicitation", |c| c.elicitation.is_some())?;
+        self.client_request(methods::ELICITATION_CREATE, &params)
+            .await
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`).
+    pub async fn sample(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> Result<CreateMessageResult, ClientRequestError> {
+        self.require_capability("sampling", |c| c.sampling.is_some())?;
+        self.client_request(methods::SAMPLING_CREATE_MESSAGE, &params)
+            .await
+    }
+
+    /// Asks the client for its roots (`roots/list`).
+    pub async fn list_roots(&self) -> Result<ListRootsResult, ClientRequestError> {
+        self.require_capability("roots", |c| c.roots.is_some())?;
+        self.client_request(methods::ROOTS_LIST, &serde_json::json!({}))
+            .await
+    }
+
+    fn require_capability(
+        &self,
+        name: &'static str,
+        has: impl Fn(&ClientCapabilities) -> bool,
+    ) -> Result<(), ClientRequestError> {
+        match self.client_capabilities() {
+            Some(caps) if has(caps) => Ok(()),
+            Some(_) => Err(ClientRequestError::CapabilityMissing(name)),
+            None => Err(ClientRequestError::NotSupported),
+        }
+    }
+
+    async fn client_request<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        params: &impl serde::Serialize,
+    ) -> Result<T, ClientRequestError> {
+        let params = serde_json::to_value(params)
+            .map_err(|e| ClientRequestError::InvalidResponse(e.to_string()))?;
+        let call = self.inner.peer.request(method, params);
+        let answer = tokio::select! {
+            answer = call => answer?,
+            () = self.inner.cancellation.cancelled() => return Err(ClientRequestError::Cancelled),
+            () = sleep_or_forever(self.inner.request_timeout) => return Err(ClientRequestError::Timeout),
+        };
+        serde_json::from_value(answer)
+            .map_err(|e| ClientRequestError::InvalidResponse(e.to_string()))
+    }
+}
+
+async fn sleep_or_forever(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}

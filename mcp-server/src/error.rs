@@ -1,0 +1,99 @@
+//! Errors a handler returns, and errors of server→client requests.
+
+use mcp_core::jsonrpc::{ErrorCode, ErrorObject};
+use mcp_core::version::ProtocolVersion;
+
+/// What a resource, prompt or completion handler returns when it cannot answer.
+///
+/// Tool handlers report failures as tool results (`isError: true`) instead; see
+/// [`IntoToolResult`](crate::IntoToolResult).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum McpError {
+    /// The resource does not exist. Sent as `-32002` in the legacy era and `-32602` in
+    /// 2026-07-28.
+    #[error("Resource not found: {uri}")]
+    ResourceNotFound {
+        /// The URI that was asked for.
+        uri: String,
+    },
+    /// The request's parameters are unacceptable (`-32602`).
+    #[error("{0}")]
+    InvalidParams(String),
+    /// The server failed (`-32603`). The message reaches the client: keep secrets out of it.
+    #[error("{0}")]
+    Internal(String),
+    /// A JSON-RPC error chosen by the handler.
+    #[error("{0}")]
+    Rpc(ErrorObject),
+    /// A request to the client (sampling, elicitation, roots) failed.
+    #[error(transparent)]
+    ClientRequest(#[from] ClientRequestError),
+}
+
+impl McpError {
+    /// `-32602` with a message.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        McpError::InvalidParams(message.into())
+    }
+
+    /// `-32603` with a message.
+    pub fn internal(message: impl Into<String>) -> Self {
+        McpError::Internal(message.into())
+    }
+
+    /// Resource-not-found for `uri`.
+    pub fn resource_not_found(uri: impl Into<String>) -> Self {
+        McpError::ResourceNotFound { uri: uri.into() }
+    }
+
+    /// The JSON-RPC error for `version`.
+    pub fn to_error_object(&self, version: ProtocolVersion) -> ErrorObject {
+        match self {
+            McpError::ResourceNotFound { uri } => {
+                let code = if version.resource_not_found_is_invalid_params() {
+                    ErrorCode::INVALID_PARAMS
+                } else {
+                    ErrorCode::RESOURCE_NOT_FOUND
+                };
+                ErrorObject::new(code, self.to_string())
+                    .with_data(serde_json::json!({ "uri": uri }))
+            }
+            McpError::InvalidParams(m) => ErrorObject::invalid_params(m.clone()),
+            McpError::Internal(m) => ErrorObject::internal_error(m.clone()),
+            McpError::Rpc(e) => e.clone(),
+            McpError::ClientRequest(e) => ErrorObject::internal_error(e.to_string()),
+        }
+    }
+}
+
+impl From<ErrorObject> for McpError {
+    fn from(e: ErrorObject) -> Self {
+        McpError::Rpc(e)
+    }
+}
+
+/// Why a request from the server to the client (sampling, elicitation, roots) failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientRequestError {
+    /// The client did not declare the capability this request needs (L-13).
+    #[error("the client did not declare the `{0}` capability")]
+    CapabilityMissing(&'static str),
+    /// This connection cannot carry server→client requests (stateless HTTP, or a client that
+    /// accepts no event stream).
+    #[error("this connection cannot carry requests to the client")]
+    NotSupported,
+    /// The client answered with an error.
+    #[error("the client answered with an error: {0}")]
+    Rejected(ErrorObject),
+    /// The client's answer did not have the expected shape.
+    #[error("the client's answer is malformed: {0}")]
+    InvalidResponse(String),
+    /// The request was cancelled or the connection closed before an answer came.
+    #[error("the request was cancelled before the client answered")]
+    Cancelled,
+    /// No answer within the configured timeout.
+    #[error("the client did not answer in time")]
+    Timeout,
+}

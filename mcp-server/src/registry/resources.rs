@@ -1,0 +1,142 @@
+//! Resources with a fixed URI ([`ResourceDef`]) and resource templates ([`ResourceTemplateDef`]).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use mcp_core::types::{ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
+
+use crate::BoxFuture;
+use crate::context::Context;
+use crate::error::McpError;
+use crate::registry::uri_template::{UriTemplate, UriTemplateError};
+
+/// What a resource read returns: one or more contents.
+pub type ReadResult = Result<ReadResourceResult, McpError>;
+
+type ReadFn = dyn Fn(Context, String, BTreeMap<String, String>) -> BoxFuture<'static, ReadResult>
+    + Send
+    + Sync;
+
+/// A resource with a fixed URI.
+#[derive(Clone)]
+pub struct ResourceDef {
+    /// The resource as `resources/list` shows it.
+    pub resource: Resource,
+    read: Arc<ReadFn>,
+}
+
+impl std::fmt::Debug for ResourceDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceDef")
+            .field("resource", &self.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResourceDef {
+    /// A resource served by `read`, which gets the context and the URI.
+    ///
+    /// ```
+    /// use mcp_server::{ResourceDef, types::{Resource, ResourceContents}};
+    /// let r = ResourceDef::new(
+    ///     Resource { uri: "mem://hello".into(), name: "hello".into(), ..Default::default() },
+    ///     |_ctx, uri| async move { Ok(vec![ResourceContents::text(uri, Some("text/plain".into()), "hi")]) },
+    /// );
+    /// assert_eq!(r.resource.uri, "mem://hello");
+    /// ```
+    pub fn new<F, Fut, C>(resource: Resource, read: F) -> Self
+    where
+        F: Fn(Context, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<C, McpError>> + Send + 'static,
+        C: IntoReadResult,
+    {
+        ResourceDef {
+            resource,
+            read: Arc::new(move |ctx, uri, _| {
+                let fut = read(ctx, uri);
+                Box::pin(async move { fut.await.map(IntoReadResult::into_read_result) })
+            }),
+        }
+    }
+
+    pub(crate) fn read(&self, ctx: Context, uri: String) -> BoxFuture<'static, ReadResult> {
+        (self.read)(ctx, uri, BTreeMap::new())
+    }
+}
+
+/// A family of resources whose URIs match an RFC 6570 template.
+#[derive(Clone)]
+pub struct ResourceTemplateDef {
+    /// The template as `resources/templates/list` shows it.
+    pub template: ResourceTemplate,
+    pub(crate) matcher: UriTemplate,
+    read: Arc<ReadFn>,
+}
+
+impl std::fmt::Debug for ResourceTemplateDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResourceTemplateDef")
+            .field("template", &self.template)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResourceTemplateDef {
+    /// A template served by `read`, which gets the context, the URI and the template's variables.
+    pub fn new<F, Fut, C>(template: ResourceTemplate, read: F) -> Result<Self, UriTemplateError>
+    where
+        F: Fn(Context, String, BTreeMap<String, String>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<C, McpError>> + Send + 'static,
+        C: IntoReadResult,
+    {
+        let matcher = UriTemplate::parse(&template.uri_template)?;
+        Ok(ResourceTemplateDef {
+            template,
+            matcher,
+            read: Arc::new(move |ctx, uri, vars| {
+                let fut = read(ctx, uri, vars);
+                Box::pin(async move { fut.await.map(IntoReadResult::into_read_result) })
+            }),
+        })
+    }
+
+    pub(crate) fn read(
+        &self,
+        ctx: Context,
+        uri: String,
+        vars: BTreeMap<String, String>,
+    ) -> BoxFuture<'static, ReadResult> {
+        (self.read)(ctx, uri, vars)
+    }
+}
+
+/// What a resource handler may return.
+pub trait IntoReadResult: Send + 'static {
+    /// The `resources/read` result.
+    fn into_read_result(self) -> ReadResourceResult;
+}
+
+impl IntoReadResult for ReadResourceResult {
+    fn into_read_result(self) -> ReadResourceResult {
+        self
+    }
+}
+
+impl IntoReadResult for ResourceContents {
+    fn into_read_result(self) -> ReadResourceResult {
+        ReadResourceResult {
+            contents: vec![self],
+            meta: None,
+        }
+    }
+}
+
+impl IntoReadResult for Vec<ResourceContents> {
+    fn into_read_result(self) -> ReadResourceResult {
+        ReadResourceResult {
+            contents: self,
+            meta: None,
+        }
+    }
+}

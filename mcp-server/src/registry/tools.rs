@@ -1,0 +1,426 @@
+//! Tools: their description ([`ToolDef`]), how they are called ([`ToolHandler`]), how arguments
+//! are read ([`parse_arguments`]) and how return values become results ([`IntoToolResult`]).
+
+use std::fmt::Display;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use mcp_core::types::{CallToolResult, Content, Icon, JsonObject, Meta, Tool, ToolAnnotations};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::BoxFuture;
+use crate::context::Context;
+use crate::schema::{object_schema_for, output_schema_for};
+
+/// Calls a tool. Implemented for you by [`ToolDef::from_fn`] and by the `#[tool]` macro.
+pub trait ToolHandler: Send + Sync + 'static {
+    /// Runs the tool with the raw `arguments` of the `tools/call` request.
+    fn call(
+        &self,
+        ctx: Context,
+        arguments: Option<JsonObject>,
+    ) -> BoxFuture<'static, CallToolResult>;
+}
+
+/// A registered tool: what `tools/list` shows, what the call needs, and the handler.
+#[derive(Clone)]
+pub struct ToolDef {
+    /// The tool as `tools/list` shows it.
+    pub tool: Tool,
+    /// Scopes the caller's credential must carry to call the tool.
+    pub required_scopes: Vec<String>,
+    /// The lowest role allowed to call the tool, when roles are in use.
+    pub min_role: Option<String>,
+    handler: Arc<dyn ToolHandler>,
+}
+
+impl std::fmt::Debug for ToolDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolDef")
+            .field("tool", &self.tool)
+            .field("required_scopes", &self.required_scopes)
+            .field("min_role", &self.min_role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ToolDef {
+    /// A tool from its description and a handler.
+    pub fn new(tool: Tool, handler: impl ToolHandler) -> Self {
+        ToolDef {
+            tool,
+            required_scopes: Vec::new(),
+            min_role: None,
+            handler: Arc::new(handler),
+        }
+    }
+
+    /// A tool whose arguments are the fields of `A` (schema derived once, here) and whose body is
+    /// an async closure.
+    ///
+    /// ```
+    /// use mcp_server::{Context, ToolDef};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Add { a: i64, b: i64 }
+    /// let add = ToolDef::from_fn("add", |_ctx: Context, Add { a, b }| async move { (a + b).to_string() })
+    ///     .description("Add two integers");
+    /// assert_eq!(add.tool.input_schema["type"], "object");
+    /// ```
+    pub fn from_fn<A, F, Fut, R>(name: impl Into<String>, f: F) -> Self
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: IntoToolResult,
+    {
+        let tool = Tool {
+            name: name.into(),
+            input_schema: object_schema_for::<A>(),
+            output_schema: R::output_schema(),
+            ..Tool::default()
+        };
+        ToolDef::new(
+            tool,
+            FnTool {
+                f,
+                _args: std::marker::PhantomData,
+            },
+        )
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.tool.description = Some(description.into());
+        self
+    }
+
+    /// Sets the human-readable title.
+    #[must_use]
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.tool.title = Some(title.into());
+        self
+    }
+
+    /// Sets the behaviour hints.
+    #[must_use]
+    pub fn annotations(mut self, annotations: ToolAnnotations) -> Self {
+        self.tool.annotations = Some(annotations);
+        self
+    }
+
+    /// Sets the icons.
+    #[must_use]
+    pub fn icons(mut self, icons: Vec<Icon>) -> Self {
+        self.tool.icons = Some(icons);
+        self
+    }
+
+    /// Sets `_meta`.
+    #[must_use]
+    pub fn meta(mut self, meta: Meta) -> Self {
+        self.tool.meta = Some(meta);
+        self
+    }
+
+    /// Replaces the input schema (root must be `"type": "object"`; checked at build time).
+    #[must_use]
+    pub fn input_schema(mut self, schema: JsonObject) -> Self {
+        self.tool.input_schema = schema;
+        self
+    }
+
+    /// Sets the output schema.
+    #[must_use]
+    pub fn output_schema(mut self, schema: JsonObject) -> Self {
+        self.tool.output_schema = Some(schema);
+        self
+    }
+
+    /// Requires these scopes of the caller.
+    #[must_use]
+    pub fn required_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.required_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Requires at least this role of the caller.
+    #[must_use]
+    pub fn min_role(mut self, role: impl Into<String>) -> Self {
+        self.min_role = Some(role.into());
+        self
+    }
+
+    /// The tool's name.
+    pub fn name(&self) -> &str {
+        &self.tool.name
+    }
+
+    /// Runs the handler; a panic becomes an error result and never reaches the transport.
+    pub(crate) fn call(
+        &self,
+        ctx: Context,
+        arguments: Option<JsonObject>,
+    ) -> BoxFuture<'static, CallToolResult> {
+        let name = self.tool.name.clone();
+        let fut = AssertUnwindSafe(self.handler.call(ctx, arguments)).catch_unwind();
+        Box::pin(async move {
+            fut.await.unwrap_or_else(|_| {
+                tracing::error!(tool = %name, "tool panicked");
+                CallToolResult::error_text(format!("Tool \"{name}\" failed unexpectedly"))
+            })
+        })
+    }
+}
+
+struct FnTool<F, A> {
+    f: F,
+    _args: std::marker::PhantomData<fn() -> A>,
+}
+
+impl<A, F, Fut, R> ToolHandler for FnTool<F, A>
+where
+    A: DeserializeOwned + Send + 'static,
+    F: Fn(Context, A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: IntoToolResult,
+{
+    fn call(
+        &self,
+        ctx: Context,
+        arguments: Option<JsonObject>,
+    ) -> BoxFuture<'static, CallToolResult> {
+        match parse_arguments::<A>(arguments) {
+            Ok(args) => {
+                let fut = (self.f)(ctx, args);
+                Box::pin(async move { fut.await.into_tool_result() })
+            }
+            Err(e) => Box::pin(std::future::ready(e)),
+        }
+    }
+}
+
+/// Reads a tool's arguments into `A`. A wrong type, a missing field or an unknown field (when `A`
+/// denies them) becomes a tool execution error naming the field (TL-08), not a protocol error.
+pub fn parse_arguments<A: DeserializeOwned>(
+    arguments: Option<JsonObject>,
+) -> Result<A, CallToolResult> {
+    let value = Value::Object(arguments.unwrap_or_default());
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let text = if path == "." || path.is_empty() {
+            format!("Invalid arguments: {inner}")
+        } else {
+            format!("Invalid arguments: `{path}`: {inner}")
+        };
+        CallToolResult::error_text(text)
+    })
+}
+
+/// A tool return value that becomes structured content plus its JSON text, with an output schema
+/// derived from `T`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json<T>(pub T);
+
+/// Turns what a tool returns into a `tools/call` result.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a tool",
+    label = "tools return text, Json<T>, Content, Vec<Content>, CallToolResult, or Result<T, E: Display> of those",
+    note = "wrap a serializable value in `Json(..)` to return structured content"
+)]
+pub trait IntoToolResult: Send + 'static {
+    /// The result.
+    fn into_tool_result(self) -> CallToolResult;
+
+    /// The `outputSchema` this return type implies, if any.
+    fn output_schema() -> Option<JsonObject> {
+        None
+    }
+}
+
+impl IntoToolResult for CallToolResult {
+    fn into_tool_result(self) -> CallToolResult {
+        self
+    }
+}
+
+impl IntoToolResult for Content {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(vec![self])
+    }
+}
+
+impl IntoToolResult for Vec<Content> {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(self)
+    }
+}
+
+impl IntoToolResult for String {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::text(self)
+    }
+}
+
+impl IntoToolResult for &'static str {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::text(self)
+    }
+}
+
+impl IntoToolResult for () {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(Vec::new())
+    }
+}
+
+macro_rules! display_result {
+    ($($t:ty),*) => {$(
+        impl IntoToolResult for $t {
+            fn into_tool_result(self) -> CallToolResult {
+                CallToolResult::text(self.to_string())
+            }
+        }
+    )*};
+}
+display_result!(
+    bool, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64, char
+);
+
+impl IntoToolResult for Value {
+    fn into_tool_result(self) -> CallToolResult {
+        match self {
+            Value::Object(_) => CallToolResult::structured(self),
+            Value::String(s) => CallToolResult::text(s),
+            other => CallToolResult::text(other.to_string()),
+        }
+    }
+}
+
+impl<T: Serialize + JsonSchema + Send + 'static> IntoToolResult for Json<T> {
+    fn into_tool_result(self) -> CallToolResult {
+        match serde_json::to_value(&self.0) {
+            Ok(v @ Value::Object(_)) => CallToolResult::structured(v),
+            // Legacy structuredContent must be an object: wrap other values.
+            Ok(v) => CallToolResult::structured(serde_json::json!({ "result": v })),
+            Err(e) => CallToolResult::error_text(format!("Failed to serialize the result: {e}")),
+        }
+    }
+
+    fn output_schema() -> Option<JsonObject> {
+        Some(output_schema_for::<T>())
+    }
+}
+
+impl<T: IntoToolResult, E: Display + Send + 'static> IntoToolResult for Result<T, E> {
+    fn into_tool_result(self) -> CallToolResult {
+        match self {
+            Ok(v) => v.into_tool_result(),
+            Err(e) => CallToolResult::error_text(e.to_string()),
+        }
+    }
+
+    fn output_schema() -> Option<JsonObject> {
+        T::output_schema()
+    }
+}
+
+impl<T: IntoToolResult> IntoToolResult for Option<T> {
+    fn into_tool_result(self) -> CallToolResult {
+        match self {
+            Some(v) => v.into_tool_result(),
+            None => CallToolResult::success(Vec::new()),
+        }
+    }
+
+    fn output_schema() -> Option<JsonObject> {
+        T::output_schema()
+    }
+}
+
+/// Something that can be registered as one tool: a [`ToolDef`], or what `#[tool]` generates.
+pub trait IntoTool {
+    /// The tool.
+    fn into_tool(self) -> ToolDef;
+}
+
+impl IntoTool for ToolDef {
+    fn into_tool(self) -> ToolDef {
+        self
+    }
+}
+
+/// Something that registers several tools at once: what `#[tools]` generates for an impl block.
+pub trait IntoTools {
+    /// The tools.
+    fn into_tools(self) -> Vec<ToolDef>;
+}
+
+impl IntoTools for Vec<ToolDef> {
+    fn into_tools(self) -> Vec<ToolDef> {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Args {
+        a: i64,
+        b: Option<String>,
+    }
+
+    fn obj(v: Value) -> Option<JsonObject> {
+        v.as_object().cloned()
+    }
+
+    fn error_text(r: CallToolResult) -> String {
+        assert_eq!(r.is_error, Some(true));
+        match &r.content[0] {
+            Content::Text(t) => t.text.clone(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn argument_errors_name_the_field() {
+        let e = parse_arguments::<Args>(obj(serde_json::json!({"a": "x"})))
+            .err()
+            .unwrap();
+        assert!(error_text(e).contains("`a`"));
+        let e = parse_arguments::<Args>(obj(serde_json::json!({})))
+            .err()
+            .unwrap();
+        assert!(error_text(e).contains("missing field `a`"));
+        let e = parse_arguments::<Args>(obj(serde_json::json!({"a": 1, "zz": 1})))
+            .err()
+            .unwrap();
+        assert!(error_text(e).contains("unknown field `zz`"));
+        assert!(parse_arguments::<Args>(obj(serde_json::json!({"a": 1}))).is_ok());
+    }
+
+    #[test]
+    fn results_convert() {
+        assert_eq!(
+            Ok::<_, String>(3).into_tool_result(),
+            CallToolResult::text("3")
+        );
+        assert_eq!(error_text(Err::<i32, _>("boom").into_tool_result()), "boom");
+        let r = Json(serde_json::json!({"x": 1})).into_tool_result();
+        assert_eq!(r.structured_content, Some(serde_json::json!({"x": 1})));
+    }
+}

@@ -1,0 +1,395 @@
+//! [`McpServer`] and its builder: what the server is called, what it offers, how it behaves.
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use mcp_core::types::{
+    Icon, Implementation, PromptsCapability, ResourcesCapability, ServerCapabilities,
+    ToolsCapability,
+};
+use mcp_core::version::{DEFAULT_LEGACY_VERSIONS, ProtocolVersion};
+
+use crate::registry::prompts::{CompletionHandler, PromptDef};
+use crate::registry::resources::{ResourceDef, ResourceTemplateDef};
+use crate::registry::tools::{IntoTool, IntoTools, ToolDef};
+use crate::registry::{Registry, is_valid_tool_name};
+use crate::transport::http::HttpConfig;
+
+/// Why a server could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Two tools share a name.
+    #[error("two tools are named {0:?}")]
+    DuplicateTool(String),
+    /// A tool name is outside `[A-Za-z0-9_.-]{{1,128}}`.
+    #[error("invalid tool name {0:?}: use 1 to 128 characters of A-Z a-z 0-9 _ - .")]
+    InvalidToolName(String),
+    /// A tool's input schema is not an object schema.
+    #[error("the input schema of tool {0:?} must have \"type\": \"object\" at its root")]
+    InvalidInputSchema(String),
+    /// Two prompts share a name.
+    #[error("two prompts are named {0:?}")]
+    DuplicatePrompt(String),
+    /// Two resources share a URI.
+    #[error("two resources have the URI {0:?}")]
+    DuplicateResource(String),
+    /// No protocol version is enabled.
+    #[error("no supported protocol version")]
+    NoProtocolVersion,
+}
+
+/// A change of what the server offers, pushed to connected clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    Tools,
+    Prompts,
+    Resources,
+    ResourceUpdated(String),
+}
+
+/// Something that forwards changes to its clients (an HTTP session table, a stdio connection).
+pub(crate) trait ChangeListener: Send + Sync {
+    fn on_change(&self, change: &Change);
+}
+
+pub(crate) struct ServerInner {
+    pub info: Implementation,
+    pub instructions: Option<String>,
+    pub capabilities: ServerCapabilities,
+    pub versions: Vec<ProtocolVersion>,
+    pub registry: ArcSwap<Registry>,
+    pub completion: Option<CompletionHandler>,
+    pub page_size: usize,
+    pub client_request_timeout: Option<Duration>,
+    pub http: HttpConfig,
+    listeners: Mutex<Vec<Weak<dyn ChangeListener>>>,
+}
+
+impl ServerInner {
+    pub fn supports(&self, v: ProtocolVersion) -> bool {
+        self.versions.contains(&v)
+    }
+
+    pub fn add_listener(&self, listener: Weak<dyn ChangeListener>) {
+        let mut l = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        l.retain(|w| w.strong_count() > 0);
+        l.push(listener);
+    }
+
+    fn broadcast(&self, change: &Change) {
+        let listeners: Vec<_> = {
+            let l = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+            l.iter().filter_map(Weak::upgrade).collect()
+        };
+        for listener in listeners {
+            listener.on_change(change);
+        }
+    }
+}
+
+/// An MCP server: what it offers and how it behaves. Cheap to clone; serve it over HTTP with
+/// [`serve`](McpServer::serve) or [`into_router`](McpServer::into_router), or over stdio with
+/// [`serve_stdio`](McpServer::serve_stdio).
+#[derive(Clone)]
+pub struct McpServer {
+    pub(crate) inner: Arc<ServerInner>,
+}
+
+impl std::fmt::Debug for McpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpServer")
+            .field("info", &self.inner.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl McpServer {
+    /// Starts describing a server called `name`.
+    pub fn builder(name: impl Into<String>) -> McpServerBuilder {
+        McpServerBuilder {
+            info: Implementation::new(name.into(), "1.0.0".to_owned()),
+            instructions: None,
+            tools: Vec::new(),
+            resources: Vec::new(),
+            templates: Vec::new(),
+            prompts: Vec::new(),
+            completion: None,
+            page_size: 100,
+            client_request_timeout: Some(Duration::from_secs(300)),
+            versions: DEFAULT_LEGACY_VERSIONS.to_vec(),
+            http: HttpConfig::default(),
+        }
+    }
+
+    /// The server's name, version and other self-description.
+    pub fn info(&self) -> &Implementation {
+        &self.inner.info
+    }
+
+    /// The capabilities the server declares.
+    pub fn capabilities(&self) -> &ServerCapabilities {
+        &self.inner.capabilities
+    }
+
+    /// Adds or replaces a tool at run time and tells connected clients (`list_changed`).
+    pub fn add_tool(&self, tool: impl IntoTool) -> Result<(), BuildError> {
+        let tool = tool.into_tool();
+        check_tool(&tool)?;
+        self.inner.registry.rcu(|r| {
+            let mut r = Registry::clone(r);
+            r.tools
+                .insert(tool.tool.name.clone(), Arc::new(tool.clone()));
+            r
+        });
+        self.inner.broadcast(&Change::Tools);
+        Ok(())
+    }
+
+    /// Removes a tool at run time; returns whether it existed.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let mut removed = false;
+        self.inner.registry.rcu(|r| {
+            let mut r = Registry::clone(r);
+            removed = r.tools.shift_remove(name).is_some();
+            r
+        });
+        if removed {
+            self.inner.broadcast(&Change::Tools);
+        }
+        removed
+    }
+
+    /// Adds or replaces a prompt at run time and tells connected clients.
+    pub fn add_prompt(&self, prompt: PromptDef) {
+        self.inner.registry.rcu(|r| {
+            let mut r = Registry::clone(r);
+            r.prompts
+                .insert(prompt.prompt.name.clone(), Arc::new(prompt.clone()));
+            r
+        });
+        self.inner.broadcast(&Change::Prompts);
+    }
+
+    /// Adds or replaces a resource at run time and tells connected clients.
+    pub fn add_resource(&self, resource: ResourceDef) {
+        self.inner.registry.rcu(|r| {
+            let mut r = Registry::clone(r);
+            r.resources
+                .insert(resource.resource.uri.clone(), Arc::new(resource.clone()));
+            r
+        });
+        self.inner.broadcast(&Change::Resources);
+    }
+
+    /// Tells clients subscribed to `uri` that the resource changed
+    /// (`notifications/resources/updated`).
+    pub fn notify_resource_updated(&self, uri: impl Into<String>) {
+        self.inner.broadcast(&Change::ResourceUpdated(uri.into()));
+    }
+
+    /// The names of the registered tools, in order.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.inner.registry.load().tools.keys().cloned().collect()
+    }
+}
+
+fn check_tool(tool: &ToolDef) -> Result<(), BuildError> {
+    let name = &tool.tool.name;
+    if !is_valid_tool_name(name) {
+        return Err(BuildError::InvalidToolName(name.clone()));
+    }
+    if tool.tool.input_schema.get("type").and_then(|t| t.as_str()) != Some("object") {
+        return Err(BuildError::InvalidInputSchema(name.clone()));
+    }
+    Ok(())
+}
+
+/// Describes an [`McpServer`]. Nothing is checked until [`build`](McpServerBuilder::build).
+#[must_use]
+pub struct McpServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: Vec<ToolDef>,
+    resources: Vec<ResourceDef>,
+    templates: Vec<ResourceTemplateDef>,
+    prompts: Vec<PromptDef>,
+    completion: Option<CompletionHandler>,
+    page_size: usize,
+    client_request_timeout: Option<Duration>,
+    versions: Vec<ProtocolVersion>,
+    http: HttpConfig,
+}
+
+impl McpServerBuilder {
+    /// The server's version (default `1.0.0`).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.info.version = version.into();
+        self
+    }
+
+    /// A human-readable title.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+
+    /// A description of the server.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.info.description = Some(description.into());
+        self
+    }
+
+    /// The server's website.
+    pub fn website_url(mut self, url: impl Into<String>) -> Self {
+        self.info.website_url = Some(url.into());
+        self
+    }
+
+    /// The server's icons.
+    pub fn icons(mut self, icons: Vec<Icon>) -> Self {
+        self.info.icons = Some(icons);
+        self
+    }
+
+    /// Instructions for the client's model on how to use the server.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Registers a tool: a [`ToolDef`], or a function marked `#[tool]`.
+    pub fn tool(mut self, tool: impl IntoTool) -> Self {
+        self.tools.push(tool.into_tool());
+        self
+    }
+
+    /// Registers several tools: e.g. a value whose impl block is marked `#[tools]`.
+    pub fn tools(mut self, tools: impl IntoTools) -> Self {
+        self.tools.extend(tools.into_tools());
+        self
+    }
+
+    /// Registers a resource.
+    pub fn resource(mut self, resource: ResourceDef) -> Self {
+        self.resources.push(resource);
+        self
+    }
+
+    /// Registers a resource template.
+    pub fn resource_template(mut self, template: ResourceTemplateDef) -> Self {
+        self.templates.push(template);
+        self
+    }
+
+    /// Registers a prompt.
+    pub fn prompt(mut self, prompt: PromptDef) -> Self {
+        self.prompts.push(prompt);
+        self
+    }
+
+    /// Sets the `completion/complete` handler (and declares the `completions` capability).
+    pub fn completion(mut self, handler: CompletionHandler) -> Self {
+        self.completion = Some(handler);
+        self
+    }
+
+    /// How many items a list page holds (default 100).
+    pub fn page_size(mut self, n: usize) -> Self {
+        self.page_size = n.max(1);
+        self
+    }
+
+    /// How long a request to the client (sampling, elicitation, roots) may wait for its answer
+    /// (default 5 minutes; `None` waits until the request is cancelled).
+    pub fn client_request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.client_request_timeout = timeout;
+        self
+    }
+
+    /// The protocol versions to speak (default: every legacy version from 2025-03-26 on).
+    pub fn protocol_versions(
+        mut self,
+        versions: impl IntoIterator<Item = ProtocolVersion>,
+    ) -> Self {
+        self.versions = versions.into_iter().collect();
+        self
+    }
+
+    /// Streamable HTTP settings: allowed hosts and origins, body limit, sessions, SSE.
+    pub fn http(mut self, config: HttpConfig) -> Self {
+        self.http = config;
+        self
+    }
+
+    /// Checks everything and builds the server.
+    pub fn build(self) -> Result<McpServer, BuildError> {
+        if self.versions.is_empty() {
+            return Err(BuildError::NoProtocolVersion);
+        }
+        let mut registry = Registry::default();
+        for tool in self.tools {
+            check_tool(&tool)?;
+            let name = tool.tool.name.clone();
+            if registry
+                .tools
+                .insert(name.clone(), Arc::new(tool))
+                .is_some()
+            {
+                return Err(BuildError::DuplicateTool(name));
+            }
+        }
+        for prompt in self.prompts {
+            let name = prompt.prompt.name.clone();
+            if registry
+                .prompts
+                .insert(name.clone(), Arc::new(prompt))
+                .is_some()
+            {
+                return Err(BuildError::DuplicatePrompt(name));
+            }
+        }
+        for resource in self.resources {
+            let uri = resource.resource.uri.clone();
+            if registry
+                .resources
+                .insert(uri.clone(), Arc::new(resource))
+                .is_some()
+            {
+                return Err(BuildError::DuplicateResource(uri));
+            }
+        }
+        registry.templates = self.templates.into_iter().map(Arc::new).collect();
+
+        let capabilities = ServerCapabilities {
+            tools: Some(ToolsCapability {
+                list_changed: Some(true),
+            }),
+            resources: Some(ResourcesCapability {
+                subscribe: Some(true),
+                list_changed: Some(true),
+            }),
+            prompts: Some(PromptsCapability {
+                list_changed: Some(true),
+            }),
+            logging: Some(Default::default()),
+            completions: self.completion.as_ref().map(|_| Default::default()),
+            ..Default::default()
+        };
+        Ok(McpServer {
+            inner: Arc::new(ServerInner {
+                info: self.info,
+                instructions: self.instructions,
+                capabilities,
+                versions: self.versions,
+                registry: ArcSwap::from_pointee(registry),
+                completion: self.completion,
+                page_size: self.page_size,
+                client_request_timeout: self.client_request_timeout,
+                http: self.http,
+                listeners: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+}

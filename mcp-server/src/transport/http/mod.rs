@@ -1,0 +1,131 @@
+//! Streamable HTTP on axum: one endpoint for POST, GET and DELETE, with Host/Origin checks,
+//! sessions, JSON or SSE answers, resumable streams, and graceful shutdown.
+
+mod config;
+pub mod event_store;
+mod guard;
+mod post;
+mod respond;
+mod session;
+mod sse;
+mod stream;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::any;
+use http::{Method, Request};
+use tokio::net::{TcpListener, ToSocketAddrs};
+
+pub use config::{HttpConfig, SessionMode};
+pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, Replay, StoredEvent};
+
+use crate::server::{ChangeListener, McpServer, ServerInner};
+use session::SessionManager;
+
+/// The default path of the MCP endpoint.
+pub const DEFAULT_PATH: &str = "/mcp";
+
+pub(crate) struct HttpState {
+    pub server: Arc<ServerInner>,
+    pub sessions: Arc<SessionManager>,
+}
+
+async fn endpoint(State(state): State<Arc<HttpState>>, request: Request<Body>) -> Response {
+    let (parts, body) = request.into_parts();
+    if let Err(r) = guard::check_host_and_origin(&state.server.http, &parts.headers) {
+        return respond::refusal(r);
+    }
+    match parts.method {
+        Method::POST => post::post(state, parts, body).await,
+        Method::GET => stream::get(state, parts).await,
+        Method::DELETE => stream::delete(state, parts).await,
+        _ => respond::method_not_allowed("GET, POST, DELETE"),
+    }
+}
+
+/// Why serving failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// Binding or accepting failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl McpServer {
+    /// An axum router serving the MCP endpoint at `/mcp`. Merge it into your app
+    /// (`app.merge(server.into_router())`) to serve other routes beside it.
+    pub fn into_router(self) -> Router {
+        self.router_at(DEFAULT_PATH)
+    }
+
+    /// An axum router serving the MCP endpoint at `path`.
+    pub fn router_at(self, path: &str) -> Router {
+        let sessions = SessionManager::new(&self.inner.http);
+        let listener: Arc<dyn ChangeListener> = sessions.clone();
+        self.inner.add_listener(Arc::downgrade(&listener));
+        let state = Arc::new(HttpState {
+            server: Arc::clone(&self.inner),
+            sessions,
+        });
+        Router::new().route(path, any(endpoint)).with_state(state)
+    }
+
+    /// Serves the endpoint at `http://<addr>/mcp` until Ctrl-C.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = mcp_server::McpServer::builder("demo").build()?;
+    /// server.serve("127.0.0.1:8000").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
+        let listener = TcpListener::bind(addr).await?;
+        self.serve_listener(listener, shutdown_signal()).await
+    }
+
+    /// Serves on a bound listener until `shutdown` completes, then finishes in-flight requests.
+    pub async fn serve_listener(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let addr: Option<SocketAddr> = listener.local_addr().ok();
+        if let Some(addr) = addr {
+            tracing::info!(%addr, path = DEFAULT_PATH, "serving MCP over Streamable HTTP");
+        }
+        axum::serve(listener, self.into_router())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C (or SIGTERM on Unix).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,264 @@
+//! stdio: newline-delimited JSON-RPC on stdin/stdout. Nothing but protocol messages goes to
+//! stdout; logs belong on stderr.
+
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::join_all;
+use mcp_core::jsonrpc::{
+    ErrorResponse, Message, Notification, Payload, Request, RequestId, Response, parse_payload,
+};
+use mcp_core::types::{ResourceUpdatedNotificationParams, methods};
+use mcp_core::version::ProtocolVersion;
+use serde_json::Value;
+use serde_json::value::RawValue;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::BoxFuture;
+use crate::client_state::ClientState;
+use crate::context::Peer;
+use crate::dispatch::{self, Outcome, RequestEnv};
+use crate::error::ClientRequestError;
+use crate::server::{Change, ChangeListener, McpServer};
+
+/// The most bytes one line may hold (a larger line is answered with a parse error and skipped).
+const MAX_LINE: usize = 16 * 1024 * 1024;
+
+struct Connection {
+    out: mpsc::UnboundedSender<String>,
+    client: Mutex<Option<Arc<ClientState>>>,
+}
+
+impl Connection {
+    fn send(&self, message: &impl serde::Serialize) {
+        if let Ok(line) = serde_json::to_string(message) {
+            let _ = self.out.send(line);
+        }
+    }
+
+    fn client(&self) -> Option<Arc<ClientState>> {
+        self.client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl ChangeListener for Connection {
+    fn on_change(&self, change: &Change) {
+        let n = match change {
+            Change::Tools => Notification::new(methods::NOTIFICATION_TOOLS_LIST_CHANGED, None),
+            Change::Prompts => Notification::new(methods::NOTIFICATION_PROMPTS_LIST_CHANGED, None),
+            Change::Resources => {
+                Notification::new(methods::NOTIFICATION_RESOURCES_LIST_CHANGED, None)
+            }
+            Change::ResourceUpdated(uri) => {
+                if !self.client().is_some_and(|c| c.is_subscribed(uri)) {
+                    return;
+                }
+                let params = ResourceUpdatedNotificationParams {
+                    uri: uri.clone(),
+                    meta: None,
+                };
+                Notification::new(
+                    methods::NOTIFICATION_RESOURCES_UPDATED,
+                    serde_json::to_value(params).ok(),
+                )
+            }
+        };
+        self.send(&n);
+    }
+}
+
+struct StdioPeer {
+    conn: Arc<Connection>,
+}
+
+impl Peer for StdioPeer {
+    fn notify(&self, notification: Notification) {
+        self.conn.send(&notification);
+    }
+
+    fn request(
+        &self,
+        method: &'static str,
+        params: Value,
+    ) -> BoxFuture<'_, Result<Value, ClientRequestError>> {
+        Box::pin(async move {
+            let client = self.conn.client().ok_or(ClientRequestError::NotSupported)?;
+            let (id, answer) = client.begin_client_request();
+            self.conn
+                .send(&Request::new(id.clone(), method, Some(params)));
+            let result = answer.await;
+            client.abandon_client_request(&id);
+            match result {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err(ClientRequestError::Rejected(e)),
+                Err(_) => Err(ClientRequestError::Cancelled),
+            }
+        })
+    }
+}
+
+fn reply(id: RequestId, outcome: Outcome) -> Option<Message> {
+    match outcome {
+        Err(e) if e == dispatch::cancelled_error() => None,
+        Err(e) => Some(Message::Error(ErrorResponse::new(Some(id), e))),
+        Ok(raw) => {
+            let result: Value = serde_json::from_str(RawValue::get(&raw)).unwrap_or(Value::Null);
+            Some(Message::Response(Response { id, result }))
+        }
+    }
+}
+
+impl McpServer {
+    /// Serves one client over this process's stdin and stdout until stdin closes.
+    pub async fn serve_stdio(self) -> std::io::Result<()> {
+        self.serve_io(tokio::io::stdin(), tokio::io::stdout()).await
+    }
+
+    /// Serves one client over any byte streams, newline-delimited JSON-RPC.
+    pub async fn serve_io<R, W>(self, reader: R, mut writer: W) -> std::io::Result<()>
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+        let writer_task = tokio::spawn(async move {
+            while let Some(mut line) = rx.recv().await {
+                line.push('\n');
+                if writer.write_all(line.as_bytes()).await.is_err() || writer.flush().await.is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let conn = Arc::new(Connection {
+            out: tx,
+            client: Mutex::new(None),
+        });
+        let listener: Arc<dyn ChangeListener> = conn.clone();
+        self.inner.add_listener(Arc::downgrade(&listener));
+
+        let mut tasks = JoinSet::new();
+        let mut lines = BufReader::new(reader);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let n = lines.read_until(b'\n', &mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            if buf.len() > MAX_LINE {
+                conn.send(&ErrorResponse::new(
+                    None,
+                    mcp_core::ErrorObject::parse_error("message too large"),
+                ));
+                continue;
+            }
+            let line = buf.trim_ascii();
+            if line.is_empty() {
+                continue;
+            }
+            match parse_payload(line) {
+                Err(e) => conn.send(&e.to_error_response()),
+                Ok(Payload::Single(m)) => self.handle(&conn, &mut tasks, vec![m], false),
+                Ok(Payload::Batch(items)) => self.handle(&conn, &mut tasks, items, true),
+            }
+            while tasks.try_join_next().is_some() {}
+        }
+        if let Some(c) = conn.client() {
+            c.close();
+        }
+        while tasks.join_next().await.is_some() {}
+        drop(listener);
+        drop(conn);
+        let _ = writer_task.await;
+        Ok(())
+    }
+
+    fn handle(
+        &self,
+        conn: &Arc<Connection>,
+        tasks: &mut JoinSet<()>,
+        items: Vec<Result<Message, mcp_core::jsonrpc::InvalidMessage>>,
+        batch: bool,
+    ) {
+        let mut requests = Vec::new();
+        let mut invalid = Vec::new();
+        for item in items {
+            match item {
+                Err(e) => invalid.push(Message::Error(e.to_error_response())),
+                Ok(Message::Request(r)) if r.method == methods::INITIALIZE && !batch => {
+                    match dispatch::initialize(&self.inner, r.params) {
+                        Ok((outcome, state)) => {
+                            *conn.client.lock().unwrap_or_else(|e| e.into_inner()) =
+                                Some(Arc::new(state));
+                            if let Some(m) = reply(r.id, outcome) {
+                                conn.send(&m);
+                            }
+                        }
+                        Err(e) => conn.send(&ErrorResponse::new(Some(r.id), e)),
+                    }
+                }
+                Ok(Message::Request(r)) => requests.push(r),
+                Ok(Message::Notification(n)) => {
+                    dispatch::handle_notification(n, conn.client().as_deref())
+                }
+                Ok(Message::Response(r)) => {
+                    if let Some(c) = conn.client() {
+                        c.complete_client_request(&r.id, Ok(r.result));
+                    }
+                }
+                Ok(Message::Error(e)) => {
+                    if let (Some(c), Some(id)) = (conn.client(), e.id) {
+                        c.complete_client_request(&id, Err(e.error));
+                    }
+                }
+            }
+        }
+        if requests.is_empty() {
+            if batch && !invalid.is_empty() {
+                conn.send(&invalid);
+            } else {
+                for m in &invalid {
+                    conn.send(m);
+                }
+            }
+            return;
+        }
+        let client = conn.client();
+        let version = client
+            .as_ref()
+            .map_or(ProtocolVersion::LATEST_LEGACY, |c| c.version);
+        let server = Arc::clone(&self.inner);
+        let conn = Arc::clone(conn);
+        tasks.spawn(async move {
+            let futures = requests.into_iter().map(|r| {
+                let env = RequestEnv {
+                    version,
+                    peer: Arc::new(StdioPeer {
+                        conn: Arc::clone(&conn),
+                    }),
+                    client: client.clone(),
+                    http: None,
+                };
+                let id = r.id.clone();
+                let fut = dispatch::handle_request(Arc::clone(&server), r, env);
+                async move { reply(id, fut.await) }
+            });
+            let mut replies: Vec<Message> = invalid;
+            replies.extend(join_all(futures).await.into_iter().flatten());
+            if batch {
+                if !replies.is_empty() {
+                    conn.send(&replies);
+                }
+            } else {
+                for m in &replies {
+                    conn.send(m);
+                }
+            }
+        });
+    }
+}
