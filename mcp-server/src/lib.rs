@@ -35,6 +35,8 @@ pub mod error;
 pub mod registry;
 pub mod schema;
 mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod transport;
 
 use std::future::Future;
@@ -46,7 +48,9 @@ pub use mcp_core as core;
 pub use mcp_core::types;
 pub use registry::prompts::{CompletionHandler, IntoPromptResult, PromptArguments, PromptDef};
 pub use registry::resources::{IntoReadResult, ResourceDef, ResourceTemplateDef};
-pub use registry::tools::{IntoTool, IntoToolResult, IntoTools, Json, ToolDef, ToolHandler};
+pub use registry::tools::{
+    IntoTool, IntoToolResult, IntoTools, Json, NoArgs, ToolDef, ToolHandler,
+};
 pub use server::{BuildError, McpServer, McpServerBuilder};
 pub use transport::http::{HttpConfig, SessionMode};
 
@@ -60,8 +64,8 @@ pub mod prelude {
         Resource, ResourceContents, ResourceTemplate, ToolAnnotations,
     };
     pub use crate::{
-        CompletionHandler, Context, HttpConfig, Json, McpError, McpServer, PromptDef, ResourceDef,
-        ResourceTemplateDef, SessionMode, ToolDef,
+        CompletionHandler, Context, HttpConfig, Json, McpError, McpServer, NoArgs, PromptDef,
+        ResourceDef, ResourceTemplateDef, SessionMode, ToolDef,
     };
 }
 

@@ -98,6 +98,13 @@ mod tests {
     }
 
     #[test]
+    fn no_args_forbid_everything() {
+        let s = object_schema_for::<crate::NoArgs>();
+        assert_eq!(s["type"], "object");
+        assert_eq!(s["additionalProperties"], false);
+    }
+
+    #[test]
     fn non_object_outputs_are_wrapped() {
         let s = output_schema_for::<Vec<String>>();
         assert_eq!(s["type"], "object");

@@ -214,8 +214,16 @@ where
 pub fn parse_arguments<A: DeserializeOwned>(
     arguments: Option<JsonObject>,
 ) -> Result<A, CallToolResult> {
+    let empty = arguments.as_ref().is_none_or(JsonObject::is_empty);
     let value = Value::Object(arguments.unwrap_or_default());
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    let parsed = serde_path_to_error::deserialize(value).or_else(|e| {
+        // `()` and other unit-like argument types read "no arguments" as `null`.
+        match A::deserialize(Value::Null) {
+            Ok(a) if empty => Ok(a),
+            _ => Err(e),
+        }
+    });
+    parsed.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let text = if path == "." || path.is_empty() {
@@ -226,6 +234,12 @@ pub fn parse_arguments<A: DeserializeOwned>(
         CallToolResult::error_text(text)
     })
 }
+
+/// The arguments of a tool that takes none: accepts `{}` (or no `arguments` at all) and
+/// rejects any field. Its schema is `{"type":"object","additionalProperties":false}` (TL-03).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
 
 /// A tool return value that becomes structured content plus its JSON text, with an output schema
 /// derived from `T`.
@@ -411,6 +425,9 @@ mod tests {
             .unwrap();
         assert!(error_text(e).contains("unknown field `zz`"));
         assert!(parse_arguments::<Args>(obj(serde_json::json!({"a": 1}))).is_ok());
+        assert!(parse_arguments::<()>(None).is_ok());
+        assert!(parse_arguments::<()>(obj(serde_json::json!({}))).is_ok());
+        assert!(parse_arguments::<()>(obj(serde_json::json!({"x": 1}))).is_err());
     }
 
     #[test]

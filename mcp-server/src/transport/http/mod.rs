@@ -67,14 +67,19 @@ impl McpServer {
 
     /// An axum router serving the MCP endpoint at `path`.
     pub fn router_at(self, path: &str) -> Router {
+        self.router_and_sessions(path).0
+    }
+
+    fn router_and_sessions(self, path: &str) -> (Router, Arc<SessionManager>) {
         let sessions = SessionManager::new(&self.inner.http);
         let listener: Arc<dyn ChangeListener> = sessions.clone();
         self.inner.add_listener(Arc::downgrade(&listener));
         let state = Arc::new(HttpState {
             server: Arc::clone(&self.inner),
-            sessions,
+            sessions: Arc::clone(&sessions),
         });
-        Router::new().route(path, any(endpoint)).with_state(state)
+        let router = Router::new().route(path, any(endpoint)).with_state(state);
+        (router, sessions)
     }
 
     /// Serves the endpoint at `http://<addr>/mcp` until Ctrl-C.
@@ -100,7 +105,14 @@ impl McpServer {
         if let Some(addr) = addr {
             tracing::info!(%addr, path = DEFAULT_PATH, "serving MCP over Streamable HTTP");
         }
-        axum::serve(listener, self.into_router())
+        let (router, sessions) = self.router_and_sessions(DEFAULT_PATH);
+        // Open GET streams and waiting requests would hold graceful shutdown forever: end every
+        // session first, which closes their streams and cancels what they wait for.
+        let shutdown = async move {
+            shutdown.await;
+            sessions.end_all();
+        };
+        axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await?;
         Ok(())

@@ -275,6 +275,7 @@ fn deliver(client: Option<&ClientState>, id: RequestId, answer: Result<Value, Er
 }
 
 /// T-52/T-53: with sessions on, a request must name a live session.
+#[allow(clippy::result_large_err)] // the error is the response itself
 fn resolve_session(state: &HttpState, parts: &Parts) -> Result<Option<Arc<Session>>, Response> {
     if state.server.http.session_mode == SessionMode::Stateless {
         return Ok(None);

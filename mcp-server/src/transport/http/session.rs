@@ -192,6 +192,14 @@ impl SessionManager {
         true
     }
 
+    /// Ends every session (at shutdown).
+    pub fn end_all(&self) {
+        let ids: Vec<Arc<str>> = self.read().keys().cloned().collect();
+        for id in ids {
+            self.end(&id);
+        }
+    }
+
     /// Ends every session idle for longer than the timeout.
     pub fn sweep(&self) {
         let expired: Vec<Arc<str>> = self

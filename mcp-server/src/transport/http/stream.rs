@@ -18,6 +18,7 @@ use super::respond::{self, LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, 
 use super::session::{STANDALONE_STREAM, Session};
 use super::sse::{LiveBody, frame};
 
+#[allow(clippy::result_large_err)] // the error is the response itself
 fn session_for(state: &HttpState, parts: &Parts) -> Result<Arc<Session>, Response> {
     if state.server.http.session_mode == SessionMode::Stateless {
         return Err(respond::method_not_allowed("POST"));
