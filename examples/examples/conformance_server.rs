@@ -1,28 +1,41 @@
 //! The fixture server for the official MCP conformance suite
-//! (`@modelcontextprotocol/conformance` 0.1.16, server scenarios): every tool, resource,
-//! resource template, prompt and completion the suite calls, with the texts, MIME types and
-//! request parameters it checks (see `/work/shared/conformance/server-fixture.md`), plus the
-//! tools `add` {a, b} and `echo` {text}.
+//! (`@modelcontextprotocol/conformance` 0.1.16 and 0.2.0-alpha.12, server scenarios): every tool,
+//! resource, resource template, prompt and completion the suite calls, with the texts, MIME types
+//! and request parameters it checks (see `/work/shared/conformance/server-fixture.md` and
+//! `server-fixture-0.2.md`), plus the tools `add` {a, b} and `echo` {text}.
 //!
-//! Streamable HTTP with sessions (the default [`HttpConfig`]): resumable SSE streams, DNS-rebinding
-//! protection, no authorization. Logs go to stderr (`RUST_LOG`, default `warn`).
+//! Both protocol eras on one endpoint: the 2025 initialize/session wire (resumable SSE streams)
+//! and the stateless 2026-07-28 wire, for which it adds the diagnostic tools of `server-stateless`
+//! (`test_missing_capability`, `test_streaming_elicitation`, `test_logging_tool`,
+//! `test_trigger_tool_change`, `test_trigger_prompt_change`), the multi-round-trip (MRTR) tools
+//! `test_input_required_result_*` with the prompt `test_input_required_result_prompt`, and a tool
+//! whose `region` argument is mirrored into the `Mcp-Param-Region` header (`test_x_mcp_header`).
+//! DNS-rebinding protection, no authorization. Logs go to stderr (`RUST_LOG`, default `warn`).
 //!
 //! Run: `PORT=3001 cargo run --example conformance_server` (binds `127.0.0.1:$PORT`, default
 //! 3001; the endpoint is `/mcp`; Ctrl-C stops it gracefully), then the suite:
 //!
 //! ```sh
 //! bash /work/shared/conformance/run-server-suite.sh http://127.0.0.1:3001/mcp --suite all
+//! bash /work/shared/conformance/run-server-suite-0.2.sh http://127.0.0.1:3001/mcp --requirements 2026-07-28
+//! bash /work/shared/conformance/run-server-suite-0.2.sh http://127.0.0.1:3001/mcp --requirements 2025-11-25
 //! ```
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use mcp_server::ClientRequestError;
+use mcp_server::core::version::Era;
 use mcp_server::prelude::*;
 use mcp_server::transport::http::shutdown_signal;
 use mcp_server::types::{
-    CompleteResult, Completion, CreateMessageRequestParams, ElicitRequestParams, JsonObject,
-    LoggingLevel, Reference, Role, SamplingMessage,
+    CompleteResult, Completion, CreateMessageRequestParams, ElicitRequestParams, ElicitResult,
+    JsonObject, ListRootsResult, LoggingLevel, Reference, Role, SamplingMessage,
 };
 use serde_json::{Value, json};
+
+/// The running server, for the tools that change what it offers (`test_trigger_*_change`).
+static SERVER: OnceLock<McpServer> = OnceLock::new();
 
 /// How long in-flight requests may run on after Ctrl-C / SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -77,14 +90,15 @@ fn no_args_schema() -> JsonObject {
     object(json!({"type": "object", "properties": {}}))
 }
 
-/// `json_schema_2020_12_tool` (SEP-1613): `$schema`, `$defs` and `additionalProperties` must
-/// reach the client unchanged.
+/// `json_schema_2020_12_tool` (SEP-1613, SEP-2106): `$schema`, `$defs` (with an `$anchor`),
+/// `additionalProperties`, `allOf`/`anyOf` and `if`/`then`/`else` must reach the client unchanged.
 fn json_schema_2020_12() -> JsonObject {
     object(json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
         "$defs": {
             "address": {
+                "$anchor": "addressDef",
                 "type": "object",
                 "properties": {
                     "street": {"type": "string"},
@@ -94,9 +108,37 @@ fn json_schema_2020_12() -> JsonObject {
         },
         "properties": {
             "name": {"type": "string"},
-            "address": {"$ref": "#/$defs/address"}
+            "address": {"$ref": "#/$defs/address"},
+            "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+            "phone": {"type": "string"},
+            "email": {"type": "string"}
         },
+        "allOf": [
+            {"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}
+        ],
+        "if": {
+            "properties": {"contactMethod": {"const": "phone"}},
+            "required": ["contactMethod"]
+        },
+        "then": {"required": ["phone"]},
+        "else": {"required": ["email"]},
         "additionalProperties": false
+    }))
+}
+
+/// The input schema of `test_x_mcp_header`: `region` is mirrored into `Mcp-Param-Region`
+/// (SEP-2243), which the framework checks against the body on the 2026-07-28 wire.
+fn x_mcp_header_schema() -> JsonObject {
+    object(json!({
+        "type": "object",
+        "properties": {
+            "region": {
+                "type": "string",
+                "description": "The region to act in (sent as the Mcp-Param-Region header too)",
+                "x-mcp-header": "Region"
+            }
+        },
+        "required": ["region"]
     }))
 }
 
@@ -115,6 +157,356 @@ async fn elicit_tool(ctx: &Context, params: ElicitRequestParams) -> CallToolResu
         Ok(result) => CallToolResult::text(elicit_summary(&result)),
         Err(e) => CallToolResult::error_text(format!("Elicitation failed: {e}")),
     }
+}
+
+/// An elicitation form asking for one string field `field`.
+fn ask_string(message: &str, field: &str) -> ElicitRequestParams {
+    let schema = object(json!({
+        "type": "object",
+        "properties": {field: {"type": "string"}},
+        "required": [field]
+    }));
+    ElicitRequestParams::form(message, schema)
+}
+
+/// The string the user typed into `field` of an accepted form, if any.
+fn form_string(result: &ElicitResult, field: &str) -> Option<String> {
+    result
+        .content
+        .as_ref()?
+        .get(field)?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// A one-message sampling request.
+fn sampling_question(text: &str, max_tokens: u32) -> CreateMessageRequestParams {
+    CreateMessageRequestParams::new(vec![SamplingMessage::user_text(text)], max_tokens.into())
+}
+
+/// The roots of a `roots/list` answer, for a tool result.
+fn roots_summary(roots: &ListRootsResult) -> String {
+    if roots.roots.is_empty() {
+        return "no roots".to_owned();
+    }
+    roots
+        .roots
+        .iter()
+        .map(|r| match &r.name {
+            Some(name) => format!("{name} ({})", r.uri),
+            None => r.uri.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct RegionArgs {
+    /// The region to act in.
+    region: String,
+}
+
+/// The diagnostic tools of the 2026-07-28 `server-stateless` scenario.
+fn diagnostic_tools() -> Vec<ToolDef> {
+    vec![
+        // Asks for sampling whatever the client declared: without the capability the framework
+        // answers 400 / -32021 naming it (requiredCapabilities: {sampling: {}}).
+        ToolDef::from_fn(
+            "test_missing_capability",
+            |ctx: Context, NoArgs {}| async move {
+                let answer = ctx.sample(sampling_question("Say something.", 50)).await?;
+                Ok::<_, ClientRequestError>(format!("Sampled: {}", answer.content.text()))
+            },
+        )
+        .description("Requires the client's sampling capability (answers -32021 without it)")
+        .input_schema(no_args_schema()),
+        // On the stateless wire the question goes back as an input_required result on the
+        // response stream, never as a request frame.
+        ToolDef::from_fn(
+            "test_streaming_elicitation",
+            |ctx: Context, NoArgs {}| async move {
+                ctx.log(LoggingLevel::Info, None, "Asking the user for a value");
+                let answer = ctx
+                    .elicit_as(
+                        "streamed_value",
+                        ask_string("Please enter a value", "value"),
+                    )
+                    .await?;
+                Ok::<_, ClientRequestError>(format!(
+                    "Received: {}",
+                    form_string(&answer, "value").unwrap_or_default()
+                ))
+            },
+        )
+        .description("Asks the user for input during a call (input_required on 2026-07-28)")
+        .input_schema(no_args_schema()),
+        // The framework drops these unless the request's _meta sets a logLevel (2026-07-28) or
+        // the session set one (legacy).
+        ToolDef::from_fn("test_logging_tool", |ctx: Context, NoArgs {}| async move {
+            ctx.log(LoggingLevel::Info, None, "Logging tool: first message");
+            ctx.log(LoggingLevel::Warning, None, "Logging tool: second message");
+            "Logging tool executed"
+        })
+        .description("Emits log messages (only sent when the client asked for a log level)")
+        .input_schema(no_args_schema()),
+        ToolDef::from_fn(
+            "test_trigger_tool_change",
+            |_ctx: Context, NoArgs {}| async move {
+                let Some(server) = SERVER.get() else {
+                    return Err("the server is not running yet".to_owned());
+                };
+                // Toggle a dummy tool: either way, clients get notifications/tools/list_changed.
+                if server.remove_tool(DYNAMIC_TOOL) {
+                    Ok(format!("Removed tool {DYNAMIC_TOOL}"))
+                } else {
+                    server.add_tool(dynamic_tool()).map_err(|e| e.to_string())?;
+                    Ok(format!("Added tool {DYNAMIC_TOOL}"))
+                }
+            },
+        )
+        .description("Adds or removes a dummy tool (sends notifications/tools/list_changed)")
+        .input_schema(no_args_schema()),
+        ToolDef::from_fn(
+            "test_trigger_prompt_change",
+            |_ctx: Context, NoArgs {}| async move {
+                let Some(server) = SERVER.get() else {
+                    return Err("the server is not running yet".to_owned());
+                };
+                // (Re)registers a dummy prompt: clients get notifications/prompts/list_changed.
+                server.add_prompt(dynamic_prompt());
+                Ok(format!("Registered prompt {DYNAMIC_PROMPT}"))
+            },
+        )
+        .description("Registers a dummy prompt (sends notifications/prompts/list_changed)")
+        .input_schema(no_args_schema()),
+        // SEP-2243: the framework checks Mcp-Param-Region against `region` (400 / -32020).
+        ToolDef::from_fn(
+            "test_x_mcp_header",
+            |_ctx: Context, RegionArgs { region }| async move { format!("Region: {region}") },
+        )
+        .description("Tool whose `region` argument is mirrored into the Mcp-Param-Region header")
+        .input_schema(x_mcp_header_schema()),
+    ]
+}
+
+/// The tool `test_trigger_tool_change` adds and removes.
+const DYNAMIC_TOOL: &str = "test_dynamic_tool";
+
+fn dynamic_tool() -> ToolDef {
+    ToolDef::from_fn(DYNAMIC_TOOL, |_ctx: Context, NoArgs {}| async {
+        "This tool was added at run time."
+    })
+    .description("A tool added at run time by test_trigger_tool_change")
+    .input_schema(no_args_schema())
+}
+
+/// The prompt `test_trigger_prompt_change` registers.
+const DYNAMIC_PROMPT: &str = "test_dynamic_prompt";
+
+fn dynamic_prompt() -> PromptDef {
+    PromptDef::new(
+        prompt(
+            DYNAMIC_PROMPT,
+            "Dynamic Prompt",
+            "A prompt registered at run time by test_trigger_prompt_change",
+        ),
+        |_ctx, _args| async {
+            Ok(vec![PromptMessage::user_text(
+                "This prompt was registered at run time.",
+            )])
+        },
+    )
+}
+
+/// What one question of `test_input_required_result_capabilities` got: a summary, or nothing
+/// when the client cannot be asked that way.
+type Asked = Result<Option<String>, ClientRequestError>;
+
+/// The multi-round-trip tools (SEP-2322). On the 2026-07-28 wire each question first comes back
+/// to the client in an `input_required` result (propagated with `?`); the client retries with the
+/// answers and the handler runs again, this time getting them. In the legacy era the same calls
+/// are requests to the client on the response stream.
+fn mrtr_tools() -> Vec<ToolDef> {
+    vec![
+        ToolDef::from_fn(
+            "test_input_required_result_elicitation",
+            |ctx: Context, NoArgs {}| async move {
+                let answer = ctx
+                    .elicit_as("user_name", ask_string("What is your name?", "name"))
+                    .await?;
+                let name = form_string(&answer, "name").unwrap_or_else(|| "stranger".to_owned());
+                Ok::<_, ClientRequestError>(format!("Hello, {name}!"))
+            },
+        )
+        .description("Asks the user's name (input_required with an elicitation/create request)")
+        .input_schema(no_args_schema()),
+        ToolDef::from_fn(
+            "test_input_required_result_sampling",
+            |ctx: Context, NoArgs {}| async move {
+                let answer = ctx
+                    .sample_as(
+                        "capital_question",
+                        sampling_question("What is the capital of France?", 100),
+                    )
+                    .await?;
+                Ok::<_, ClientRequestError>(format!(
+                    "The model answered: {}",
+                    answer.content.text()
+                ))
+            },
+        )
+        .description(
+            "Asks the client's model a question (input_required with sampling/createMessage)",
+        )
+        .input_schema(no_args_schema()),
+        ToolDef::from_fn(
+            "test_input_required_result_list_roots",
+            |ctx: Context, NoArgs {}| async move {
+                let roots = ctx.list_roots_as("client_roots").await?;
+                Ok::<_, ClientRequestError>(format!("Client roots: {}", roots_summary(&roots)))
+            },
+        )
+        .description("Asks the client for its roots (input_required with roots/list)")
+        .input_schema(no_args_schema()),
+        ToolDef::from_fn(
+            "test_input_required_result_request_state",
+            |ctx: Context, NoArgs {}| async move {
+                let schema = object(json!({
+                    "type": "object",
+                    "properties": {"ok": {"type": "boolean"}},
+                    "required": ["ok"]
+                }));
+                let answer = ctx
+                    .elicit_as(
+                        "confirm",
+                        ElicitRequestParams::form("Please confirm", schema),
+                    )
+                    .await?;
+                let ok = answer
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.get("ok"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                // The answer reached us through a verified requestState round trip.
+                Ok::<_, ClientRequestError>(format!("state-ok: confirmed={ok}"))
+            },
+        )
+        .description("Asks for a confirmation; the retry carries the signed requestState back")
+        .input_schema(no_args_schema()),
+        ToolDef::from_fn(
+            "test_input_required_result_multiple_inputs",
+            |ctx: Context, NoArgs {}| async move {
+                // Start all three questions before failing on any, so they go out in one round.
+                let (name, greeting, roots) = tokio::join!(
+                    ctx.elicit_as("user_name", ask_string("What is your name?", "name")),
+                    ctx.sample_as("greeting", sampling_question("Generate a greeting", 50)),
+                    ctx.list_roots_as("client_roots"),
+                );
+                let (name, greeting, roots) = (name?, greeting?, roots?);
+                Ok::<_, ClientRequestError>(format!(
+                    "Name: {}; greeting: {}; roots: {}",
+                    form_string(&name, "name").unwrap_or_default(),
+                    greeting.content.text(),
+                    roots_summary(&roots)
+                ))
+            },
+        )
+        .description("Asks for a name, a sampled greeting and the roots in a single round")
+        .input_schema(no_args_schema()),
+        ToolDef::from_fn(
+            "test_input_required_result_multi_round",
+            |ctx: Context, NoArgs {}| async move {
+                // Round 1 asks step1; round 2 (step1 answered) asks step2; round 3 completes.
+                let step1 = ctx
+                    .elicit_as("step1", ask_string("Step 1: What is your name?", "name"))
+                    .await?;
+                let step2 = ctx
+                    .elicit_as(
+                        "step2",
+                        ask_string("Step 2: What is your favorite color?", "color"),
+                    )
+                    .await?;
+                Ok::<_, ClientRequestError>(format!(
+                    "Name: {}, favorite color: {}",
+                    form_string(&step1, "name").unwrap_or_default(),
+                    form_string(&step2, "color").unwrap_or_default()
+                ))
+            },
+        )
+        .description("Asks two questions in two successive rounds")
+        .input_schema(no_args_schema()),
+        ToolDef::from_fn(
+            "test_input_required_result_tampered_state",
+            |ctx: Context, NoArgs {}| async move {
+                let schema = object(json!({
+                    "type": "object",
+                    "properties": {"ok": {"type": "boolean"}},
+                    "required": ["ok"]
+                }));
+                ctx.elicit_as(
+                    "confirm",
+                    ElicitRequestParams::form("Please confirm", schema),
+                )
+                .await?;
+                Ok::<_, ClientRequestError>("state-ok")
+            },
+        )
+        .description("Asks for a confirmation; a tampered requestState is refused")
+        .input_schema(no_args_schema()),
+        ToolDef::from_fn(
+            "test_input_required_result_capabilities",
+            |ctx: Context, NoArgs {}| async move {
+                // Ask only through what the request declared.
+                let caps = ctx.client_capabilities().cloned().unwrap_or_default();
+                let elicit = async {
+                    match caps.elicitation {
+                        Some(_) => {
+                            let answer = ctx
+                                .elicit_as("user_name", ask_string("What is your name?", "name"))
+                                .await?;
+                            Ok(Some(format!(
+                                "name: {}",
+                                form_string(&answer, "name").unwrap_or_default()
+                            )))
+                        }
+                        None => Ok(None),
+                    }
+                };
+                let sample = async {
+                    match caps.sampling {
+                        Some(_) => {
+                            let answer = ctx
+                                .sample_as("capital_question", {
+                                    sampling_question("What is the capital of France?", 100)
+                                })
+                                .await?;
+                            Ok(Some(format!("model: {}", answer.content.text())))
+                        }
+                        None => Ok(None),
+                    }
+                };
+                let roots = async {
+                    match caps.roots {
+                        Some(_) => {
+                            let roots = ctx.list_roots_as("client_roots").await?;
+                            Ok(Some(format!("roots: {}", roots_summary(&roots))))
+                        }
+                        None => Ok(None),
+                    }
+                };
+                let (e, s, r): (Asked, Asked, Asked) = tokio::join!(elicit, sample, roots);
+                let parts: Vec<String> = [e?, s?, r?].into_iter().flatten().collect();
+                Ok::<_, ClientRequestError>(if parts.is_empty() {
+                    "The client declared no capability to ask through".to_owned()
+                } else {
+                    parts.join("; ")
+                })
+            },
+        )
+        .description("Asks only through the capabilities the client declared")
+        .input_schema(no_args_schema()),
+    ]
 }
 
 fn tools() -> Vec<ToolDef> {
@@ -476,6 +868,45 @@ fn prompts() -> Vec<PromptDef> {
         .argument("resourceUri", "URI of the resource to embed", true),
         PromptDef::new(
             prompt(
+                "test_input_required_result_prompt",
+                "Prompt Requiring Input",
+                "A prompt that asks the user for context first (input_required on 2026-07-28)",
+            ),
+            |ctx, _args| async move {
+                let asked = ctx
+                    .elicit_as(
+                        "user_context",
+                        ask_string("What context should the prompt use?", "context"),
+                    )
+                    .await;
+                let answer = match asked {
+                    Ok(answer) => answer,
+                    // 2026-07-28: the framework answers input_required (or -32021) from what
+                    // the handler asked, whatever it returns. Returning Ok here rather than
+                    // propagating the error with `?`: prompts/get's error path reads the round's
+                    // outcome twice (mcp-server/src/dispatch/calls.rs, get_prompt), and the
+                    // second read finds the questions gone: an empty complete result (or -32021
+                    // with empty requiredCapabilities) instead.
+                    Err(ClientRequestError::InputRequired) => {
+                        return Ok(vec![PromptMessage::user_text("Waiting for the context.")]);
+                    }
+                    Err(ClientRequestError::CapabilityMissing(_))
+                        if ctx.protocol_version().era() == Era::Modern =>
+                    {
+                        return Ok(vec![PromptMessage::user_text(
+                            "Elicitation is unavailable.",
+                        )]);
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let context = form_string(&answer, "context").unwrap_or_default();
+                Ok(vec![PromptMessage::user_text(format!(
+                    "Answer with this context in mind: {context}"
+                ))])
+            },
+        ),
+        PromptDef::new(
+            prompt(
                 "test_prompt_with_image",
                 "Prompt With Image",
                 "A prompt that includes image content",
@@ -536,6 +967,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .version("1.0.0")
         .http(HttpConfig::default())
         .tools(tools())
+        .tools(diagnostic_tools())
+        .tools(mrtr_tools())
         .resource_template(template()?)
         .completion(completion());
     for r in resources() {
@@ -545,6 +978,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         builder = builder.prompt(p);
     }
     let server = builder.build()?;
+    let _ = SERVER.set(server.clone());
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!(

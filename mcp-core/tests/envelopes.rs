@@ -235,6 +235,7 @@ fn client_requests() {
         name: "get_weather".into(),
         arguments: Some(obj(json!({"location": "New York"}))),
         meta: Some(obj(json!({"progressToken": "abc"}))),
+        ..CallToolRequestParams::default()
     };
     check_request(
         Side::Client,
@@ -251,6 +252,7 @@ fn client_requests() {
     let read = ReadResourceRequestParams {
         uri: "file:///project/src/main.rs".into(),
         meta: None,
+        ..ReadResourceRequestParams::default()
     };
     check_request(
         Side::Client,
@@ -286,6 +288,7 @@ fn client_requests() {
         name: "code_review".into(),
         arguments: Some(BTreeMap::from([("code".into(), "fn main() {}".into())])),
         meta: None,
+        ..GetPromptRequestParams::default()
     };
     check_request(
         Side::Client,

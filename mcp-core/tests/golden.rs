@@ -351,6 +351,7 @@ fn call_tool_params_and_results_validate() {
         name: "get_weather".into(),
         arguments: Some(obj(json!({"location": "New York", "units": ["c", "f"]}))),
         meta: Some(obj(json!({"progressToken": "tok-1"}))),
+        ..CallToolRequestParams::default()
     };
     golden(&params, "CallToolRequestParams", None);
     golden(
@@ -464,6 +465,7 @@ fn resources_validate() {
         &ReadResourceRequestParams {
             uri: uri.clone(),
             meta: Some(obj(json!({"progressToken": 1}))),
+            ..ReadResourceRequestParams::default()
         },
         "ReadResourceRequestParams",
         None,
@@ -531,6 +533,7 @@ fn prompts_validate() {
             "def hello(): pass".into(),
         )])),
         meta: None,
+        ..GetPromptRequestParams::default()
     };
     golden(&params, "GetPromptRequestParams", None);
 

@@ -16,6 +16,8 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 const LEVEL_UNSET: u8 = u8::MAX;
+/// Modern requests that name no log level get no log messages (L-62).
+const LEVEL_OFF: u8 = u8::MAX - 1;
 
 /// The answer to a server→client request.
 pub(crate) type ClientAnswer = Result<Value, ErrorObject>;
@@ -31,6 +33,8 @@ pub(crate) struct ClientState {
     in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<ClientAnswer>>>,
     next_request_id: AtomicI64,
+    /// One modern (2026-07-28) request: nothing spans requests, nothing is tracked.
+    per_request: bool,
     /// Cancelled when the client goes away (session ended, stdin closed).
     pub closed: CancellationToken,
 }
@@ -57,8 +61,23 @@ impl ClientState {
             in_flight: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             next_request_id: AtomicI64::new(0),
+            per_request: false,
             closed: CancellationToken::new(),
         }
+    }
+
+    /// The state of one modern request: its declared capabilities and client info, and the log
+    /// level of its `_meta` (none → no log messages).
+    pub fn per_request(
+        version: ProtocolVersion,
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+        log_level: Option<LoggingLevel>,
+    ) -> Self {
+        let mut state = ClientState::new(version, capabilities, client_info);
+        state.per_request = true;
+        state.log_level = AtomicU8::new(log_level.map_or(LEVEL_OFF, |l| l as u8));
+        state
     }
 
     /// Records `notifications/initialized` (L-12).
@@ -72,8 +91,11 @@ impl ClientState {
 
     /// Whether a message at `level` passes the level the client set (all pass when unset).
     pub fn log_enabled(&self, level: LoggingLevel) -> bool {
-        let min = self.log_level.load(Ordering::Relaxed);
-        min == LEVEL_UNSET || level as u8 >= min
+        match self.log_level.load(Ordering::Relaxed) {
+            LEVEL_UNSET => true,
+            LEVEL_OFF => false,
+            min => level as u8 >= min,
+        }
     }
 
     pub fn subscribe(&self, uri: String) {
@@ -89,13 +111,20 @@ impl ClientState {
     }
 
     /// Registers a running request so that `notifications/cancelled` can reach it. The guard
-    /// unregisters it when dropped.
-    pub fn track(self: &Arc<Self>, id: RequestId, token: CancellationToken) -> InFlightGuard {
+    /// unregisters it when dropped. Modern requests are not tracked: a disconnect cancels them.
+    pub fn track(
+        self: &Arc<Self>,
+        id: RequestId,
+        token: CancellationToken,
+    ) -> Option<InFlightGuard> {
+        if self.per_request {
+            return None;
+        }
         lock(&self.in_flight).insert(id.clone(), token);
-        InFlightGuard {
+        Some(InFlightGuard {
             state: Arc::clone(self),
             id,
-        }
+        })
     }
 
     /// Cancels a running request; unknown or finished ids are ignored (L-40, L-43).

@@ -6,8 +6,8 @@ use std::time::Duration;
 use mcp_core::jsonrpc::{Notification, RequestId};
 use mcp_core::types::{
     ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
-    ElicitResult, Implementation, ListRootsResult, LoggingLevel, LoggingMessageNotificationParams,
-    Meta, ProgressNotificationParams, ProgressToken, methods,
+    ElicitResult, Implementation, InputRequest, ListRootsResult, LoggingLevel,
+    LoggingMessageNotificationParams, Meta, ProgressNotificationParams, ProgressToken, methods,
 };
 use mcp_core::version::ProtocolVersion;
 use serde::de::DeserializeOwned;
@@ -15,8 +15,10 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::BoxFuture;
+use crate::auth::AuthContext;
 use crate::client_state::ClientState;
 use crate::error::ClientRequestError;
+use crate::mrtr::InputRound;
 
 /// How a request's messages reach the client: the POST's event stream, stdout, ...
 ///
@@ -58,6 +60,11 @@ pub(crate) struct ContextInner {
     pub client: Option<Arc<ClientState>>,
     pub http: Option<HttpRequestParts>,
     pub request_timeout: Option<Duration>,
+    /// Modern requests that may answer `input_required` (tools/call, prompts/get,
+    /// resources/read on 2026-07-28).
+    pub round: Option<Arc<InputRound>>,
+    /// The caller, when the endpoint is protected.
+    pub auth: Option<Arc<AuthContext>>,
 }
 
 /// What a handler knows about the request it serves, and how it talks back to the client.
@@ -120,6 +127,12 @@ impl Context {
 
     pub(crate) fn client_state(&self) -> Option<&std::sync::Arc<ClientState>> {
         self.inner.client.as_ref()
+    }
+
+    /// Who is calling: subject, scopes, claims, client, credential. `None` when the endpoint is
+    /// not protected (or over stdio).
+    pub fn auth(&self) -> Option<&AuthContext> {
+        self.inner.auth.as_deref()
     }
 
     /// The HTTP request behind this call, when served over HTTP.
@@ -188,30 +201,71 @@ impl Context {
     }
 
     /// Asks the user for input through the client (`elicitation/create`).
+    ///
+    /// Legacy era: a request to the client on the response stream. 2026-07-28: the first call
+    /// returns [`ClientRequestError::InputRequired`] (propagate it with `?`); the framework
+    /// answers `input_required`, the client retries with the answer, and the handler runs again,
+    /// this time getting it. Name questions with [`elicit_as`](Self::elicit_as) when the client
+    /// should see stable keys.
     pub async fn elicit(
         &self,
         params: ElicitRequestParams,
     ) -> Result<ElicitResult, ClientRequestError> {
+        let key = self.auto_key("elicitation");
+        self.elicit_as(&key, params).await
+    }
+
+    /// [`elicit`](Self::elicit) under a key of your choosing (the `inputRequests` key on the
+    /// 2026-07-28 wire; ignored in the legacy era).
+    pub async fn elicit_as(
+        &self,
+        key: &str,
+        params: ElicitRequestParams,
+    ) -> Result<ElicitResult, ClientRequestError> {
         self.require_capability("elicitation", |c| c.elicitation.is_some())?;
-        self.client_request(methods::ELICITATION_CREATE, &params)
+        self.client_request(key, methods::ELICITATION_CREATE, &params)
             .await
     }
 
-    /// Asks the client's model for a completion (`sampling/createMessage`).
+    /// Asks the client's model for a completion (`sampling/createMessage`); see
+    /// [`elicit`](Self::elicit) for how this works on each wire.
     pub async fn sample(
         &self,
         params: CreateMessageRequestParams,
     ) -> Result<CreateMessageResult, ClientRequestError> {
+        let key = self.auto_key("sampling");
+        self.sample_as(&key, params).await
+    }
+
+    /// [`sample`](Self::sample) under a key of your choosing.
+    pub async fn sample_as(
+        &self,
+        key: &str,
+        params: CreateMessageRequestParams,
+    ) -> Result<CreateMessageResult, ClientRequestError> {
         self.require_capability("sampling", |c| c.sampling.is_some())?;
-        self.client_request(methods::SAMPLING_CREATE_MESSAGE, &params)
+        self.client_request(key, methods::SAMPLING_CREATE_MESSAGE, &params)
             .await
     }
 
-    /// Asks the client for its roots (`roots/list`).
+    /// Asks the client for its roots (`roots/list`); see [`elicit`](Self::elicit).
     pub async fn list_roots(&self) -> Result<ListRootsResult, ClientRequestError> {
+        let key = self.auto_key("roots");
+        self.list_roots_as(&key).await
+    }
+
+    /// [`list_roots`](Self::list_roots) under a key of your choosing.
+    pub async fn list_roots_as(&self, key: &str) -> Result<ListRootsResult, ClientRequestError> {
         self.require_capability("roots", |c| c.roots.is_some())?;
-        self.client_request(methods::ROOTS_LIST, &serde_json::json!({}))
+        self.client_request(key, methods::ROOTS_LIST, &serde_json::json!({}))
             .await
+    }
+
+    fn auto_key(&self, kind: &str) -> String {
+        match &self.inner.round {
+            Some(round) => round.auto_key(kind),
+            None => String::new(),
+        }
     }
 
     fn require_capability(
@@ -221,18 +275,41 @@ impl Context {
     ) -> Result<(), ClientRequestError> {
         match self.client_capabilities() {
             Some(caps) if has(caps) => Ok(()),
-            Some(_) => Err(ClientRequestError::CapabilityMissing(name)),
+            Some(_) => {
+                // 2026-07-28: the request fails with -32021 naming the capability (T-39).
+                if let Some(round) = &self.inner.round {
+                    round.require(name);
+                }
+                Err(ClientRequestError::CapabilityMissing(name))
+            }
             None => Err(ClientRequestError::NotSupported),
         }
     }
 
     async fn client_request<T: DeserializeOwned>(
         &self,
+        key: &str,
         method: &'static str,
         params: &impl serde::Serialize,
     ) -> Result<T, ClientRequestError> {
         let params = serde_json::to_value(params)
             .map_err(|e| ClientRequestError::InvalidResponse(e.to_string()))?;
+        if let Some(round) = &self.inner.round {
+            // An answer from this round's retry or an earlier one; a malformed answer is asked
+            // again (L-77).
+            if let Some(answer) = round.answer(key) {
+                if let Ok(v) = serde_json::from_value(answer.clone()) {
+                    return Ok(v);
+                }
+            }
+            let params = match params {
+                Value::Object(m) => Some(m),
+                _ => None,
+            };
+            let method = method.to_owned();
+            round.ask(key.to_owned(), InputRequest { method, params });
+            return Err(ClientRequestError::InputRequired);
+        }
         let call = self.inner.peer.request(method, params);
         let answer = tokio::select! {
             answer = call => answer?,

@@ -96,4 +96,8 @@ pub enum ClientRequestError {
     /// No answer within the configured timeout.
     #[error("the client did not answer in time")]
     Timeout,
+    /// 2026-07-28: the question goes back to the client in an `input_required` result; the
+    /// handler runs again when the client retries with the answer. Propagate it with `?`.
+    #[error("input required from the client; the request will be retried with the answer")]
+    InputRequired,
 }

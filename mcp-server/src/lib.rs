@@ -28,10 +28,12 @@
 //! }
 //! ```
 
+pub mod auth;
 mod client_state;
 pub mod context;
 mod dispatch;
 pub mod error;
+mod mrtr;
 pub mod registry;
 pub mod schema;
 mod server;
@@ -46,8 +48,14 @@ pub use context::Context;
 pub use error::{ClientRequestError, McpError};
 pub use mcp_core as core;
 pub use mcp_core::types;
-pub use registry::prompts::{CompletionHandler, IntoPromptResult, PromptArguments, PromptDef};
-pub use registry::resources::{IntoReadResult, ResourceDef, ResourceTemplateDef};
+pub use mcp_macros::{prompt, resource, tool, tools};
+pub use registry::prompts::{
+    Completer, CompletionHandler, IntoCompletion, IntoPrompt, IntoPromptResult, PromptArguments,
+    PromptDef,
+};
+pub use registry::resources::{
+    AnyResource, IntoReadResult, IntoResource, ResourceDef, ResourceTemplateDef,
+};
 pub use registry::tools::{
     IntoTool, IntoToolResult, IntoTools, Json, NoArgs, ToolDef, ToolHandler,
 };
@@ -67,6 +75,7 @@ pub mod prelude {
         CompletionHandler, Context, HttpConfig, Json, McpError, McpServer, NoArgs, PromptDef,
         ResourceDef, ResourceTemplateDef, SessionMode, ToolDef,
     };
+    pub use crate::{prompt, resource, tool, tools};
 }
 
 /// Paths used by code that `mcp-macros` generates. Not a public API.
@@ -77,4 +86,254 @@ pub mod __private {
     pub use schemars;
     pub use serde;
     pub use serde_json;
+
+    pub use crate::BoxFuture;
+    pub use crate::context::Context;
+    pub use crate::error::McpError;
+    pub use crate::registry::prompts::{IntoPrompt, IntoPromptResult, PromptArguments, PromptDef};
+    pub use crate::registry::resources::{
+        IntoReadResult, IntoResource, ResourceDef, ResourceTemplateDef,
+    };
+    pub use crate::registry::tools::{IntoTool, IntoToolResult, IntoTools, ToolDef, ToolHandler};
+    pub use mcp_core::types::{
+        CallToolResult, GetPromptResult, Icon, JsonObject, Meta, Prompt, PromptArgument,
+        PromptMessage, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Tool,
+        ToolAnnotations,
+    };
+    pub use std::boxed::Box;
+    pub use std::default::Default;
+    pub use std::option::Option::{self, None, Some};
+    pub use std::result::Result::{self, Err, Ok};
+    pub use std::string::String;
+    pub use std::sync::Arc;
+    pub use std::vec::Vec;
+
+    use std::any::Any;
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub use crate::registry::resources::AnyResource;
+    pub use crate::registry::uri_template::UriTemplateError;
+
+    /// The variables of a matched URI template.
+    pub type TemplateVariables = std::collections::BTreeMap<String, String>;
+
+    /// The tools of an impl block marked `#[tools]`, sharing one value behind an [`Arc`].
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` has no tools",
+        label = "mark an `impl {Self}` block with `#[tools]` and its tool methods with `#[tool]`"
+    )]
+    pub trait ToolSet: Send + Sync + Sized + 'static {
+        /// One tool per `#[tool]` method, each holding a clone of `this`.
+        fn tool_defs(this: Arc<Self>) -> Vec<crate::ToolDef>;
+    }
+
+    /// `.tools(Arc::new(state))`: the tools of a `#[tools]` impl block over shared state.
+    impl<T: ToolSet> crate::IntoTools for Arc<T> {
+        fn into_tools(self) -> Vec<crate::ToolDef> {
+            T::tool_defs(self)
+        }
+    }
+
+    /// A type a `#[tool]` parameter may have: the argument is deserialized into it and its
+    /// schema is derived from it.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a tool argument",
+        label = "tool arguments implement `serde::Deserialize` and `schemars::JsonSchema`",
+        note = "derive both on your type: `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
+        note = "borrowed types such as `&str` cannot be arguments: use owned ones such as `String`"
+    )]
+    pub trait ToolArgument: serde::de::DeserializeOwned + schemars::JsonSchema {}
+    impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolArgument for T {}
+
+    /// Checks at compile time that `T` can be a tool argument.
+    pub fn assert_tool_argument<T: ToolArgument>() {}
+
+    /// Checks at compile time that a tool, prompt or resource future can run on the server.
+    pub fn assert_send<F: std::future::Future + Send>(f: F) -> F {
+        f
+    }
+
+    /// A type a `#[prompt]` parameter or a `#[resource]` template variable may have: it is
+    /// parsed from the argument's text with [`FromStr`].
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be parsed from a prompt argument or a URI template variable",
+        label = "expected `String` or a type implementing `FromStr` whose error implements `Display`"
+    )]
+    pub trait FromArgument: Sized {
+        /// Parses the argument's text.
+        fn from_argument(text: &str) -> Result<Self, String>;
+    }
+
+    impl<T: FromStr> FromArgument for T
+    where
+        T::Err: Display,
+    {
+        fn from_argument(text: &str) -> Result<Self, String> {
+            T::from_str(text).map_err(|e| e.to_string())
+        }
+    }
+
+    /// Checks at compile time that `T` can be parsed from an argument.
+    pub fn assert_from_argument<T: FromArgument>() {}
+
+    /// Parses the text of the argument `name`; a failure is `-32602` naming the argument.
+    pub fn parse_argument<T: FromArgument>(name: &str, text: &str) -> Result<T, McpError> {
+        T::from_argument(text)
+            .map_err(|e| McpError::InvalidParams(format!("Invalid argument `{name}`: {e}")))
+    }
+
+    /// The error of a required argument that is absent.
+    pub fn missing_argument(name: &str) -> McpError {
+        McpError::InvalidParams(format!("Missing required argument `{name}`"))
+    }
+
+    /// An error a prompt or resource function returned: an [`McpError`] as it is, any other
+    /// error as `-32603` with its text.
+    pub fn into_mcp_error<E: Display + 'static>(error: E) -> McpError {
+        let mut slot = Some(error);
+        if let Some(own) = (&mut slot as &mut dyn Any).downcast_mut::<Option<McpError>>() {
+            if let Some(e) = own.take() {
+                return e;
+            }
+        }
+        McpError::Internal(slot.map(|e| e.to_string()).unwrap_or_default())
+    }
+
+    /// What a `#[prompt]` function may return.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be returned from a prompt",
+        label = "prompts return `Vec<PromptMessage>`, `PromptMessage`, `GetPromptResult`, text, or `Result<_, E: Display>` of those"
+    )]
+    pub trait PromptOutput: Send + 'static {
+        /// The `prompts/get` result.
+        fn into_prompt_output(self) -> Result<GetPromptResult, McpError>;
+    }
+
+    impl<T: IntoPromptResult> PromptOutput for T {
+        fn into_prompt_output(self) -> Result<GetPromptResult, McpError> {
+            Ok(self.into_prompt_result())
+        }
+    }
+
+    impl PromptOutput for PromptMessage {
+        fn into_prompt_output(self) -> Result<GetPromptResult, McpError> {
+            Ok(vec![self].into_prompt_result())
+        }
+    }
+
+    impl PromptOutput for String {
+        fn into_prompt_output(self) -> Result<GetPromptResult, McpError> {
+            PromptMessage::user_text(self).into_prompt_output()
+        }
+    }
+
+    impl PromptOutput for &'static str {
+        fn into_prompt_output(self) -> Result<GetPromptResult, McpError> {
+            PromptMessage::user_text(self).into_prompt_output()
+        }
+    }
+
+    impl<T: PromptOutput, E: Display + Send + 'static> PromptOutput for Result<T, E> {
+        fn into_prompt_output(self) -> Result<GetPromptResult, McpError> {
+            self.map_err(into_mcp_error)
+                .and_then(PromptOutput::into_prompt_output)
+        }
+    }
+
+    /// Checks at compile time that `T` can be returned from a prompt.
+    pub fn assert_prompt_output<T: PromptOutput>() {}
+
+    /// What a `#[resource]` function may return.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be returned from a resource",
+        label = "resources return text (`String`), bytes (`Vec<u8>`), `Json<T>`, `ResourceContents`, `Vec<ResourceContents>`, `ReadResourceResult`, or `Result<_, E: Display>` of those"
+    )]
+    pub trait ResourceOutput: Send + 'static {
+        /// The `resources/read` result for `uri`; `mime_type` is the one the attribute gave.
+        fn into_resource_output(
+            self,
+            uri: String,
+            mime_type: Option<&'static str>,
+        ) -> Result<ReadResourceResult, McpError>;
+    }
+
+    impl<T: IntoReadResult> ResourceOutput for T {
+        fn into_resource_output(
+            self,
+            _uri: String,
+            _mime_type: Option<&'static str>,
+        ) -> Result<ReadResourceResult, McpError> {
+            Ok(self.into_read_result())
+        }
+    }
+
+    impl ResourceOutput for String {
+        fn into_resource_output(
+            self,
+            uri: String,
+            mime_type: Option<&'static str>,
+        ) -> Result<ReadResourceResult, McpError> {
+            let mime = mime_type.map(str::to_owned);
+            Ok(ResourceContents::text(uri, mime, self).into_read_result())
+        }
+    }
+
+    impl ResourceOutput for &'static str {
+        fn into_resource_output(
+            self,
+            uri: String,
+            mime_type: Option<&'static str>,
+        ) -> Result<ReadResourceResult, McpError> {
+            String::from(self).into_resource_output(uri, mime_type)
+        }
+    }
+
+    impl ResourceOutput for Vec<u8> {
+        fn into_resource_output(
+            self,
+            uri: String,
+            mime_type: Option<&'static str>,
+        ) -> Result<ReadResourceResult, McpError> {
+            use base64::Engine;
+            let blob = base64::engine::general_purpose::STANDARD.encode(self);
+            let mime = mime_type.unwrap_or("application/octet-stream");
+            Ok(ResourceContents::blob(uri, mime, blob).into_read_result())
+        }
+    }
+
+    impl<T: serde::Serialize + Send + 'static> ResourceOutput for crate::Json<T> {
+        fn into_resource_output(
+            self,
+            uri: String,
+            mime_type: Option<&'static str>,
+        ) -> Result<ReadResourceResult, McpError> {
+            let text = serde_json::to_string(&self.0).map_err(|e| {
+                McpError::Internal(format!("Failed to serialize the resource: {e}"))
+            })?;
+            String::from(text).into_resource_output(uri, mime_type.or(Some("application/json")))
+        }
+    }
+
+    impl<T: ResourceOutput, E: Display + Send + 'static> ResourceOutput for Result<T, E> {
+        fn into_resource_output(
+            self,
+            uri: String,
+            mime_type: Option<&'static str>,
+        ) -> Result<ReadResourceResult, McpError> {
+            self.map_err(into_mcp_error)
+                .and_then(|v| v.into_resource_output(uri, mime_type))
+        }
+    }
+
+    /// Checks at compile time that `T` can be returned from a resource.
+    pub fn assert_resource_output<T: ResourceOutput>() {}
+
+    /// A resource template built by `#[resource]`; its template was checked at compile time, and
+    /// should the runtime parser still reject it, the server's `build()` reports it.
+    pub fn template(
+        result: Result<ResourceTemplateDef, UriTemplateError>,
+    ) -> Result<AnyResource, UriTemplateError> {
+        result.map(AnyResource::Template)
+    }
 }

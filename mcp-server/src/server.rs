@@ -4,15 +4,19 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use mcp_core::types::meta_keys;
 use mcp_core::types::{
     Icon, Implementation, PromptsCapability, ResourcesCapability, ServerCapabilities,
     ToolsCapability,
 };
 use mcp_core::version::{DEFAULT_LEGACY_VERSIONS, ProtocolVersion};
 
-use crate::registry::prompts::{CompletionHandler, PromptDef};
-use crate::registry::resources::{ResourceDef, ResourceTemplateDef};
+use crate::auth::AuthorizationConfig;
+use crate::mrtr::StateCodec;
+use crate::registry::prompts::{CompletionHandler, IntoPrompt, PromptDef};
+use crate::registry::resources::{AnyResource, IntoResource, ResourceDef, ResourceTemplateDef};
 use crate::registry::tools::{IntoTool, IntoTools, ToolDef};
+use crate::registry::uri_template::UriTemplateError;
 use crate::registry::{Registry, is_valid_tool_name};
 use crate::transport::http::HttpConfig;
 
@@ -35,9 +39,15 @@ pub enum BuildError {
     /// Two resources share a URI.
     #[error("two resources have the URI {0:?}")]
     DuplicateResource(String),
+    /// A resource template's URI template does not parse.
+    #[error(transparent)]
+    InvalidUriTemplate(#[from] UriTemplateError),
     /// No protocol version is enabled.
     #[error("no supported protocol version")]
     NoProtocolVersion,
+    /// The MRTR state key is shorter than 32 bytes.
+    #[error("the request-state key must be at least 32 bytes")]
+    WeakRequestStateKey,
 }
 
 /// A change of what the server offers, pushed to connected clients.
@@ -64,6 +74,16 @@ pub(crate) struct ServerInner {
     pub page_size: usize,
     pub client_request_timeout: Option<Duration>,
     pub http: HttpConfig,
+    /// How the HTTP endpoint is protected.
+    pub auth: AuthorizationConfig,
+    /// `serverInfo` as a JSON value, for modern results' `_meta`.
+    pub server_info_value: serde_json::Value,
+    /// `{"io.modelcontextprotocol/serverInfo": ...}`, serialized once.
+    pub server_info_meta: Box<serde_json::value::RawValue>,
+    /// `ttlMs` of cacheable modern results.
+    pub cache_ttl_ms: u64,
+    /// Seals and opens MRTR `requestState`.
+    pub(crate) state_codec: StateCodec,
     listeners: Mutex<Vec<Weak<dyn ChangeListener>>>,
 }
 
@@ -115,11 +135,18 @@ impl McpServer {
             resources: Vec::new(),
             templates: Vec::new(),
             prompts: Vec::new(),
+            invalid_template: None,
             completion: None,
             page_size: 100,
             client_request_timeout: Some(Duration::from_secs(300)),
-            versions: DEFAULT_LEGACY_VERSIONS.to_vec(),
+            versions: std::iter::once(ProtocolVersion::V2026_07_28)
+                .chain(DEFAULT_LEGACY_VERSIONS)
+                .collect(),
             http: HttpConfig::default(),
+            auth: AuthorizationConfig::default(),
+            cache_ttl: Duration::ZERO,
+            request_state_key: None,
+            request_state_ttl: Duration::from_secs(600),
         }
     }
 
@@ -162,7 +189,8 @@ impl McpServer {
     }
 
     /// Adds or replaces a prompt at run time and tells connected clients.
-    pub fn add_prompt(&self, prompt: PromptDef) {
+    pub fn add_prompt(&self, prompt: impl IntoPrompt) {
+        let prompt = prompt.into_prompt();
         self.inner.registry.rcu(|r| {
             let mut r = Registry::clone(r);
             r.prompts
@@ -215,14 +243,38 @@ pub struct McpServerBuilder {
     resources: Vec<ResourceDef>,
     templates: Vec<ResourceTemplateDef>,
     prompts: Vec<PromptDef>,
+    invalid_template: Option<UriTemplateError>,
     completion: Option<CompletionHandler>,
     page_size: usize,
     client_request_timeout: Option<Duration>,
     versions: Vec<ProtocolVersion>,
     http: HttpConfig,
+    auth: AuthorizationConfig,
+    cache_ttl: Duration,
+    request_state_key: Option<Vec<u8>>,
+    request_state_ttl: Duration,
 }
 
 impl McpServerBuilder {
+    /// How long 2026-07-28 clients may cache lists, reads and discovery (`ttlMs`, default 0).
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
+    /// The key that signs MRTR `requestState` (at least 32 bytes). Give every instance behind a
+    /// load balancer the same key; by default each server draws a random one.
+    pub fn request_state_key(mut self, key: impl Into<Vec<u8>>) -> Self {
+        self.request_state_key = Some(key.into());
+        self
+    }
+
+    /// How long an MRTR `requestState` stays valid (default 10 minutes).
+    pub fn request_state_ttl(mut self, ttl: Duration) -> Self {
+        self.request_state_ttl = ttl;
+        self
+    }
+
     /// The server's version (default `1.0.0`).
     pub fn version(mut self, version: impl Into<String>) -> Self {
         self.info.version = version.into();
@@ -271,25 +323,35 @@ impl McpServerBuilder {
         self
     }
 
-    /// Registers a resource.
-    pub fn resource(mut self, resource: ResourceDef) -> Self {
-        self.resources.push(resource);
+    /// Registers a resource or a resource template: a [`ResourceDef`], a [`ResourceTemplateDef`]
+    /// (or the `Result` of [`ResourceTemplateDef::new`]), or a function marked `#[resource]`.
+    pub fn resource(mut self, resource: impl IntoResource) -> Self {
+        match resource.into_resource() {
+            Ok(AnyResource::Fixed(r)) => self.resources.push(r),
+            Ok(AnyResource::Template(t)) => self.templates.push(t),
+            Err(e) => {
+                self.invalid_template.get_or_insert(e);
+            }
+        }
         self
     }
 
-    /// Registers a resource template.
-    pub fn resource_template(mut self, template: ResourceTemplateDef) -> Self {
-        self.templates.push(template);
-        self
+    /// Registers a resource template; the same as [`resource`](Self::resource).
+    pub fn resource_template(self, template: impl IntoResource) -> Self {
+        self.resource(template)
     }
 
-    /// Registers a prompt.
-    pub fn prompt(mut self, prompt: PromptDef) -> Self {
-        self.prompts.push(prompt);
+    /// Registers a prompt: a [`PromptDef`], or a function marked `#[prompt]`.
+    pub fn prompt(mut self, prompt: impl IntoPrompt) -> Self {
+        self.prompts.push(prompt.into_prompt());
         self
     }
 
     /// Sets the `completion/complete` handler (and declares the `completions` capability).
+    ///
+    /// Completers registered on prompts and templates ([`PromptDef::complete`],
+    /// [`ResourceTemplateDef::complete`], `complete(..)` in `#[prompt]` and `#[resource]`) answer
+    /// first; this handler answers every other request.
     pub fn completion(mut self, handler: CompletionHandler) -> Self {
         self.completion = Some(handler);
         self
@@ -308,12 +370,19 @@ impl McpServerBuilder {
         self
     }
 
-    /// The protocol versions to speak (default: every legacy version from 2025-03-26 on).
+    /// The protocol versions to speak (default: 2026-07-28 and every legacy version from
+    /// 2025-03-26 on).
     pub fn protocol_versions(
         mut self,
         versions: impl IntoIterator<Item = ProtocolVersion>,
     ) -> Self {
         self.versions = versions.into_iter().collect();
+        self
+    }
+
+    /// Protects the HTTP endpoint (OAuth 2.1 resource server). stdio is never protected.
+    pub fn authorization(mut self, config: AuthorizationConfig) -> Self {
+        self.auth = config;
         self
     }
 
@@ -328,6 +397,14 @@ impl McpServerBuilder {
         if self.versions.is_empty() {
             return Err(BuildError::NoProtocolVersion);
         }
+        if let Some(e) = self.invalid_template {
+            return Err(BuildError::InvalidUriTemplate(e));
+        }
+        let has_completers = self.prompts.iter().any(PromptDef::has_completions)
+            || self
+                .templates
+                .iter()
+                .any(ResourceTemplateDef::has_completions);
         let mut registry = Registry::default();
         for tool in self.tools {
             check_tool(&tool)?;
@@ -374,22 +451,72 @@ impl McpServerBuilder {
                 list_changed: Some(true),
             }),
             logging: Some(Default::default()),
-            completions: self.completion.as_ref().map(|_| Default::default()),
+            completions: (self.completion.is_some() || has_completers).then(Default::default),
             ..Default::default()
         };
+        let server_info_value = serde_json::to_value(&self.info).unwrap_or_default();
+        let server_info_meta = serde_json::value::to_raw_value(&serde_json::json!({
+            meta_keys::SERVER_INFO: server_info_value
+        }))
+        .map_err(|_| BuildError::NoProtocolVersion)?;
+        let state_codec = match &self.request_state_key {
+            Some(key) if key.len() >= 32 => StateCodec::new(key, self.request_state_ttl),
+            Some(_) => return Err(BuildError::WeakRequestStateKey),
+            None => StateCodec::random(self.request_state_ttl),
+        };
         Ok(McpServer {
-            inner: Arc::new(ServerInner {
+            inner: Arc::new_cyclic(|server| ServerInner {
+                server_info_value,
+                server_info_meta,
+                cache_ttl_ms: u64::try_from(self.cache_ttl.as_millis()).unwrap_or(u64::MAX),
+                state_codec,
                 info: self.info,
                 instructions: self.instructions,
                 capabilities,
                 versions: self.versions,
                 registry: ArcSwap::from_pointee(registry),
-                completion: self.completion,
+                completion: if has_completers {
+                    Some(routed_completion(server.clone(), self.completion))
+                } else {
+                    self.completion
+                },
                 page_size: self.page_size,
                 client_request_timeout: self.client_request_timeout,
                 http: self.http,
+                auth: self.auth,
                 listeners: Mutex::new(Vec::new()),
             }),
         })
     }
+}
+
+/// The `completion/complete` handler of a server whose prompts or templates have completers: the
+/// completer registered for the referenced argument answers, else `fallback`, else no values.
+fn routed_completion(
+    server: Weak<ServerInner>,
+    fallback: Option<CompletionHandler>,
+) -> CompletionHandler {
+    use mcp_core::types::{CompleteResult, Reference};
+    CompletionHandler::new(move |ctx, params| {
+        let registry = server.upgrade().map(|s| s.registry.load_full());
+        let argument = params.argument.name.as_str();
+        let found = registry.as_deref().and_then(|r| match &params.reference {
+            Reference::Prompt(p) => r.prompts.get(&p.name)?.completer(argument).cloned(),
+            Reference::Resource(t) => r
+                .templates
+                .iter()
+                .find(|d| d.template.uri_template == t.uri)?
+                .completer(argument)
+                .cloned(),
+        });
+        let run = found
+            .or_else(|| fallback.clone())
+            .map(|h| h.complete(ctx, params));
+        async move {
+            match run {
+                Some(run) => run.await,
+                None => Ok(CompleteResult::new(Vec::new())),
+            }
+        }
+    })
 }

@@ -259,6 +259,20 @@ pub fn fixture(http: HttpConfig) -> McpServer {
             })
             .description("Closes its stream early"),
         )
+        .prompt(PromptDef::new(
+            Prompt {
+                name: "ask_prompt".into(),
+                description: Some("Asks for context first".into()),
+                ..Default::default()
+            },
+            |ctx: Context, _args| async move {
+                let schema = json!({"type":"object","properties":{"topic":{"type":"string"}},"required":["topic"]});
+                let params = ElicitRequestParams::form("Topic?", schema.as_object().cloned().unwrap_or_default());
+                let answer = ctx.elicit_as("topic", params).await?;
+                let topic = answer.content.and_then(|c| c.get("topic").and_then(|t| t.as_str()).map(str::to_owned));
+                Ok(vec![PromptMessage::user_text(format!("Tell me about {}", topic.unwrap_or_default()))])
+            },
+        ))
         .build()
         .expect("the fixture builds")
 }

@@ -602,7 +602,7 @@ async fn t70_get_stream_rules() {
         None,
     )
     .await;
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 405, "no session: nothing to stream (T-41)");
     let stateless = spawn(fixture(HttpConfig::default().stateless()))
         .await
         .unwrap();

@@ -1,4 +1,4 @@
-//! Method and notification names of the legacy protocol.
+//! Method and notification names of the legacy and modern (`2026-07-28`) protocols.
 
 /// `initialize` (client to server).
 pub const INITIALIZE: &str = "initialize";
@@ -53,3 +53,24 @@ pub const NOTIFICATION_PROMPTS_LIST_CHANGED: &str = "notifications/prompts/list_
 pub const NOTIFICATION_ROOTS_LIST_CHANGED: &str = "notifications/roots/list_changed";
 /// `notifications/elicitation/complete` (server to client, 2025-11-25).
 pub const NOTIFICATION_ELICITATION_COMPLETE: &str = "notifications/elicitation/complete";
+
+/// `server/discover` (client to server, 2026-07-28).
+pub const SERVER_DISCOVER: &str = "server/discover";
+/// `subscriptions/listen` (client to server, 2026-07-28).
+pub const SUBSCRIPTIONS_LISTEN: &str = "subscriptions/listen";
+/// `notifications/subscriptions/acknowledged` (server to client, 2026-07-28).
+pub const NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED: &str =
+    "notifications/subscriptions/acknowledged";
+
+/// `tasks/get` (2025-11-25 core; the `io.modelcontextprotocol/tasks` extension in 2026-07-28).
+pub const TASKS_GET: &str = "tasks/get";
+/// `tasks/result` (2025-11-25 core; the 2026-07-28 conformance suite expects `-32601` for it).
+pub const TASKS_RESULT: &str = "tasks/result";
+/// `tasks/cancel` (2025-11-25 core; the tasks extension in 2026-07-28).
+pub const TASKS_CANCEL: &str = "tasks/cancel";
+/// `tasks/list` (2025-11-25 core; the 2026-07-28 conformance suite expects `-32601` for it).
+pub const TASKS_LIST: &str = "tasks/list";
+/// `tasks/update`: answers a task's input requests (the tasks extension, 2026-07-28).
+pub const TASKS_UPDATE: &str = "tasks/update";
+/// `notifications/tasks/status` (2025-11-25 core; the tasks extension in 2026-07-28).
+pub const NOTIFICATION_TASKS_STATUS: &str = "notifications/tasks/status";

@@ -1,10 +1,16 @@
-//! MCP protocol data types for the legacy era (`2025-11-25`, `2025-06-18`, `2025-03-26`).
+//! MCP protocol data types for the legacy era (`2025-11-25`, `2025-06-18`, `2025-03-26`) and the
+//! modern era (`2026-07-28`).
 //!
 //! One concept per module, all re-exported flat from here, so `mcp_core::types::Tool` and
 //! `mcp_core::types::CallToolResult` are the names to use. Method and notification names live in
 //! [`methods`]. Every type round-trips against the official JSON Schema of `2025-11-25` (and of
 //! `2025-06-18` where the type exists there); fields newer than a version are optional, so the same
 //! types serve every legacy version.
+//!
+//! The modern era adds [`meta_keys`], `resultType` and caching hints, `server/discover`,
+//! multi-round-trip requests ([`InputRequiredResult`], `inputResponses` on `tools/call`,
+//! `prompts/get` and `resources/read`) and `subscriptions/listen`; those types validate against
+//! the schema of `2026-07-28`.
 //!
 //! ```
 //! use mcp_core::types::{CallToolResult, Content};
@@ -26,12 +32,15 @@ mod icons;
 mod initialize;
 mod logging;
 pub mod methods;
+mod modern;
+mod mrtr;
 mod pagination;
 mod progress;
 mod prompts;
 mod resources;
 mod roots;
 mod sampling;
+mod subscriptions;
 mod tools;
 
 pub use cancellation::*;
@@ -42,12 +51,15 @@ pub use elicitation::*;
 pub use icons::*;
 pub use initialize::*;
 pub use logging::*;
+pub use modern::*;
+pub use mrtr::*;
 pub use pagination::*;
 pub use progress::*;
 pub use prompts::*;
 pub use resources::*;
 pub use roots::*;
 pub use sampling::*;
+pub use subscriptions::*;
 pub use tools::*;
 
 /// A JSON object: the shape of `_meta`, tool arguments, schemas and open-ended capabilities.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Annotations, Cursor, Icon, Meta, ResourceContents};
+use super::{Annotations, Cursor, Icon, InputResponses, Meta, ResourceContents};
 
 /// A resource the server can read.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -119,6 +119,12 @@ pub struct ListResourceTemplatesResult {
 pub struct ReadResourceRequestParams {
     /// The URI to read.
     pub uri: String,
+    /// The client's answers to a previous `inputRequests`, by key (2026-07-28).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_responses: Option<InputResponses>,
+    /// The `requestState` of the previous `InputRequiredResult`, echoed verbatim (2026-07-28).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_state: Option<String>,
     /// Extra metadata (may hold a `progressToken`).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,

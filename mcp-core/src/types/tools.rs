@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Content, Cursor, Icon, JsonObject, Meta};
+use super::{Content, Cursor, Icon, InputResponses, JsonObject, Meta};
 
 /// A tool the client can call.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -107,6 +107,12 @@ pub struct CallToolRequestParams {
     /// The arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<JsonObject>,
+    /// The client's answers to a previous `inputRequests`, by key (2026-07-28).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_responses: Option<InputResponses>,
+    /// The `requestState` of the previous `InputRequiredResult`, echoed verbatim (2026-07-28).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_state: Option<String>,
     /// Extra metadata (may hold a `progressToken`).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
@@ -118,7 +124,7 @@ impl CallToolRequestParams {
         CallToolRequestParams {
             name: name.into(),
             arguments,
-            meta: None,
+            ..CallToolRequestParams::default()
         }
     }
 }

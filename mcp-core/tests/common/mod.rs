@@ -12,6 +12,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+const SCHEMA_2026_07_28: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/spec/2026-07-28/schema.json"
+));
 const SCHEMA_2025_11_25: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/spec/2025-11-25/schema.json"
@@ -24,6 +28,8 @@ const SCHEMA_2025_06_18: &str = include_str!(concat!(
 /// A schema version the tests validate against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Spec {
+    /// `2026-07-28` (modern era): JSON Schema 2020-12, `$defs`.
+    V2026_07_28,
     /// `2025-11-25`: JSON Schema 2020-12, `$defs`.
     V2025_11_25,
     /// `2025-06-18`: draft-07, `definitions`.
@@ -32,9 +38,13 @@ pub enum Spec {
 
 /// The parsed schema document of a version.
 pub fn schema(spec: Spec) -> &'static Value {
+    static MODERN: OnceLock<Value> = OnceLock::new();
     static NEW: OnceLock<Value> = OnceLock::new();
     static OLD: OnceLock<Value> = OnceLock::new();
     match spec {
+        Spec::V2026_07_28 => {
+            MODERN.get_or_init(|| serde_json::from_str(SCHEMA_2026_07_28).unwrap())
+        }
         Spec::V2025_11_25 => NEW.get_or_init(|| serde_json::from_str(SCHEMA_2025_11_25).unwrap()),
         Spec::V2025_06_18 => OLD.get_or_init(|| serde_json::from_str(SCHEMA_2025_06_18).unwrap()),
     }
@@ -43,7 +53,7 @@ pub fn schema(spec: Spec) -> &'static Value {
 /// The definitions of a version (`$defs` or `definitions`).
 pub fn defs(spec: Spec) -> &'static serde_json::Map<String, Value> {
     let key = match spec {
-        Spec::V2025_11_25 => "$defs",
+        Spec::V2026_07_28 | Spec::V2025_11_25 => "$defs",
         Spec::V2025_06_18 => "definitions",
     };
     schema(spec)[key].as_object().unwrap()
@@ -62,7 +72,7 @@ fn validator(spec: Spec, def: &str) -> Arc<Validator> {
         "{spec:?} has no definition {def}"
     );
     let (doc, draft) = match spec {
-        Spec::V2025_11_25 => (
+        Spec::V2026_07_28 | Spec::V2025_11_25 => (
             json!({
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 "$ref": format!("#/$defs/{def}"),
@@ -149,6 +159,18 @@ where
     if let Some(old) = old_def {
         assert_valid(Spec::V2025_06_18, old, &json);
     }
+    json
+}
+
+/// The golden check of one modern value: it round-trips and validates against `def` of
+/// 2026-07-28.
+#[track_caller]
+pub fn golden_modern<T>(value: &T, def: &str) -> Value
+where
+    T: Serialize + DeserializeOwned + PartialEq + Debug,
+{
+    let json = round_trip(value);
+    assert_valid(Spec::V2026_07_28, def, &json);
     json
 }
 

@@ -1,11 +1,13 @@
-//! Prompts ([`PromptDef`]) and completion handlers ([`CompletionHandler`]).
+//! Prompts ([`PromptDef`]), what can be registered as one ([`IntoPrompt`]), and completions:
+//! server-wide handlers ([`CompletionHandler`]) and per-argument suggestions ([`Completer`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
 use mcp_core::types::{
-    CompleteRequestParams, CompleteResult, GetPromptResult, Prompt, PromptArgument, PromptMessage,
+    CompleteRequestParams, CompleteResult, Completion, GetPromptResult, Prompt, PromptArgument,
+    PromptMessage,
 };
 
 use crate::BoxFuture;
@@ -25,6 +27,7 @@ pub struct PromptDef {
     /// The prompt as `prompts/list` shows it.
     pub prompt: Prompt,
     get: Arc<GetFn>,
+    completions: Vec<(String, CompletionHandler)>,
 }
 
 impl std::fmt::Debug for PromptDef {
@@ -59,6 +62,7 @@ impl PromptDef {
                 let fut = get(ctx, args);
                 Box::pin(async move { fut.await.map(IntoPromptResult::into_prompt_result) })
             }),
+            completions: Vec::new(),
         }
     }
 
@@ -77,6 +81,43 @@ impl PromptDef {
         self
     }
 
+    /// Suggests values for the argument `argument` (`completion/complete` with a `ref/prompt`
+    /// reference to this prompt). Registering a prompt with completions declares the server's
+    /// `completions` capability.
+    ///
+    /// ```
+    /// use mcp_server::{PromptDef, types::{Prompt, PromptMessage}};
+    /// fn languages(typed: &str) -> Vec<String> {
+    ///     ["rust", "python"].into_iter().filter(|l| l.starts_with(typed)).map(String::from).collect()
+    /// }
+    /// let p = PromptDef::new(Prompt::new("review"), |_ctx, _args| async {
+    ///     Ok(vec![PromptMessage::user_text("Review this")])
+    /// })
+    /// .argument("language", "The language", true)
+    /// .complete("language", languages);
+    /// # let _ = p;
+    /// ```
+    #[must_use]
+    pub fn complete<M>(
+        mut self,
+        argument: impl Into<String>,
+        completer: impl Completer<M>,
+    ) -> Self {
+        self.completions
+            .push((argument.into(), completer.into_completion_handler()));
+        self
+    }
+
+    /// The completer of `argument`, if one was registered.
+    pub(crate) fn completer(&self, argument: &str) -> Option<&CompletionHandler> {
+        find_completer(&self.completions, argument)
+    }
+
+    /// Whether any argument has a completer.
+    pub(crate) fn has_completions(&self) -> bool {
+        !self.completions.is_empty()
+    }
+
     pub(crate) fn get(
         &self,
         ctx: Context,
@@ -93,6 +134,32 @@ impl PromptDef {
             return Box::pin(std::future::ready(Err(McpError::InvalidParams(msg))));
         }
         (self.get)(ctx, args)
+    }
+}
+
+pub(crate) fn find_completer<'a>(
+    completions: &'a [(String, CompletionHandler)],
+    argument: &str,
+) -> Option<&'a CompletionHandler> {
+    completions
+        .iter()
+        .find(|(name, _)| name == argument)
+        .map(|(_, handler)| handler)
+}
+
+/// Something that can be registered as a prompt: a [`PromptDef`], or what `#[prompt]` generates.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a prompt",
+    label = "expected a `PromptDef` or a function marked `#[prompt]`"
+)]
+pub trait IntoPrompt {
+    /// The prompt.
+    fn into_prompt(self) -> PromptDef;
+}
+
+impl IntoPrompt for PromptDef {
+    fn into_prompt(self) -> PromptDef {
+        self
     }
 }
 
@@ -148,5 +215,105 @@ impl CompletionHandler {
         params: CompleteRequestParams,
     ) -> BoxFuture<'static, Result<CompleteResult, McpError>> {
         (self.0)(ctx, params)
+    }
+}
+
+/// Suggests values for one prompt argument or resource-template variable: registered with
+/// [`PromptDef::complete`], [`ResourceTemplateDef::complete`](crate::ResourceTemplateDef::complete)
+/// or `complete(name = function)` in `#[prompt]` / `#[resource]`.
+///
+/// Implemented for
+/// - `fn(&str) -> R`: gets what the user typed so far and answers at once;
+/// - `async fn(String) -> R`: the same, asynchronously;
+/// - [`CompletionHandler`]: gets the context and the whole request;
+///
+/// where `R` is `Vec<String>`, `Vec<&'static str>`, [`CompleteResult`] or a `Result` of one of
+/// those with [`McpError`]. At most 100 values are sent.
+///
+/// The marker `M` only tells the forms apart; it is inferred.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot suggest completions",
+    label = "expected `fn(&str) -> Vec<String>`, `async fn(String) -> Vec<String>` or a `CompletionHandler`",
+    note = "a closure needs its parameter type written out: `|typed: &str| ..`"
+)]
+pub trait Completer<M>: Send + Sync + 'static {
+    /// The completer as a handler of `completion/complete` requests.
+    fn into_completion_handler(self) -> CompletionHandler;
+}
+
+impl Completer<CompletionHandler> for CompletionHandler {
+    fn into_completion_handler(self) -> CompletionHandler {
+        self
+    }
+}
+
+impl<F, R> Completer<fn(&str) -> R> for F
+where
+    F: Fn(&str) -> R + Send + Sync + 'static,
+    R: IntoCompletion,
+{
+    fn into_completion_handler(self) -> CompletionHandler {
+        CompletionHandler::new(move |_ctx, params: CompleteRequestParams| {
+            std::future::ready(self(&params.argument.value).into_completion())
+        })
+    }
+}
+
+impl<F, Fut> Completer<fn(String) -> Fut> for F
+where
+    F: Fn(String) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoCompletion,
+{
+    fn into_completion_handler(self) -> CompletionHandler {
+        CompletionHandler::new(move |_ctx, params: CompleteRequestParams| {
+            let fut = self(params.argument.value);
+            async move { fut.await.into_completion() }
+        })
+    }
+}
+
+/// What a [`Completer`] may return.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be returned from a completer",
+    label = "completers return `Vec<String>`, `Vec<&'static str>`, `CompleteResult`, or `Result<_, McpError>` of those"
+)]
+pub trait IntoCompletion: Send + 'static {
+    /// The `completion/complete` result.
+    fn into_completion(self) -> Result<CompleteResult, McpError>;
+}
+
+impl IntoCompletion for CompleteResult {
+    fn into_completion(self) -> Result<CompleteResult, McpError> {
+        Ok(self)
+    }
+}
+
+impl IntoCompletion for Completion {
+    fn into_completion(self) -> Result<CompleteResult, McpError> {
+        Ok(CompleteResult {
+            completion: self,
+            meta: None,
+        })
+    }
+}
+
+impl IntoCompletion for Vec<String> {
+    fn into_completion(self) -> Result<CompleteResult, McpError> {
+        Ok(CompleteResult::new(self))
+    }
+}
+
+impl IntoCompletion for Vec<&'static str> {
+    fn into_completion(self) -> Result<CompleteResult, McpError> {
+        Ok(CompleteResult::new(
+            self.into_iter().map(str::to_owned).collect(),
+        ))
+    }
+}
+
+impl<T: IntoCompletion> IntoCompletion for Result<T, McpError> {
+    fn into_completion(self) -> Result<CompleteResult, McpError> {
+        self.and_then(IntoCompletion::into_completion)
     }
 }

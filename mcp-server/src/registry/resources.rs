@@ -1,4 +1,5 @@
-//! Resources with a fixed URI ([`ResourceDef`]) and resource templates ([`ResourceTemplateDef`]).
+//! Resources with a fixed URI ([`ResourceDef`]), resource templates ([`ResourceTemplateDef`]),
+//! and what can be registered as either ([`IntoResource`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -9,6 +10,7 @@ use mcp_core::types::{ReadResourceResult, Resource, ResourceContents, ResourceTe
 use crate::BoxFuture;
 use crate::context::Context;
 use crate::error::McpError;
+use crate::registry::prompts::{Completer, CompletionHandler, find_completer};
 use crate::registry::uri_template::{UriTemplate, UriTemplateError};
 
 /// What a resource read returns: one or more contents.
@@ -72,6 +74,7 @@ pub struct ResourceTemplateDef {
     pub template: ResourceTemplate,
     pub(crate) matcher: UriTemplate,
     read: Arc<ReadFn>,
+    completions: Vec<(String, CompletionHandler)>,
 }
 
 impl std::fmt::Debug for ResourceTemplateDef {
@@ -98,7 +101,31 @@ impl ResourceTemplateDef {
                 let fut = read(ctx, uri, vars);
                 Box::pin(async move { fut.await.map(IntoReadResult::into_read_result) })
             }),
+            completions: Vec::new(),
         })
+    }
+
+    /// Suggests values for the template variable `variable` (`completion/complete` with a
+    /// `ref/resource` reference to this template). See [`Completer`] for the accepted forms.
+    #[must_use]
+    pub fn complete<M>(
+        mut self,
+        variable: impl Into<String>,
+        completer: impl Completer<M>,
+    ) -> Self {
+        self.completions
+            .push((variable.into(), completer.into_completion_handler()));
+        self
+    }
+
+    /// The completer of `variable`, if one was registered.
+    pub(crate) fn completer(&self, variable: &str) -> Option<&CompletionHandler> {
+        find_completer(&self.completions, variable)
+    }
+
+    /// Whether any variable has a completer.
+    pub(crate) fn has_completions(&self) -> bool {
+        !self.completions.is_empty()
     }
 
     pub(crate) fn read(
@@ -108,6 +135,47 @@ impl ResourceTemplateDef {
         vars: BTreeMap<String, String>,
     ) -> BoxFuture<'static, ReadResult> {
         (self.read)(ctx, uri, vars)
+    }
+}
+
+/// A resource or a resource template, as [`IntoResource`] hands them to the server builder.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum AnyResource {
+    /// A resource with a fixed URI.
+    Fixed(ResourceDef),
+    /// A resource template.
+    Template(ResourceTemplateDef),
+}
+
+/// Something that can be registered with
+/// [`McpServerBuilder::resource`](crate::McpServerBuilder::resource): a [`ResourceDef`], a
+/// [`ResourceTemplateDef`] (or the `Result` of [`ResourceTemplateDef::new`]), or a function
+/// marked `#[resource]`. A template that does not parse fails the server's `build()`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a resource",
+    label = "expected a `ResourceDef`, a `ResourceTemplateDef` or a function marked `#[resource]`"
+)]
+pub trait IntoResource {
+    /// The resource or template.
+    fn into_resource(self) -> Result<AnyResource, UriTemplateError>;
+}
+
+impl IntoResource for ResourceDef {
+    fn into_resource(self) -> Result<AnyResource, UriTemplateError> {
+        Ok(AnyResource::Fixed(self))
+    }
+}
+
+impl IntoResource for ResourceTemplateDef {
+    fn into_resource(self) -> Result<AnyResource, UriTemplateError> {
+        Ok(AnyResource::Template(self))
+    }
+}
+
+impl IntoResource for Result<ResourceTemplateDef, UriTemplateError> {
+    fn into_resource(self) -> Result<AnyResource, UriTemplateError> {
+        self.map(AnyResource::Template)
     }
 }
 

@@ -165,6 +165,21 @@ impl ToolDef {
         &self.tool.name
     }
 
+    /// The arguments mirrored into `Mcp-Param-<Name>` headers (2026-07-28, T-35): top-level
+    /// properties whose schema carries `"x-mcp-header": "<Name>"`, as `(property, Name)`.
+    pub fn header_params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.tool
+            .input_schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(prop, schema)| {
+                let name = schema.get("x-mcp-header")?.as_str()?;
+                Some((prop.as_str(), name))
+            })
+    }
+
     /// Runs the handler; a panic becomes an error result and never reaches the transport.
     pub(crate) fn call(
         &self,

@@ -243,6 +243,7 @@ impl McpServer {
                     }),
                     client: client.clone(),
                     http: None,
+                    auth: None,
                 };
                 let id = r.id.clone();
                 let fut = dispatch::handle_request(Arc::clone(&server), r, env);

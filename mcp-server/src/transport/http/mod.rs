@@ -4,6 +4,8 @@
 mod config;
 pub mod event_store;
 mod guard;
+mod listen;
+mod modern;
 mod post;
 mod respond;
 mod session;
@@ -25,6 +27,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 pub use config::{HttpConfig, SessionMode};
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, Replay, StoredEvent};
 
+use crate::auth::{self, Authenticator};
 use crate::server::{ChangeListener, McpServer, ServerInner};
 use session::SessionManager;
 
@@ -34,12 +37,22 @@ pub const DEFAULT_PATH: &str = "/mcp";
 pub(crate) struct HttpState {
     pub server: Arc<ServerInner>,
     pub sessions: Arc<SessionManager>,
+    pub subscriptions: Arc<listen::Subscriptions>,
+    pub auth: Arc<Authenticator>,
 }
 
 async fn endpoint(State(state): State<Arc<HttpState>>, request: Request<Body>) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     if let Err(r) = guard::check_host_and_origin(&state.server.http, &parts.headers) {
         return respond::refusal(r);
+    }
+    // Credentials are checked before any JSON-RPC work (AZ-10, AZ-21).
+    match state.auth.authenticate(&parts.headers).await {
+        Ok(Some(ctx)) => {
+            parts.extensions.insert(ctx);
+        }
+        Ok(None) => {}
+        Err(refusal) => return refusal,
     }
     match parts.method {
         Method::POST => post::post(state, parts, body).await,
@@ -47,6 +60,24 @@ async fn endpoint(State(state): State<Arc<HttpState>>, request: Request<Body>) -
         Method::DELETE => stream::delete(state, parts).await,
         _ => respond::method_not_allowed("GET, POST, DELETE"),
     }
+}
+
+async fn protected_resource_metadata(
+    State(state): State<Arc<HttpState>>,
+    request: Request<Body>,
+) -> Response {
+    let registry = state.server.registry.load();
+    let tool_scopes = registry
+        .tools
+        .values()
+        .flat_map(|t| t.required_scopes.iter().cloned());
+    let doc = auth::document(
+        &state.auth,
+        request.headers(),
+        tool_scopes,
+        &state.server.info.name,
+    );
+    auth::metadata_response(request.method(), &state.auth, &doc)
 }
 
 /// Why serving failed.
@@ -67,19 +98,34 @@ impl McpServer {
 
     /// An axum router serving the MCP endpoint at `path`.
     pub fn router_at(self, path: &str) -> Router {
-        self.router_and_sessions(path).0
+        self.router_and_state(path).0
     }
 
-    fn router_and_sessions(self, path: &str) -> (Router, Arc<SessionManager>) {
+    fn router_and_state(self, path: &str) -> (Router, Arc<HttpState>) {
         let sessions = SessionManager::new(&self.inner.http);
-        let listener: Arc<dyn ChangeListener> = sessions.clone();
-        self.inner.add_listener(Arc::downgrade(&listener));
+        let subscriptions = Arc::new(listen::Subscriptions::default());
+        let auth = Arc::new(Authenticator::new(self.inner.auth.clone(), path));
         let state = Arc::new(HttpState {
             server: Arc::clone(&self.inner),
-            sessions: Arc::clone(&sessions),
+            sessions,
+            subscriptions,
+            auth,
         });
-        let router = Router::new().route(path, any(endpoint)).with_state(state);
-        (router, sessions)
+        let listener: Arc<dyn ChangeListener> = state.sessions.clone();
+        self.inner.add_listener(Arc::downgrade(&listener));
+        let listener: Arc<dyn ChangeListener> = state.subscriptions.clone();
+        self.inner.add_listener(Arc::downgrade(&listener));
+        let mut router = Router::new().route(path, any(endpoint));
+        if state.auth.enabled() {
+            // RFC 9728 metadata, path-suffixed and at the root (AZ-05).
+            let meta = state.server.auth.metadata_path.clone();
+            let suffixed = format!("{meta}{}", if path == "/" { "" } else { path });
+            router = router.route(&suffixed, any(protected_resource_metadata));
+            if suffixed != meta {
+                router = router.route(&meta, any(protected_resource_metadata));
+            }
+        }
+        (router.with_state(Arc::clone(&state)), state)
     }
 
     /// Serves the endpoint at `http://<addr>/mcp` until Ctrl-C.
@@ -105,12 +151,16 @@ impl McpServer {
         if let Some(addr) = addr {
             tracing::info!(%addr, path = DEFAULT_PATH, "serving MCP over Streamable HTTP");
         }
-        let (router, sessions) = self.router_and_sessions(DEFAULT_PATH);
-        // Open GET streams and waiting requests would hold graceful shutdown forever: end every
-        // session first, which closes their streams and cancels what they wait for.
+        let (router, state) = self.router_and_state(DEFAULT_PATH);
+        if let Some(addr) = addr {
+            state.auth.set_bound_address(addr);
+        }
+        // Open streams and waiting requests would hold graceful shutdown forever: end every
+        // session and subscription first, which closes their streams.
         let shutdown = async move {
             shutdown.await;
-            sessions.end_all();
+            state.sessions.end_all();
+            state.subscriptions.close_all();
         };
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)

@@ -28,22 +28,38 @@ use super::respond::{self, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, header};
 use super::session::Session;
 use super::sse::{LiveBody, SseStream, frame};
 use crate::BoxFuture;
+use crate::auth::AuthContext;
 use crate::client_state::ClientState;
 use crate::context::{HttpRequestParts, Peer};
-use crate::dispatch::{self, Outcome, RequestEnv};
+use crate::dispatch::{self, Outcome, RequestEnv, STEP_UP};
 use crate::error::ClientRequestError;
 
 /// What a request's handler sends before its result.
-enum Outbound {
+pub(crate) enum Outbound {
     Message(Arc<str>),
     CloseStream,
 }
 
 /// The peer of one POST: its messages go to the POST's response stream.
-struct PostPeer {
+pub(crate) struct PostPeer {
     tx: mpsc::UnboundedSender<Outbound>,
     client: Option<Arc<ClientState>>,
     can_request: bool,
+}
+
+impl PostPeer {
+    /// A peer writing to `tx`; requests to the client need its state and an SSE response.
+    pub fn new(
+        tx: mpsc::UnboundedSender<Outbound>,
+        client: Option<Arc<ClientState>>,
+        can_request: bool,
+    ) -> Self {
+        PostPeer {
+            tx,
+            client,
+            can_request,
+        }
+    }
 }
 
 /// Forgets a server→client request whose waiter went away.
@@ -110,7 +126,7 @@ struct ResultResponse<'a> {
 }
 
 /// Serializes the response to one request.
-fn encode_reply(id: &RequestId, outcome: &Outcome) -> Vec<u8> {
+pub(crate) fn encode_reply(id: &RequestId, outcome: &Outcome) -> Vec<u8> {
     let encoded = match outcome {
         Ok(result) => serde_json::to_vec(&ResultResponse {
             jsonrpc: "2.0",
@@ -157,6 +173,40 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
     }
 }
 
+/// Just the `Host` of a request: enough to name the resource in a challenge later.
+pub(crate) fn host_only(headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut h = http::HeaderMap::new();
+    if let Some(v) = headers.get(http::header::HOST) {
+        h.insert(http::header::HOST, v.clone());
+    }
+    h
+}
+
+/// The HTTP 403 step-up challenge for a tool whose scopes the caller lacks (AZ-14).
+pub(crate) fn step_up(state: &HttpState, host: &http::HeaderMap, e: &ErrorObject) -> Response {
+    let scopes: Vec<String> = e
+        .data
+        .as_ref()
+        .and_then(|d| d.get("scopes"))
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .unwrap_or_default();
+    state.auth.insufficient_scope(host, &scopes, &e.message)
+}
+
+fn reply_json(
+    state: &HttpState,
+    host: &http::HeaderMap,
+    replies: &Replies,
+    batch: bool,
+) -> Response {
+    if let (false, [(_, Err(e))]) = (batch, replies.as_slice()) {
+        if e.code == STEP_UP {
+            return step_up(state, host, e);
+        }
+    }
+    json_replies(replies, batch)
+}
+
 /// Handles a POST that passed the Host/Origin guard.
 pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Response {
     let config = &state.server.http;
@@ -180,13 +230,20 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
             return respond::rpc_error(status, None, e.to_error_response().error);
         }
     };
+    if super::modern::is_modern(&parts.headers, &payload) {
+        return super::modern::post(state, parts, payload, accepts).await;
+    }
     let (messages, batch) = match payload {
         Payload::Single(Err(invalid)) => {
             let e = invalid.to_error_response();
             return respond::rpc_error(StatusCode::BAD_REQUEST, e.id, e.error);
         }
         Payload::Single(Ok(Message::Request(req))) if req.method == methods::INITIALIZE => {
-            return initialize(&state, req, accepts);
+            let principal = parts
+                .extensions
+                .get::<Arc<AuthContext>>()
+                .map(|a| a.principal());
+            return initialize(&state, req, accepts, principal);
         }
         Payload::Single(Ok(m)) => (vec![Ok(m)], false),
         Payload::Batch(items) => {
@@ -286,7 +343,11 @@ fn resolve_session(state: &HttpState, parts: &Parts) -> Result<Option<Arc<Sessio
             "Bad Request: Mcp-Session-Id header is required",
         ));
     };
-    match state.sessions.get(id) {
+    let principal = parts
+        .extensions
+        .get::<Arc<AuthContext>>()
+        .map(|a| a.principal());
+    match state.sessions.get(id, principal.as_deref()) {
         Some(s) => Ok(Some(s)),
         None => Err(session_not_found()),
     }
@@ -301,7 +362,12 @@ pub(crate) fn session_not_found() -> Response {
 }
 
 /// `initialize` (L-10): negotiate, open a session (T-50), answer.
-fn initialize(state: &Arc<HttpState>, req: Request, accepts: Accepts) -> Response {
+fn initialize(
+    state: &Arc<HttpState>,
+    req: Request,
+    accepts: Accepts,
+    principal: Option<String>,
+) -> Response {
     let (outcome, client) = match dispatch::initialize(&state.server, req.params) {
         Ok(x) => x,
         Err(e) => return respond::rpc_error(StatusCode::OK, Some(req.id), e),
@@ -309,7 +375,7 @@ fn initialize(state: &Arc<HttpState>, req: Request, accepts: Accepts) -> Respons
     let body = encode_reply(&req.id, &outcome);
     let session = match state.server.http.session_mode {
         SessionMode::Stateless => None,
-        SessionMode::Stateful => match state.sessions.create(client) {
+        SessionMode::Stateful => match state.sessions.create(client, principal) {
             Ok(s) => Some(s),
             Err(_) => {
                 let mut r = respond::transport_error(
@@ -349,17 +415,19 @@ async fn run_requests(
     accepts: Accepts,
 ) -> Response {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let peer: Arc<dyn Peer> = Arc::new(PostPeer {
+    let peer: Arc<dyn Peer> = Arc::new(PostPeer::new(
         tx,
-        client: client.clone(),
-        can_request: accepts.sse && client.is_some(),
-    });
+        client.clone(),
+        accepts.sse && client.is_some(),
+    ));
     let Parts {
         headers,
         uri,
         extensions,
         ..
     } = parts;
+    let auth = extensions.get::<Arc<AuthContext>>().cloned();
+    let host = host_only(&headers);
     let mut http = Some(HttpRequestParts {
         headers,
         uri,
@@ -384,6 +452,7 @@ async fn run_requests(
                 peer: Arc::clone(&peer),
                 client: client.clone(),
                 http,
+                auth: auth.clone(),
             };
             let id = r.id.clone();
             let fut = dispatch::handle_request(Arc::clone(&state.server), r, env);
@@ -398,7 +467,7 @@ async fn run_requests(
     });
 
     if !accepts.sse {
-        return json_replies(&work.await, batch);
+        return reply_json(state, &host, &work.await, batch);
     }
     let mut pending = Vec::new();
     let mut done = None;
@@ -407,7 +476,7 @@ async fn run_requests(
             biased;
             out = &mut work => {
                 match rx.try_recv() {
-                    Err(_) => return json_replies(&out, batch),
+                    Err(_) => return reply_json(state, &host, &out, batch),
                     Ok(first) => {
                         pending.push(first);
                         done = Some(out);

@@ -22,6 +22,8 @@ pub(crate) const STANDALONE_STREAM: &str = "get";
 pub(crate) struct Session {
     pub id: Arc<str>,
     pub client: Arc<ClientState>,
+    /// Who created the session; anyone else gets 404 for it (T-55).
+    principal: Option<String>,
     created: Instant,
     last_seen_ms: AtomicU64,
     next_stream: AtomicU64,
@@ -138,7 +140,11 @@ impl SessionManager {
 
     /// Creates a session for a client that just initialized. The id is 128 random bits from the
     /// operating system, hex-encoded (visible ASCII, T-51).
-    pub fn create(self: &Arc<Self>, client: ClientState) -> Result<Arc<Session>, TooManySessions> {
+    pub fn create(
+        self: &Arc<Self>,
+        client: ClientState,
+        principal: Option<String>,
+    ) -> Result<Arc<Session>, TooManySessions> {
         self.start_sweeper();
         if self.read().len() >= self.max_sessions {
             self.sweep();
@@ -150,6 +156,7 @@ impl SessionManager {
         let session = Arc::new(Session {
             id: Arc::clone(&id),
             client: Arc::new(client),
+            principal,
             created: Instant::now(),
             last_seen_ms: AtomicU64::new(0),
             next_stream: AtomicU64::new(0),
@@ -161,9 +168,13 @@ impl SessionManager {
         Ok(session)
     }
 
-    /// A live session; an unknown, ended or expired one is `None` (→ 404, T-53).
-    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
+    /// A live session of `principal`; an unknown, ended, expired or someone else's session is
+    /// `None` (→ 404, T-53, T-55).
+    pub fn get(&self, id: &str, principal: Option<&str>) -> Option<Arc<Session>> {
         let session = self.read().get(id).cloned()?;
+        if session.principal.as_deref() != principal {
+            return None;
+        }
         if session.idle_for() > self.idle_timeout {
             self.end(id);
             return None;
@@ -297,25 +308,25 @@ mod tests {
     async fn ids_are_random_visible_ascii_and_sessions_are_bounded() {
         let config = HttpConfig::default().max_sessions(2);
         let m = SessionManager::new(&config);
-        let a = m.create(client()).unwrap();
-        let b = m.create(client()).unwrap();
+        let a = m.create(client(), None).unwrap();
+        let b = m.create(client(), None).unwrap();
         assert_ne!(a.id, b.id);
         assert!(a.id.bytes().all(|c| (0x21..=0x7e).contains(&c)));
         assert_eq!(a.id.len(), 32);
-        assert!(m.create(client()).is_err());
+        assert!(m.create(client(), None).is_err());
         assert!(m.end(&a.id));
-        assert!(m.get(&a.id).is_none());
-        assert!(m.create(client()).is_ok());
+        assert!(m.get(&a.id, None).is_none());
+        assert!(m.create(client(), None).is_ok());
     }
 
     #[tokio::test]
     async fn idle_sessions_expire() {
         let config = HttpConfig::default().session_idle_timeout(Duration::from_millis(20));
         let m = SessionManager::new(&config);
-        let s = m.create(client()).unwrap();
-        assert!(m.get(&s.id).is_some());
+        let s = m.create(client(), None).unwrap();
+        assert!(m.get(&s.id, None).is_some());
         tokio::time::sleep(Duration::from_millis(60)).await;
-        assert!(m.get(&s.id).is_none());
+        assert!(m.get(&s.id, None).is_none());
         assert_eq!(m.len(), 0);
     }
 }

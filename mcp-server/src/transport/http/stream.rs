@@ -17,6 +17,7 @@ use super::post::session_not_found;
 use super::respond::{self, LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, header};
 use super::session::{STANDALONE_STREAM, Session};
 use super::sse::{LiveBody, frame};
+use crate::auth::AuthContext;
 
 #[allow(clippy::result_large_err)] // the error is the response itself
 fn session_for(state: &HttpState, parts: &Parts) -> Result<Arc<Session>, Response> {
@@ -33,13 +34,19 @@ fn session_for(state: &HttpState, parts: &Parts) -> Result<Arc<Session>, Respons
             ));
         }
     }
+    // Without a legacy session there is no stream to open or end: 405, as a modern-era server
+    // answers GET and DELETE (T-41, VERSIONS §3 rule 1).
     let Some(id) = header(&parts.headers, &MCP_SESSION_ID) else {
-        return Err(respond::transport_error(
-            StatusCode::BAD_REQUEST,
-            "Bad Request: Mcp-Session-Id header is required",
-        ));
+        return Err(respond::method_not_allowed("POST"));
     };
-    state.sessions.get(id).ok_or_else(session_not_found)
+    let principal = parts
+        .extensions
+        .get::<Arc<AuthContext>>()
+        .map(|a| a.principal());
+    state
+        .sessions
+        .get(id, principal.as_deref())
+        .ok_or_else(session_not_found)
 }
 
 /// GET: resume a stream after `Last-Event-ID`, or open the session's standalone stream.

@@ -1,5 +1,10 @@
 //! Helpers for testing servers (feature `testing`): start a server on an ephemeral loopback port
-//! and stop it when done.
+//! and stop it when done, and an in-process authorization server ([`TestIssuer`]) that mints
+//! real tokens.
+
+mod issuer;
+
+pub use issuer::{SigningKey, TestIssuer, TokenBuilder};
 
 use std::net::SocketAddr;
 

@@ -1,0 +1,270 @@
+//! `#[resource(uri = "..")]`: a resource with a fixed URI, or a resource template whose
+//! variables are bound to the function's parameters.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{ItemFn, LitStr, Type};
+
+use crate::attrs::ResourceAttrs;
+use crate::item;
+use crate::params::{self, Kind, Param};
+use crate::prompt::{call_args, completers, extract_args, fallback};
+use crate::tool::{icons, meta};
+use crate::util::{async_block, call_at, doc_text, err, opt_string, push_err, respan};
+
+/// The variables of an RFC 6570 template, with the grammar the server's matcher accepts:
+/// `{var}` and `{+var}`, names of `[A-Za-z0-9_.]`, a literal between two expressions.
+pub fn template_variables(template: &str) -> Result<Vec<String>, &'static str> {
+    let mut vars = Vec::new();
+    let mut rest = template;
+    let mut last_was_var = false;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            if rest[..open].contains('}') {
+                return Err("unmatched `}`");
+            }
+            last_was_var = false;
+        }
+        let Some(close) = rest[open..].find('}').map(|c| c + open) else {
+            return Err("unclosed `{`");
+        };
+        let expr = &rest[open + 1..close];
+        let name = expr.strip_prefix('+').unwrap_or(expr);
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
+            return Err(
+                "unsupported expression: use `{name}` or `{+name}` with names of `A-Z a-z 0-9 _ .`",
+            );
+        }
+        if last_was_var {
+            return Err("two expressions need a literal between them");
+        }
+        if vars.iter().any(|v| v == name) {
+            return Err("a variable appears twice");
+        }
+        vars.push(name.to_owned());
+        last_was_var = true;
+        rest = &rest[close + 1..];
+    }
+    if rest.contains('}') {
+        return Err("unmatched `}`");
+    }
+    Ok(vars)
+}
+
+pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let mut f: ItemFn = syn::parse2(item)
+        .map_err(|e| err(e.span(), "`#[resource]` applies to a `fn` or `async fn`"))?;
+    let fn_attrs = item::take_attrs(&mut f.attrs);
+    let mut errors = None;
+    let attrs = ResourceAttrs::parse(attr)
+        .map_err(|e| push_err(&mut errors, e))
+        .ok();
+    if let Err(e) = item::check_signature(&f.sig, "a resource") {
+        push_err(&mut errors, e);
+    }
+    let params = params::analyze(&mut f.sig, Kind::Resource, false)
+        .map_err(|e| push_err(&mut errors, e))
+        .ok();
+    let (Some(attrs), Some(params)) = (attrs, params) else {
+        let e = errors.unwrap_or_else(|| err(f.sig.ident.span(), "invalid resource"));
+        return Ok(fallback(&f, &fn_attrs, e));
+    };
+
+    // The template's variables and the parameters, one to one.
+    let uri = attrs.uri.value();
+    let vars = match template_variables(&uri) {
+        Ok(v) => v,
+        Err(reason) => {
+            push_err(
+                &mut errors,
+                err(attrs.uri.span(), format!("invalid URI template: {reason}")),
+            );
+            Vec::new()
+        }
+    };
+    let is_template = uri.contains('{');
+    for a in params::args(&params) {
+        if let Some(d) = &a.attrs.default {
+            let span = match d {
+                crate::attrs::DefaultAttr::Trait(s) => *s,
+                crate::attrs::DefaultAttr::Expr(e) => e.span(),
+            };
+            push_err(
+                &mut errors,
+                err(
+                    span,
+                    "template variables are always present: `default` does not apply",
+                ),
+            );
+        }
+        if !vars.contains(&a.wire) {
+            let msg = if is_template {
+                format!(
+                    "`{}` is not a variable of the URI template `{uri}`; resource parameters are bound to its variables",
+                    a.wire
+                )
+            } else {
+                format!(
+                    "a resource with a fixed URI takes no arguments; to bind `{0}`, make the URI a template such as `scheme:///{{{0}}}`",
+                    a.wire
+                )
+            };
+            push_err(&mut errors, err(a.wire_span, msg));
+        }
+    }
+    for v in &vars {
+        if !params::args(&params).any(|a| &a.wire == v) {
+            push_err(
+                &mut errors,
+                err(
+                    attrs.uri.span(),
+                    format!(
+                        "the template variable `{v}` has no parameter: add `{v}: String` to the function"
+                    ),
+                ),
+            );
+        }
+    }
+    let completers = completers(&attrs.complete, &vars, "a variable of this URI template")
+        .map_err(|e| push_err(&mut errors, e))
+        .unwrap_or_default();
+    if let Some(e) = errors {
+        return Ok(fallback(&f, &fn_attrs, e));
+    }
+
+    let p = attrs.common.private();
+    let ident = &f.sig.ident;
+    let name = attrs
+        .common
+        .name
+        .as_ref()
+        .map(LitStr::value)
+        .unwrap_or_else(|| ident.unraw().to_string());
+    let title = opt_string(
+        &p,
+        attrs.common.title.as_ref().map(LitStr::value).as_deref(),
+    );
+    let description = opt_string(
+        &p,
+        attrs
+            .common
+            .description
+            .as_ref()
+            .map(LitStr::value)
+            .or_else(|| doc_text(&fn_attrs.docs))
+            .as_deref(),
+    );
+    let mime = attrs.mime_type.as_ref().map(LitStr::value);
+    let mime_field = opt_string(&p, mime.as_deref());
+    let mime_static = match &mime {
+        Some(m) => quote!(#p::Some(#m)),
+        None => quote!(#p::None),
+    };
+    let icons = icons(&p, attrs.common.icons.as_deref());
+    let meta = meta(&p, attrs.common.meta.as_ref());
+
+    let (lets, mut asserts) = extract_args(&p, &params, &quote!(__mcp_vars));
+    let ret: Type = item::return_type(&f.sig);
+    asserts.push(quote_spanned!(ret.span()=> #p::assert_resource_output::<#ret>();));
+    let call = call_args(&params);
+    let await_ = f.sig.asyncness.is_some().then(|| quote!(.await));
+    let ctx = if params.iter().any(|x| matches!(x, Param::Context { .. })) {
+        quote!(__mcp_ctx)
+    } else {
+        quote!(_)
+    };
+    let convert = respan(
+        quote!(#p::ResourceOutput::into_resource_output(__mcp_out, __mcp_uri, #mime_static)),
+        ret.span(),
+    );
+    let fut = async_block(
+        quote! {
+            #(#lets)*
+            let __mcp_out = #ident::call(#(#call),*) #await_;
+            #convert
+        },
+        ident.span(),
+    );
+    let fut = call_at(quote!(#p::assert_send), fut, ident.span());
+    let body = quote!(#fut);
+    let def = if is_template {
+        let vars_param = if vars.is_empty() {
+            quote!(_)
+        } else {
+            quote!(mut __mcp_vars)
+        };
+        quote! {
+            let mut __mcp_t = #p::ResourceTemplate::new(#uri, #name);
+            __mcp_t.title = #title;
+            __mcp_t.description = #description;
+            __mcp_t.mime_type = #mime_field;
+            __mcp_t.icons = #icons;
+            __mcp_t.meta = #meta;
+            #p::template(
+                #p::ResourceTemplateDef::new(
+                    __mcp_t,
+                    |#ctx: #p::Context, __mcp_uri: #p::String, #vars_param: #p::TemplateVariables| #body,
+                )
+                .map(|__mcp_t| __mcp_t #(#completers)*),
+            )
+        }
+    } else {
+        quote! {
+            let mut __mcp_r = #p::Resource::new(#uri, #name);
+            __mcp_r.title = #title;
+            __mcp_r.description = #description;
+            __mcp_r.mime_type = #mime_field;
+            __mcp_r.icons = #icons;
+            __mcp_r.meta = #meta;
+            #p::Ok(#p::AnyResource::Fixed(#p::ResourceDef::new(
+                __mcp_r,
+                |#ctx: #p::Context, __mcp_uri: #p::String| #body,
+            )))
+        }
+    };
+    let items = item::struct_and_call(&f, &fn_attrs, "resource");
+    let cfg = &fn_attrs.cfg;
+    Ok(quote! {
+        #items
+
+        #(#cfg)*
+        const _: () = {
+            impl #p::IntoResource for #ident {
+                fn into_resource(self) -> #p::Result<#p::AnyResource, #p::UriTemplateError> {
+                    #(#asserts)*
+                    #def
+                }
+            }
+        };
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_variables;
+
+    #[test]
+    fn templates() {
+        assert_eq!(template_variables("config://app"), Ok(vec![]));
+        assert_eq!(
+            template_variables("file:///{+path}"),
+            Ok(vec!["path".to_owned()])
+        );
+        assert_eq!(
+            template_variables("db://{table}/{id}"),
+            Ok(vec!["table".to_owned(), "id".to_owned()])
+        );
+        assert!(template_variables("x://{a}{b}").is_err());
+        assert!(template_variables("x://{a").is_err());
+        assert!(template_variables("x://a}").is_err());
+        assert!(template_variables("x://{a-b}").is_err());
+        assert!(template_variables("x://{}").is_err());
+        assert!(template_variables("x://{a}/{a}").is_err());
+    }
+}

@@ -1,0 +1,304 @@
+//! [`JwtValidator`]: JWT access tokens checked against an authorization server's published keys
+//! (AZ-11): algorithm allow-list (no `none`, no HMAC against public keys), exact issuer, audience
+//! containing this resource (RFC 8707), `exp`/`nbf`/`iat` with a small leeway, optional `typ`,
+//! scopes from `scope` (string) or `scp` (array).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
+use serde_json::{Map, Value};
+
+use super::context::{AuthContext, CredentialKind};
+use super::jwks::{Jwks, KeyFamily, KeySource};
+use super::validator::{TokenError, TokenValidator};
+use crate::BoxFuture;
+
+/// Settings of a [`JwtValidator`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct JwtValidatorConfig {
+    /// The issuer (`iss`), exactly as the authorization server writes it.
+    pub issuer: String,
+    /// Accepted audiences; one must appear in `aud`. Empty: the server's resource URL is used.
+    pub audience: Vec<String>,
+    /// Where the keys are; `None` discovers it from the issuer (RFC 8414, then OpenID).
+    pub jwks_uri: Option<String>,
+    /// Accepted signature algorithms (default RS256, PS256, ES256, EdDSA).
+    pub algorithms: Vec<Algorithm>,
+    /// Clock leeway for `exp`, `nbf` and `iat` (default 60 s).
+    pub leeway: Duration,
+    /// Accepted `typ` header values (case-insensitive), e.g. `at+jwt`; `None` accepts any.
+    pub required_typ: Option<Vec<String>>,
+    /// How long fetched keys are used before a refresh (default 5 minutes).
+    pub jwks_ttl: Duration,
+    /// The least time between two fetches caused by unknown `kid`s (default 10 s).
+    pub jwks_refresh_cooldown: Duration,
+    /// Timeout of each request to the authorization server (default 5 s).
+    pub http_timeout: Duration,
+}
+
+impl JwtValidatorConfig {
+    /// Tokens from `issuer` for `audience` (empty string: the server's resource URL), keys by
+    /// discovery.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        let audience: String = audience.into();
+        JwtValidatorConfig {
+            issuer: issuer.into(),
+            audience: if audience.is_empty() {
+                Vec::new()
+            } else {
+                vec![audience]
+            },
+            jwks_uri: None,
+            algorithms: vec![
+                Algorithm::RS256,
+                Algorithm::PS256,
+                Algorithm::ES256,
+                Algorithm::EdDSA,
+            ],
+            leeway: Duration::from_secs(60),
+            required_typ: None,
+            jwks_ttl: Duration::from_secs(300),
+            jwks_refresh_cooldown: Duration::from_secs(10),
+            http_timeout: Duration::from_secs(5),
+        }
+    }
+
+    /// Sets the JWKS URL instead of discovering it.
+    #[must_use]
+    pub fn jwks_uri(mut self, uri: impl Into<String>) -> Self {
+        self.jwks_uri = Some(uri.into());
+        self
+    }
+
+    /// Replaces the algorithm allow-list (HMAC algorithms are ignored: never with public keys).
+    #[must_use]
+    pub fn algorithms(mut self, algs: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algs
+            .into_iter()
+            .filter(|a| KeyFamily::of(*a).is_some())
+            .collect();
+        self
+    }
+
+    /// Sets the clock leeway.
+    #[must_use]
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Requires the RFC 9068 `typ` (`at+jwt` or `application/at+jwt`).
+    #[must_use]
+    pub fn require_at_jwt(mut self) -> Self {
+        self.required_typ = Some(vec!["at+jwt".into(), "application/at+jwt".into()]);
+        self
+    }
+
+    /// Sets how long keys are cached and the refetch cooldown.
+    #[must_use]
+    pub fn jwks_cache(mut self, ttl: Duration, refresh_cooldown: Duration) -> Self {
+        self.jwks_ttl = ttl;
+        self.jwks_refresh_cooldown = refresh_cooldown;
+        self
+    }
+
+    /// Auth0: `https://<domain>/` issuer, keys at `/.well-known/jwks.json`.
+    pub fn auth0(domain: &str, audience: &str) -> Self {
+        Self::new(format!("https://{domain}/"), audience)
+            .jwks_uri(format!("https://{domain}/.well-known/jwks.json"))
+    }
+
+    /// Okta custom authorization server (`default` for the default one).
+    pub fn okta(domain: &str, server_id: &str, audience: &str) -> Self {
+        let issuer = format!("https://{domain}/oauth2/{server_id}");
+        let jwks = format!("{issuer}/v1/keys");
+        Self::new(issuer, audience).jwks_uri(jwks)
+    }
+
+    /// Keycloak realm at `base_url` (e.g. `https://keycloak.example.com`).
+    pub fn keycloak(base_url: &str, realm: &str, audience: &str) -> Self {
+        let issuer = format!("{}/realms/{realm}", base_url.trim_end_matches('/'));
+        let jwks = format!("{issuer}/protocol/openid-connect/certs");
+        Self::new(issuer, audience).jwks_uri(jwks)
+    }
+
+    /// Microsoft Entra ID (v2.0 tokens) of `tenant_id`.
+    pub fn entra(tenant_id: &str, audience: &str) -> Self {
+        Self::new(
+            format!("https://login.microsoftonline.com/{tenant_id}/v2.0"),
+            audience,
+        )
+        .jwks_uri(format!(
+            "https://login.microsoftonline.com/{tenant_id}/discovery/v2.0/keys"
+        ))
+    }
+}
+
+/// Validates JWT access tokens. Share one per issuer: it owns the key cache.
+pub struct JwtValidator {
+    config: JwtValidatorConfig,
+    jwks: Jwks,
+}
+
+impl std::fmt::Debug for JwtValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtValidator")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn describe(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet",
+        ErrorKind::InvalidAudience => "the token was not issued for this resource",
+        ErrorKind::InvalidIssuer => "the token comes from an untrusted issuer",
+        ErrorKind::InvalidSignature => "the token signature is invalid",
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+        ErrorKind::InvalidAlgorithm => "the token algorithm is not allowed",
+        _ => "the token is malformed",
+    }
+}
+
+/// Scopes from `scope` (space-separated) or `scp` (array or string).
+pub(crate) fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
+    let split = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    match (claims.get("scope"), claims.get("scp")) {
+        (Some(Value::String(s)), _) => split(s),
+        (_, Some(Value::Array(a))) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        (_, Some(Value::String(s))) => split(s),
+        _ => Vec::new(),
+    }
+}
+
+impl JwtValidator {
+    /// A validator. With no audience in the config, tokens must name the server's resource URL.
+    pub fn new(mut config: JwtValidatorConfig) -> Result<Self, reqwest::Error> {
+        config.algorithms.retain(|a| KeyFamily::of(*a).is_some());
+        let http = reqwest::Client::builder()
+            .timeout(config.http_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let source = match &config.jwks_uri {
+            Some(u) => KeySource::Url(u.clone()),
+            None => KeySource::Discover {
+                issuer: config.issuer.clone(),
+            },
+        };
+        let jwks = Jwks::new(source, http, config.jwks_ttl, config.jwks_refresh_cooldown);
+        Ok(JwtValidator { config, jwks })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &JwtValidatorConfig {
+        &self.config
+    }
+
+    async fn check(&self, token: &str, resource: &str) -> Result<AuthContext, TokenError> {
+        let invalid = |m: &str| TokenError::Invalid(m.to_owned());
+        let header = decode_header(token).map_err(|_| invalid("the token is malformed"))?;
+        if !self.config.algorithms.contains(&header.alg) {
+            return Err(invalid("the token algorithm is not allowed"));
+        }
+        let family = KeyFamily::of(header.alg)
+            .ok_or_else(|| invalid("the token algorithm is not allowed"))?;
+        if let Some(allowed) = &self.config.required_typ {
+            let typ = header.typ.as_deref().unwrap_or("");
+            if !allowed.iter().any(|t| t.eq_ignore_ascii_case(typ)) {
+                return Err(invalid("the token type is not an access token"));
+            }
+        }
+        let keys = self.jwks.key(header.kid.as_deref()).await?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&self.config.issuer]);
+        if self.config.audience.is_empty() {
+            validation.set_audience(&[resource]);
+        } else {
+            validation.set_audience(&self.config.audience);
+        }
+        validation.leeway = self.config.leeway.as_secs();
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        let mut last = invalid("unknown signing key");
+        for key in keys
+            .iter()
+            .filter(|k| k.family == family && k.alg.is_none_or(|a| a == header.alg))
+        {
+            match decode::<Map<String, Value>>(token, &key.decoding, &validation) {
+                Ok(data) => return self.context(data.claims),
+                Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => {
+                    last = invalid(describe(e.kind()));
+                }
+                Err(e) => return Err(invalid(describe(e.kind()))),
+            }
+        }
+        Err(last)
+    }
+
+    fn context(&self, claims: Map<String, Value>) -> Result<AuthContext, TokenError> {
+        if let Some(iat) = claims.get("iat").and_then(Value::as_u64) {
+            if iat > now_secs() + self.config.leeway.as_secs() {
+                return Err(TokenError::Invalid(
+                    "the token was issued in the future".into(),
+                ));
+            }
+        }
+        let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+        let mut ctx = AuthContext::new(CredentialKind::Bearer).with_scopes(scopes_of(&claims));
+        ctx.subject = text("sub");
+        ctx.issuer = text("iss");
+        ctx.client_id = text("client_id").or_else(|| text("azp"));
+        ctx.credential_id = text("jti");
+        ctx.expires_at = claims.get("exp").and_then(Value::as_u64);
+        ctx.claims = claims;
+        Ok(ctx)
+    }
+}
+
+impl TokenValidator for JwtValidator {
+    fn validate<'a>(
+        &'a self,
+        token: &'a str,
+        resource: &'a str,
+    ) -> BoxFuture<'a, Result<AuthContext, TokenError>> {
+        Box::pin(self.check(token, resource))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_come_from_scope_or_scp() {
+        let m = |v: Value| v.as_object().cloned().unwrap();
+        assert_eq!(
+            scopes_of(&m(serde_json::json!({"scope": "a b"}))),
+            ["a", "b"]
+        );
+        assert_eq!(
+            scopes_of(&m(serde_json::json!({"scp": ["x", "y"]}))),
+            ["x", "y"]
+        );
+        assert!(scopes_of(&m(serde_json::json!({}))).is_empty());
+    }
+
+    #[test]
+    fn hmac_is_never_allowed() {
+        let c = JwtValidatorConfig::new("i", "a").algorithms([Algorithm::HS256, Algorithm::ES256]);
+        assert_eq!(c.algorithms, [Algorithm::ES256]);
+    }
+}

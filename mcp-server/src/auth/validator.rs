@@ -1,0 +1,31 @@
+//! [`TokenValidator`]: turns an access token into an [`AuthContext`], or says why it cannot.
+
+use super::context::AuthContext;
+use crate::BoxFuture;
+
+/// Why a token was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The token is invalid: bad signature, wrong issuer or audience, expired, unknown key...
+    /// Always 401 `invalid_token`; the message goes into `error_description` (never the token).
+    #[error("{0}")]
+    Invalid(String),
+    /// The token could not be checked because the authorization server (or its keys) cannot be
+    /// reached and nothing usable is cached: 503, or a request with no scopes under `fail_open`.
+    #[error("authorization server unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Validates access tokens. [`JwtValidator`](super::JwtValidator) is the built-in one; implement
+/// this for introspection (RFC 7662) or opaque tokens.
+pub trait TokenValidator: Send + Sync + 'static {
+    /// Checks `token`, issued for `resource` (the exact public URL of the MCP endpoint, the
+    /// audience a token must name unless the validator was given its own), and describes its
+    /// holder.
+    fn validate<'a>(
+        &'a self,
+        token: &'a str,
+        resource: &'a str,
+    ) -> BoxFuture<'a, Result<AuthContext, TokenError>>;
+}

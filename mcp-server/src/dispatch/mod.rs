@@ -1,0 +1,208 @@
+//! JSON-RPC method → handler. Knows nothing of HTTP: transports hand it parsed messages and a
+//! [`RequestEnv`], and get serialized results or JSON-RPC errors back. The same handlers serve
+//! both eras; [`shape`] dresses results for the wire.
+
+mod calls;
+mod lists;
+pub(crate) mod shape;
+
+use std::sync::Arc;
+
+use mcp_core::jsonrpc::{ErrorObject, Notification, Request};
+use mcp_core::types::{
+    CancelledNotificationParams, DiscoverResult, EmptyResult, InitializeRequestParams,
+    InitializeResult, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
+    methods,
+};
+use mcp_core::version::{Era, ProtocolVersion, negotiate_initialize};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::BoxFuture;
+use crate::auth::AuthContext;
+use crate::client_state::ClientState;
+use crate::context::{HttpRequestParts, Peer};
+use crate::server::ServerInner;
+pub(crate) use shape::encode;
+
+/// A serialized result, or the error to send instead.
+pub(crate) type Outcome = Result<Box<RawValue>, ErrorObject>;
+
+/// Everything about a request that does not come from its JSON-RPC body.
+pub(crate) struct RequestEnv {
+    pub version: ProtocolVersion,
+    pub peer: Arc<dyn Peer>,
+    pub client: Option<Arc<ClientState>>,
+    pub http: Option<HttpRequestParts>,
+    /// The caller, when the endpoint is protected.
+    pub auth: Option<Arc<AuthContext>>,
+}
+
+impl RequestEnv {
+    fn era(&self) -> Era {
+        self.version.era()
+    }
+
+    /// Who is calling (bound into `requestState`); `None` without authentication.
+    fn principal(&self) -> Option<String> {
+        self.auth.as_ref().map(|a| a.principal())
+    }
+}
+
+/// The JSON-RPC error dispatch uses to ask the HTTP transport for a step-up 403
+/// (`insufficient_scope`); `data.scopes` lists every scope the call needs. Outside HTTP it is an
+/// ordinary error.
+pub(crate) const STEP_UP: mcp_core::ErrorCode = mcp_core::ErrorCode(403);
+
+pub(crate) fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
+    let value = params.unwrap_or_else(|| Value::Object(Default::default()));
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ErrorObject::invalid_params(if path == "." {
+            format!("Invalid params: {}", e.into_inner())
+        } else {
+            format!("Invalid params: `{path}`: {}", e.into_inner())
+        })
+    })
+}
+
+fn empty() -> Outcome {
+    encode(&EmptyResult::default())
+}
+
+/// Answers `initialize` (L-10, L-11): the negotiated version, capabilities and server info,
+/// plus the client state the transport keeps for the session.
+pub(crate) fn initialize(
+    server: &ServerInner,
+    params: Option<Value>,
+) -> Result<(Outcome, ClientState), ErrorObject> {
+    let params: InitializeRequestParams = parse_params(params)?;
+    let version =
+        negotiate_initialize(&params.protocol_version, &server.versions).ok_or_else(|| {
+            ErrorObject::invalid_request("this server speaks no legacy protocol version")
+        })?;
+    let result = InitializeResult {
+        protocol_version: version.as_str().to_owned(),
+        capabilities: server.capabilities.clone(),
+        server_info: server.info.clone(),
+        instructions: server.instructions.clone(),
+        meta: None,
+    };
+    let state = ClientState::new(version, params.capabilities, params.client_info);
+    Ok((encode(&result), state))
+}
+
+/// Answers `server/discover` (L-20). The result type carries `resultType`, `ttlMs` and
+/// `cacheScope` itself.
+fn discover(server: &ServerInner) -> Outcome {
+    let mut meta = mcp_core::types::Meta::new();
+    meta.insert(
+        mcp_core::types::meta_keys::SERVER_INFO.to_owned(),
+        server.server_info_value.clone(),
+    );
+    let result = DiscoverResult {
+        supported_versions: server
+            .versions
+            .iter()
+            .map(|v| v.as_str().to_owned())
+            .collect(),
+        capabilities: server.capabilities.clone(),
+        instructions: server.instructions.clone(),
+        ttl_ms: server.cache_ttl_ms,
+        meta: Some(meta),
+        ..Default::default()
+    };
+    encode(&result)
+}
+
+/// Handles a notification from the client. Unknown notifications are ignored.
+pub(crate) fn handle_notification(notification: Notification, client: Option<&ClientState>) {
+    match notification.method.as_str() {
+        methods::NOTIFICATION_INITIALIZED => {
+            if let Some(c) = client {
+                c.mark_initialized();
+            }
+        }
+        methods::NOTIFICATION_CANCELLED => {
+            // Malformed cancellations are ignored silently (L-40).
+            let Ok(p) = parse_params::<CancelledNotificationParams>(notification.params) else {
+                return;
+            };
+            if let (Some(c), Some(id)) = (client, p.request_id) {
+                c.cancel(&id);
+            }
+        }
+        other => tracing::debug!(method = other, "ignoring notification"),
+    }
+}
+
+/// Methods 2026-07-28 removed (L-23); a modern request for one is `-32601` (HTTP 404).
+pub(crate) fn removed_in_modern(method: &str) -> bool {
+    matches!(
+        method,
+        methods::INITIALIZE
+            | methods::PING
+            | methods::LOGGING_SET_LEVEL
+            | methods::RESOURCES_SUBSCRIBE
+            | methods::RESOURCES_UNSUBSCRIBE
+    ) || method.starts_with("tasks/")
+}
+
+/// Handles a request (anything but `initialize`). The future owns what it needs.
+pub(crate) fn handle_request(
+    server: Arc<ServerInner>,
+    request: Request,
+    env: RequestEnv,
+) -> BoxFuture<'static, Outcome> {
+    Box::pin(async move {
+        let Request { id, method, params } = request;
+        let era = env.era();
+        if era == Era::Modern && removed_in_modern(&method) {
+            return Err(ErrorObject::method_not_found(&method));
+        }
+        match method.as_str() {
+            methods::TOOLS_CALL => calls::call_tool(&server, id, params, env).await,
+            methods::TOOLS_LIST => lists::tools(&server, era, params, env.auth.as_deref()),
+            methods::RESOURCES_LIST => lists::resources(&server, era, params),
+            methods::RESOURCES_TEMPLATES_LIST => lists::templates(&server, era, params),
+            methods::RESOURCES_READ => calls::read_resource(&server, id, params, env).await,
+            methods::PROMPTS_LIST => lists::prompts(&server, era, params),
+            methods::PROMPTS_GET => calls::get_prompt(&server, id, params, env).await,
+            methods::COMPLETION_COMPLETE => calls::complete(&server, id, params, env).await,
+            methods::SERVER_DISCOVER if era == Era::Modern => discover(&server),
+            methods::PING => empty(),
+            methods::RESOURCES_SUBSCRIBE => {
+                let p: SubscribeRequestParams = parse_params(params)?;
+                if let Some(c) = &env.client {
+                    c.subscribe(p.uri);
+                }
+                empty()
+            }
+            methods::RESOURCES_UNSUBSCRIBE => {
+                let p: UnsubscribeRequestParams = parse_params(params)?;
+                if let Some(c) = &env.client {
+                    c.unsubscribe(&p.uri);
+                }
+                empty()
+            }
+            methods::LOGGING_SET_LEVEL => {
+                let p: SetLevelRequestParams = parse_params(params)?;
+                if let Some(c) = &env.client {
+                    c.set_log_level(p.level);
+                }
+                empty()
+            }
+            methods::INITIALIZE => Err(ErrorObject::invalid_request(
+                "the session is already initialized",
+            )),
+            other => Err(ErrorObject::method_not_found(other)),
+        }
+    })
+}
+
+/// The JSON-RPC error used when a request was cancelled and the transport still has to answer
+/// something (a cancelled request normally gets no response at all).
+pub(crate) fn cancelled_error() -> ErrorObject {
+    ErrorObject::new(mcp_core::ErrorCode::INTERNAL_ERROR, "Request cancelled")
+}
