@@ -16,13 +16,15 @@
 //!   embedded one.
 //! - `MCP_AUTH_AUDIENCE` — accepted token audience (default: the public URL).
 //! - `MCP_REQUIRED_SCOPES` — space-separated scopes every request needs (default `read`).
+//! - `MCP_DPOP` — `off` (default), `allowed` (Bearer or DPoP) or `required` (DPoP-bound tokens
+//!   only, RFC 9449).
 //! - `MCP_FAIL_OPEN` — `1` lets requests in with no scopes while the authorization server is
 //!   unreachable (default off: 503).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use mcp_server::auth::{AuthorizationConfig, JwtValidator, JwtValidatorConfig};
+use mcp_server::auth::{AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig};
 use mcp_server::prelude::*;
 use mcp_server::testing::TestIssuer;
 
@@ -93,13 +95,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .required_scopes(scopes.clone())
         .resource(&public_url)
         .fail_open(env("MCP_FAIL_OPEN").as_deref() == Some("1"))
+        .dpop(match env("MCP_DPOP").as_deref() {
+            Some("required") => DpopConfig::required(),
+            Some("allowed") => DpopConfig::allowed(),
+            None | Some("off") => DpopConfig::default(),
+            Some(other) => {
+                return Err(
+                    format!("MCP_DPOP must be off, allowed or required, not {other:?}").into(),
+                );
+            }
+        })
         .validator(validator);
 
     let files: Files = Arc::new(Mutex::new(
-        ["/srv/data/report.txt", "/srv/data/notes.md", "/srv/data/old.log"]
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
+        [
+            "/srv/data/report.txt",
+            "/srv/data/notes.md",
+            "/srv/data/old.log",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect(),
     ));
     let listing = Arc::clone(&files);
     let deleting = Arc::clone(&files);
@@ -113,7 +129,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let prefix = format!("{}/", path.trim_end_matches('/'));
                     let files = files.lock().map_err(|_| "storage unavailable")?;
                     Ok::<_, &str>(Json(
-                        files.iter().filter(|f| f.starts_with(&prefix)).cloned().collect::<Vec<_>>(),
+                        files
+                            .iter()
+                            .filter(|f| f.starts_with(&prefix))
+                            .cloned()
+                            .collect::<Vec<_>>(),
                     ))
                 }
             })
@@ -177,7 +197,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "  cargo run --example client -- --url {public_url} --token {delete} call delete_file '{{\"path\":\"/srv/data/old.log\"}}'"
         );
-        println!("  curl -si {public_url} -H 'Content-Type: application/json' -d '{{}}'   # 401 with a challenge");
+        println!(
+            "  curl -si {public_url} -H 'Content-Type: application/json' -d '{{}}'   # 401 with a challenge"
+        );
     } else {
         println!("protected_server: {public_url} (authorization server {issuer})");
     }

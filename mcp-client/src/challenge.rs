@@ -331,7 +331,10 @@ mod tests {
     #[test]
     fn rfc6750_examples() {
         let c = parse_challenges(r#"Bearer realm="example""#);
-        assert_eq!(c, vec![Challenge::new("Bearer").with_param("realm", "example")]);
+        assert_eq!(
+            c,
+            vec![Challenge::new("Bearer").with_param("realm", "example")]
+        );
         let c = parse_challenges(
             r#"Bearer realm="example", error="invalid_token", error_description="The access token expired""#,
         );

@@ -34,8 +34,10 @@ use crate::BoxFuture;
 /// Answers `elicitation/create`.
 pub trait ElicitationHandler: Send + Sync + 'static {
     /// Asks the user; `Err` becomes a JSON-RPC error for the server.
-    fn elicit(&self, request: ElicitRequestParams)
-    -> BoxFuture<'static, Result<ElicitResult, ErrorObject>>;
+    fn elicit(
+        &self,
+        request: ElicitRequestParams,
+    ) -> BoxFuture<'static, Result<ElicitResult, ErrorObject>>;
 }
 
 impl<F, Fut> ElicitationHandler for F

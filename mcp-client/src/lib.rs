@@ -1,2 +1,87 @@
-//! The companion MCP client. Its content arrives with the client issue; the crate exists so that
-//! the workspace has its final shape.
+//! # mcp-client
+//!
+//! The companion client of the MCP server framework: speaks Streamable HTTP in both protocol
+//! eras and stdio, authenticates with pluggable strategies, and is what the framework's own
+//! integration tests use.
+//!
+//! ```no_run
+//! use mcp_client::auth::BearerAuth;
+//! use mcp_client::{McpClient, RequestOptions};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Sum {
+//!     sum: i64,
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), mcp_client::Error> {
+//!     // Modern era (2026-07-28) first, legacy `initialize` fallback.
+//!     let client = McpClient::connect("http://127.0.0.1:8000/mcp", BearerAuth::new("eyJ...")).await?;
+//!     println!("{:?} {}", client.era(), client.protocol_version());
+//!
+//!     for tool in client.list_tools().await? {
+//!         println!("{}: {}", tool.name, tool.description.unwrap_or_default());
+//!     }
+//!     let result = client.call_tool("add", serde_json::json!({"a": 2, "b": 3})).await?;
+//!     println!("{:?}", result.content);
+//!
+//!     // Typed structured output, and progress while it runs.
+//!     let sum: Sum = client.call_tool_typed("sum", serde_json::json!({"values": [1, 2]})).await?;
+//!     let options = RequestOptions::new().on_progress(|p| eprintln!("{}", p.progress));
+//!     client.call_tool_with("slow", serde_json::json!({"steps": 5}), &options).await?;
+//!
+//!     client.close().await
+//! }
+//! ```
+//!
+//! ## What it does
+//!
+//! - **Eras.** [`McpClient::connect`] sends `server/discover` with the 2026-07-28 framing
+//!   (`_meta` in every request; `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and
+//!   `Mcp-Param-*` headers); a legacy server's answer makes it fall back to `initialize`
+//!   (session id, `MCP-Protocol-Version`, SSE). [`ClientBuilder::era`] and
+//!   [`ClientBuilder::protocol_version`] force one.
+//! - **Server requests.** Elicitation, sampling and roots reach the handlers given to the
+//!   [`ClientBuilder`], whether a legacy server sends a JSON-RPC request on the SSE stream or a
+//!   modern one answers `input_required` (the client answers and retries).
+//! - **Streams.** SSE responses are parsed with `sse-stream`; a legacy stream the server closes
+//!   early is resumed with `Last-Event-ID`; an expired legacy session (404) is re-initialised and
+//!   the request sent again.
+//! - **Cancellation.** Dropping a call's future cancels it on the server.
+//! - **Auth.** One [`Auth`](auth::Auth) trait: [`BearerAuth`](auth::BearerAuth),
+//!   [`ApiKeyAuth`](auth::ApiKeyAuth), [`BasicAuth`](auth::BasicAuth), [`NoAuth`](auth::NoAuth),
+//!   or your own; 401 and 403 come back as [`Error::Unauthorized`] and [`Error::Forbidden`]
+//!   with the parsed `WWW-Authenticate` [challenges](challenge::Challenge).
+//! - **stdio.** [`McpClient::spawn`] starts a server process; [`ClientBuilder::connect_io`]
+//!   talks over any pair of byte streams.
+//!
+//! HTTPS needs the `rustls` feature; without it the client speaks plain HTTP/1.1 only.
+
+pub mod auth;
+mod builder;
+pub mod challenge;
+mod client;
+mod error;
+mod handlers;
+mod incoming;
+mod notifications;
+mod options;
+mod session;
+mod transport;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use builder::ClientBuilder;
+pub use client::McpClient;
+pub use error::{Error, Malformed, TransportError};
+pub use handlers::{ElicitationHandler, SamplingHandler};
+pub use mcp_core as core;
+pub use mcp_core::types;
+pub use mcp_core::{Era, ErrorCode, ErrorObject, ProtocolVersion};
+pub use notifications::{NotificationStream, ServerNotification, Subscription};
+pub use options::{ProgressCallback, RequestOptions};
+pub use reqwest;
+
+/// A boxed, sendable future, as [`Auth`](auth::Auth) strategies and handlers return them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

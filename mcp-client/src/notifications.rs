@@ -73,7 +73,7 @@ impl ServerNotification {
             ServerNotification::ResourceUpdated(p) => filter
                 .resource_subscriptions
                 .as_ref()
-                .is_some_and(|uris| uris.iter().any(|u| *u == p.uri)),
+                .is_some_and(|uris| uris.contains(&p.uri)),
             _ => false,
         }
     }

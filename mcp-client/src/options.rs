@@ -35,7 +35,10 @@ impl RequestOptions {
 
     /// Asks the server for progress (a fresh `progressToken`) and calls `f` with each update.
     #[must_use]
-    pub fn on_progress(mut self, f: impl Fn(ProgressNotificationParams) + Send + Sync + 'static) -> Self {
+    pub fn on_progress(
+        mut self,
+        f: impl Fn(ProgressNotificationParams) + Send + Sync + 'static,
+    ) -> Self {
         self.progress = Some(Arc::new(f));
         self
     }

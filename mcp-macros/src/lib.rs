@@ -12,13 +12,13 @@
 //!     path: String,
 //!     /// At most this many entries (default: all).
 //!     limit: Option<usize>,
-//! ) -> Result<Vec<String>, std::io::Error> {
+//! ) -> Result<Json<Vec<String>>, std::io::Error> {
 //!     let mut names = Vec::new();
 //!     for entry in std::fs::read_dir(path)? {
 //!         names.push(entry?.file_name().to_string_lossy().into_owned());
 //!     }
 //!     names.truncate(limit.unwrap_or(usize::MAX));
-//!     Ok(names)
+//!     Ok(Json(names))
 //! }
 //!
 //! #[derive(serde::Serialize, schemars::JsonSchema)]

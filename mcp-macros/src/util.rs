@@ -22,7 +22,7 @@ pub fn doc_text(attrs: &[Attribute]) -> Option<String> {
         })
         .flat_map(|chunk| {
             chunk
-                .lines()
+                .split('\n')
                 .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end().to_owned())
                 .collect::<Vec<_>>()
         })
@@ -45,7 +45,7 @@ pub fn suggest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     known
         .iter()
         .map(|k| (levenshtein(key, k), *k))
-        .filter(|(d, k)| *d <= (k.len() / 3).max(1))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
 }

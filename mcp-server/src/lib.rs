@@ -4,7 +4,56 @@
 //! [`McpServer`], then serve them over Streamable HTTP (both protocol eras on one endpoint, with
 //! sessions, SSE, resumable streams and DNS-rebinding protection) or over stdio.
 //!
+//! Tools, prompts and resources are plain functions marked [`tool`], [`prompt`] and
+//! [`resource`] (and impl blocks marked [`tools`], whose methods share `&self`): the parameters
+//! are the arguments, whose JSON Schema is derived from their types; doc comments are the
+//! descriptions; the return value is the result.
+//!
 //! ```no_run
+//! use mcp_server::prelude::*;
+//!
+//! /// Add two integers.
+//! #[tool(annotations(read_only))]
+//! fn add(
+//!     /// The first addend.
+//!     a: i64,
+//!     /// The second addend.
+//!     b: i64,
+//! ) -> Result<i64, String> {
+//!     a.checked_add(b).ok_or_else(|| "the sum overflows".to_owned())
+//! }
+//!
+//! /// Delete a file; needs the `files:delete` scope when authorization is on.
+//! #[tool(required_scopes = ["files:delete"], annotations(destructive))]
+//! async fn delete_file(path: String, ctx: &Context) -> Result<String, std::io::Error> {
+//!     ctx.progress(0.0, None, Some("deleting"));
+//!     std::fs::remove_file(&path)?;
+//!     Ok(format!("deleted {path}"))
+//! }
+//!
+//! /// The contents of a file.
+//! #[resource(uri = "file:///{+path}", mime_type = "text/plain")]
+//! async fn file(path: String) -> Result<String, std::io::Error> {
+//!     std::fs::read_to_string(format!("/{path}"))
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = McpServer::builder("files")
+//!         .tool(add)
+//!         .tool(delete_file)
+//!         .resource(file)
+//!         .build()?;
+//!     server.serve("127.0.0.1:8000").await?; // http://127.0.0.1:8000/mcp
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Everything the macros do can be written by hand: [`ToolDef::from_fn`] takes an async closure
+//! over an arguments struct, [`PromptDef::new`], [`ResourceDef::new`] and
+//! [`ResourceTemplateDef::new`] take closures too.
+//!
+//! ```
 //! use mcp_server::prelude::*;
 //!
 //! #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -15,17 +64,14 @@
 //!     b: i64,
 //! }
 //!
-//! #[tokio::main]
-//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let server = McpServer::builder("calculator")
-//!         .tool(
-//!             ToolDef::from_fn("add", |_ctx: Context, Add { a, b }| async move { a + b })
-//!                 .description("Add two integers"),
-//!         )
-//!         .build()?;
-//!     server.serve("127.0.0.1:8000").await?; // http://127.0.0.1:8000/mcp
-//!     Ok(())
-//! }
+//! let server = McpServer::builder("calculator")
+//!     .tool(
+//!         ToolDef::from_fn("add", |_ctx: Context, Add { a, b }| async move { a + b })
+//!             .description("Add two integers"),
+//!     )
+//!     .build()
+//!     .expect("a valid server");
+//! assert_eq!(server.tool_names(), ["add"]);
 //! ```
 
 pub mod auth;
@@ -311,7 +357,7 @@ pub mod __private {
             let text = serde_json::to_string(&self.0).map_err(|e| {
                 McpError::Internal(format!("Failed to serialize the resource: {e}"))
             })?;
-            String::from(text).into_resource_output(uri, mime_type.or(Some("application/json")))
+            text.into_resource_output(uri, mime_type.or(Some("application/json")))
         }
     }
 

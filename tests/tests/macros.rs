@@ -856,3 +856,80 @@ async fn completions_answer_for_prompt_arguments_and_template_variables() {
     .await;
     assert_eq!(r["result"]["completion"]["values"], json!([]));
 }
+
+// ---------------------------------------------------------------------------------------------
+// required_scopes, enforced
+
+/// Who is calling: the subject and scopes of the credential.
+#[tool]
+fn caller(ctx: &Context) -> Value {
+    let auth = ctx.auth();
+    json!({
+        "subject": auth.and_then(|a| a.subject.clone()),
+        "scopes": auth.map(|a| a.scopes.iter().cloned().collect::<Vec<_>>()),
+    })
+}
+
+#[tokio::test]
+async fn required_scopes_are_enforced_when_authorization_is_on() {
+    use mcp_server::auth::{AuthorizationConfig, JwtValidator, JwtValidatorConfig};
+    use mcp_server::testing::TestIssuer;
+
+    let issuer = TestIssuer::start().await.expect("issuer");
+    let validator =
+        JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).expect("validator");
+    let server = McpServer::builder("protected-macros")
+        .authorization(
+            AuthorizationConfig::enabled()
+                .authorization_server(issuer.issuer())
+                .validator(validator),
+        )
+        .tool(delete_file)
+        .tool(caller)
+        .build()
+        .expect("builds");
+    let srv = spawn(server).await.expect("starts");
+
+    async fn call_with(url: &str, token: &str, tool: &str, args: Value) -> Value {
+        let bearer = format!("Bearer {token}");
+        let init = json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+            "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}});
+        let r = mcp_tests::post(url, &[("authorization", &bearer)], &init.to_string()).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let sid = r.header("mcp-session-id").expect("a session").to_owned();
+        let body = json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":tool,"arguments":args}});
+        let r = mcp_tests::post(
+            url,
+            &[
+                ("authorization", &bearer),
+                ("mcp-session-id", &sid),
+                ("mcp-protocol-version", "2025-11-25"),
+            ],
+            &body.to_string(),
+        )
+        .await;
+        r.messages()
+            .into_iter()
+            .find(|m| m["id"] == 2)
+            .expect("an answer")
+    }
+
+    let read = issuer.token(&srv.url()).scope("files:read").sign();
+    let r = call_with(&srv.url(), &read, "delete_file", json!({"path": "/tmp/x"})).await;
+    assert_eq!(r["result"]["isError"], true, "{r}");
+    assert!(text(&r["result"]).contains("files:delete"), "{r}");
+
+    let both = issuer
+        .token(&srv.url())
+        .scope("files:read files:delete")
+        .sign();
+    let r = call_with(&srv.url(), &both, "delete_file", json!({"path": "/tmp/x"})).await;
+    assert_eq!(r["result"]["structuredContent"]["deleted"], true, "{r}");
+
+    let r = call_with(&srv.url(), &both, "caller", json!({})).await;
+    assert_eq!(
+        r["result"]["structuredContent"]["scopes"],
+        json!(["files:delete", "files:read"]),
+        "{r}"
+    );
+}

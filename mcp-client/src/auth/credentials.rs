@@ -178,13 +178,11 @@ impl Auth for BasicAuth {
         request: &'a mut AuthRequest,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         let pair = STANDARD.encode(format!("{}:{}", self.username, self.password));
-        ready(
-            request
-                .set_authorization("Basic", &pair)
-                .map_err(|_| AuthError::InvalidHeaderValue {
-                    header: AUTHORIZATION.as_str().to_owned(),
-                }),
-        )
+        ready(request.set_authorization("Basic", &pair).map_err(|_| {
+            AuthError::InvalidHeaderValue {
+                header: AUTHORIZATION.as_str().to_owned(),
+            }
+        }))
     }
 }
 

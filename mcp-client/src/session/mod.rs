@@ -3,8 +3,8 @@
 //! tokens, timeouts, cancellation when a request's future is dropped, re-initialising an expired
 //! legacy session, and the multi-round-trip loop of the modern era ([`mrtr`]).
 
-pub(crate) mod negotiate;
 mod mrtr;
+pub(crate) mod negotiate;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -283,8 +283,8 @@ impl Session {
             if rounds > self.settings.max_input_rounds {
                 return Err(Error::TooManyInputRounds(self.settings.max_input_rounds));
             }
-            let asked: InputRequiredResult =
-                serde_json::from_value(result).map_err(|_| Malformed::InputRequired(method.to_owned()))?;
+            let asked: InputRequiredResult = serde_json::from_value(result)
+                .map_err(|_| Malformed::InputRequired(method.to_owned()))?;
             mrtr::answer(&self.incoming.handlers, asked, method, &mut params).await?;
         }
     }
@@ -302,7 +302,12 @@ impl Session {
                 _ => Some(Vec::new()),
             };
             let result = self
-                .send_framed(framing, method, params, known_headers.clone().unwrap_or_default())
+                .send_framed(
+                    framing,
+                    method,
+                    params,
+                    known_headers.clone().unwrap_or_default(),
+                )
                 .await;
             match result {
                 Err(Error::SessionExpired) if !reinitialized => {
@@ -328,6 +333,17 @@ impl Session {
     }
 
     /// Sends one request in `framing`, telling the server if the future is dropped first.
+    /// A request with a fresh id, its params framed for `framing`.
+    pub(crate) fn call_for(&self, framing: Framing, method: &str, params: &JsonObject) -> Call {
+        let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let body = self.frame(framing, params);
+        Call {
+            request: Request::new(id, method, Some(Value::Object(body))),
+            framing,
+            param_headers: Vec::new(),
+        }
+    }
+
     pub(crate) async fn send_framed(
         &self,
         framing: Framing,
@@ -335,13 +351,9 @@ impl Session {
         params: &JsonObject,
         param_headers: Vec<(String, String)>,
     ) -> Result<Value, Error> {
-        let id = RequestId::Number(self.next_id.fetch_add(1, Ordering::Relaxed));
-        let body = self.frame(framing, params);
-        let call = Call {
-            request: Request::new(id.clone(), method, Some(Value::Object(body))),
-            framing,
-            param_headers,
-        };
+        let mut call = self.call_for(framing, method, params);
+        call.param_headers = param_headers;
+        let id = call.request.id.clone();
         let mut guard = CancelOnDrop {
             wire: &self.wire,
             id: (method != methods::INITIALIZE).then_some(id),

@@ -69,7 +69,9 @@ mod tests {
             "state".to_owned(),
         );
         let mut params = json!({"name": "t"}).as_object().cloned().unwrap();
-        answer(&handlers, asked, "tools/call", &mut params).await.unwrap();
+        answer(&handlers, asked, "tools/call", &mut params)
+            .await
+            .unwrap();
         assert_eq!(params["inputResponses"], json!({"k": {"action": "accept"}}));
         assert_eq!(params["requestState"], "state");
 
@@ -77,9 +79,15 @@ mod tests {
             InputRequests::from([("r".to_owned(), InputRequest::list_roots())]),
             None,
         );
-        let e = answer(&handlers, roots, "tools/call", &mut params).await.unwrap_err();
+        let e = answer(&handlers, roots, "tools/call", &mut params)
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::Handler { method, .. } if method == "roots/list"));
         let empty = InputRequiredResult::new(None, None);
-        assert!(answer(&handlers, empty, "tools/call", &mut params).await.is_err());
+        assert!(
+            answer(&handlers, empty, "tools/call", &mut params)
+                .await
+                .is_err()
+        );
     }
 }

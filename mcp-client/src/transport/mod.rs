@@ -100,9 +100,12 @@ impl Wire {
 
     /// Keeps the legacy GET stream open for server notifications while the guard lives
     /// (`None` where there is no such stream).
-    pub fn legacy_stream(&self, version: ProtocolVersion) -> Option<Box<dyn Send + Sync>> {
+    pub async fn legacy_stream(&self, version: ProtocolVersion) -> Option<Box<dyn Send + Sync>> {
         match self {
-            Wire::Http(w) => w.get_stream(version).map(|s| Box::new(s) as Box<dyn Send + Sync>),
+            Wire::Http(w) => w
+                .get_stream(version)
+                .await
+                .map(|s| Box::new(s) as Box<dyn Send + Sync>),
             Wire::Stdio(_) => None,
         }
     }

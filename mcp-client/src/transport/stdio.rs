@@ -135,8 +135,9 @@ impl StdioWire {
     }
 
     fn send_line(&self, message: &impl Serialize) -> Result<(), Error> {
-        let line = serde_json::to_string(message)
-            .map_err(|_| Error::InvalidArguments { what: "the message" })?;
+        let line = serde_json::to_string(message).map_err(|_| Error::InvalidArguments {
+            what: "the message",
+        })?;
         let out = self
             .shared
             .out

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::dpop::DpopConfig;
 use super::validator::TokenValidator;
 
 /// What happens when a caller lacks a scope one tool needs.
@@ -64,6 +65,8 @@ pub struct AuthorizationConfig {
     pub retry_after: u64,
     /// Checks access tokens.
     pub validator: Option<Arc<dyn TokenValidator>>,
+    /// DPoP (RFC 9449): off, allowed or required, and how proofs are checked.
+    pub dpop: DpopConfig,
 }
 
 impl std::fmt::Debug for AuthorizationConfig {
@@ -77,6 +80,7 @@ impl std::fmt::Debug for AuthorizationConfig {
             .field("scope_denial", &self.scope_denial)
             .field("filter_tools", &self.filter_tools)
             .field("validator", &self.validator.is_some())
+            .field("dpop", &self.dpop)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +101,7 @@ impl Default for AuthorizationConfig {
             token_cache_capacity: 10_000,
             retry_after: 5,
             validator: None,
+            dpop: DpopConfig::default(),
         }
     }
 }
@@ -159,6 +164,13 @@ impl AuthorizationConfig {
     #[must_use]
     pub fn filter_tools(mut self) -> Self {
         self.filter_tools = true;
+        self
+    }
+
+    /// Sets how DPoP-bound tokens are accepted.
+    #[must_use]
+    pub fn dpop(mut self, dpop: DpopConfig) -> Self {
+        self.dpop = dpop;
         self
     }
 

@@ -10,6 +10,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 
 use super::authenticator::Authenticator;
+use super::dpop::DpopMode;
 
 /// The metadata document.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,6 +27,12 @@ pub struct ProtectedResourceMetadata {
     /// A human-readable name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
+    /// Accepted DPoP proof algorithms (DP-01), when DPoP is on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dpop_signing_alg_values_supported: Vec<String>,
+    /// Whether only DPoP-bound tokens are accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens_required: Option<bool>,
 }
 
 /// Builds the document for a request.
@@ -54,6 +61,19 @@ pub(crate) fn document(
                 .clone()
                 .unwrap_or_else(|| server_name.to_owned()),
         ),
+        dpop_signing_alg_values_supported: match config.dpop.mode {
+            DpopMode::Off => Vec::new(),
+            _ => config
+                .dpop
+                .alg_names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        },
+        dpop_bound_access_tokens_required: match config.dpop.mode {
+            DpopMode::Off => None,
+            mode => Some(mode == DpopMode::Required),
+        },
     }
 }
 

@@ -26,6 +26,7 @@ mod authenticator;
 pub mod challenge;
 mod config;
 mod context;
+pub mod dpop;
 mod jwks;
 mod jwt;
 mod metadata;
@@ -41,6 +42,7 @@ use axum::response::Response;
 pub use authenticator::Authenticator;
 pub use config::{AuthorizationConfig, ScopeDenial};
 pub use context::{AuthContext, CredentialKind, scope_covered};
+pub use dpop::{DpopConfig, DpopMode, InMemoryReplayCache, NonceIssuer, ReplayCache};
 pub use jsonwebtoken::Algorithm;
 pub use jwt::{JwtValidator, JwtValidatorConfig};
 pub use metadata::ProtectedResourceMetadata;
@@ -66,7 +68,8 @@ pub async fn require_auth(
     mut request: Request,
     next: Next,
 ) -> Response {
-    match auth.authenticate(request.headers()).await {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    match auth.authenticate(&method, &path, request.headers()).await {
         Ok(ctx) => {
             if let Some(ctx) = ctx {
                 request.extensions_mut().insert(ctx);

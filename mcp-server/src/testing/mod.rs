@@ -2,8 +2,10 @@
 //! and stop it when done, and an in-process authorization server ([`TestIssuer`]) that mints
 //! real tokens.
 
+mod dpop;
 mod issuer;
 
+pub use dpop::{DpopKey, ProofBuilder};
 pub use issuer::{SigningKey, TestIssuer, TokenBuilder};
 
 use std::net::SocketAddr;

@@ -12,6 +12,7 @@ use mcp_core::types::{CancelledNotificationParams, methods};
 use mcp_core::version::ProtocolVersion;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
+use tokio::sync::oneshot;
 
 use super::{
     BodyKind, HttpWire, JSON, JSON_AND_SSE, LAST_EVENT_ID, MCP_PROTOCOL_VERSION, MCP_SESSION_ID,
@@ -51,7 +52,10 @@ impl HttpWire {
             return false;
         }
         if let Some(v) = version {
-            headers.insert(MCP_PROTOCOL_VERSION.clone(), HeaderValue::from_static(v.as_str()));
+            headers.insert(
+                MCP_PROTOCOL_VERSION.clone(),
+                HeaderValue::from_static(v.as_str()),
+            );
         }
         let Some(id) = self.session_id() else {
             return false;
@@ -101,7 +105,11 @@ impl HttpWire {
     }
 
     /// Headers of a GET on the session.
-    fn get_headers(&self, version: Option<ProtocolVersion>, last_event_id: Option<&str>) -> HeaderMap {
+    fn get_headers(
+        &self,
+        version: Option<ProtocolVersion>,
+        last_event_id: Option<&str>,
+    ) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, SSE);
         self.add_legacy_headers(&mut headers, version, false);
@@ -112,7 +120,11 @@ impl HttpWire {
     }
 
     /// Resumes a stream after `last_event_id` (GET, T-81).
-    pub(super) async fn resume(&self, last_event_id: &str, framing: Framing) -> Result<Response, Error> {
+    pub(super) async fn resume(
+        &self,
+        last_event_id: &str,
+        framing: Framing,
+    ) -> Result<Response, Error> {
         let version = match framing {
             Framing::Legacy(v) => v,
             Framing::Modern(_) => None,
@@ -154,8 +166,9 @@ impl HttpWire {
             Framing::Modern(_) => None,
         };
         let sent_session = self.add_legacy_headers(&mut headers, version, false);
-        let body = serde_json::to_vec(message)
-            .map_err(|_| Error::InvalidArguments { what: "the response" })?;
+        let body = serde_json::to_vec(message).map_err(|_| Error::InvalidArguments {
+            what: "the response",
+        })?;
         let response = self
             .send(Method::POST, headers, Some(Bytes::from(body)))
             .await?;
@@ -213,33 +226,44 @@ impl HttpWire {
         Err(self.status_error(response, framing, false).await)
     }
 
-    /// The session's GET stream, opened on first use and shared while any guard lives. `None`
-    /// without a session (a stateless server has no stream to offer).
-    pub fn get_stream(&self, version: ProtocolVersion) -> Option<Arc<GetStream>> {
+    /// The session's GET stream, opened on first use and shared while any guard lives; returns
+    /// once the first connection attempt is answered. `None` without a session (a stateless
+    /// server has no stream to offer).
+    pub async fn get_stream(&self, version: ProtocolVersion) -> Option<Arc<GetStream>> {
         self.session_id()?;
-        let mut slot = lock(&self.shared.get_stream);
-        if let Some(stream) = slot.upgrade() {
-            return Some(stream);
-        }
-        let wire = self.clone();
-        let task = tokio::spawn(async move { wire.run_get_stream(version).await });
-        let stream = Arc::new(GetStream {
-            _task: AbortOnDrop(task),
-        });
-        *slot = Arc::downgrade(&stream);
+        let (stream, ready) = {
+            let mut slot = lock(&self.shared.get_stream);
+            if let Some(stream) = slot.upgrade() {
+                return Some(stream);
+            }
+            let (ready, is_ready) = oneshot::channel();
+            let wire = self.clone();
+            let task = tokio::spawn(async move { wire.run_get_stream(version, ready).await });
+            let stream = Arc::new(GetStream {
+                _task: AbortOnDrop(task),
+            });
+            *slot = Arc::downgrade(&stream);
+            (stream, is_ready)
+        };
+        let _ = ready.await;
         Some(stream)
     }
 
     /// Reads the GET stream, reconnecting (with `Last-Event-ID`) when the server closes it,
     /// until the server says it has none (405, 404) or refuses the credentials.
-    async fn run_get_stream(self, version: ProtocolVersion) {
+    async fn run_get_stream(self, version: ProtocolVersion, ready: oneshot::Sender<()>) {
+        let mut ready = Some(ready);
         let framing = Framing::Legacy(Some(version));
         let mut last: Option<String> = None;
         let mut failures: u32 = 0;
         loop {
             let headers = self.get_headers(Some(version), last.as_deref());
             let mut delay = DEFAULT_RETRY;
-            match self.send(Method::GET, headers, None).await {
+            let attempt = self.send(Method::GET, headers, None).await;
+            if let Some(tx) = ready.take() {
+                let _ = tx.send(());
+            }
+            match attempt {
                 Ok(response)
                     if response.status().is_success()
                         && matches!(body_kind(response.headers()), BodyKind::Sse) =>

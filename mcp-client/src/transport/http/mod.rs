@@ -75,7 +75,12 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
         return BodyKind::Unknown;
     };
     let text = String::from_utf8_lossy(ct.as_bytes());
-    let media = text.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if media == "application/json" || media.ends_with("+json") {
         BodyKind::Json
     } else if media == "text/event-stream" {
@@ -290,8 +295,9 @@ impl HttpWire {
             request.params.as_ref(),
             &param_headers,
         )?;
-        let body = serde_json::to_vec(&request)
-            .map_err(|_| Error::InvalidArguments { what: "the request" })?;
+        let body = serde_json::to_vec(&request).map_err(|_| Error::InvalidArguments {
+            what: "the request",
+        })?;
         let response = self
             .send(Method::POST, headers, Some(Bytes::from(body)))
             .await?;
@@ -310,8 +316,9 @@ impl HttpWire {
             notification.params.as_ref(),
             &[],
         )?;
-        let body = serde_json::to_vec(&notification)
-            .map_err(|_| Error::InvalidArguments { what: "the notification" })?;
+        let body = serde_json::to_vec(&notification).map_err(|_| Error::InvalidArguments {
+            what: "the notification",
+        })?;
         let response = self
             .send(Method::POST, headers, Some(Bytes::from(body)))
             .await?;
@@ -322,7 +329,12 @@ impl HttpWire {
     }
 
     /// The error for a response whose status is not a success.
-    async fn status_error(&self, response: Response, framing: Framing, sent_session: bool) -> Error {
+    async fn status_error(
+        &self,
+        response: Response,
+        framing: Framing,
+        sent_session: bool,
+    ) -> Error {
         let status = response.status();
         if status == StatusCode::NOT_FOUND && sent_session && matches!(framing, Framing::Legacy(_))
         {
@@ -379,8 +391,12 @@ impl HttpWire {
             Message::Error(e) if id.is_some() && (e.id.is_none() || e.id.as_ref() == id) => {
                 return Some(Err(Error::Protocol(e.error)));
             }
-            Message::Response(r) => tracing::debug!(id = %r.id, "ignoring a response to another request"),
-            Message::Error(e) => tracing::debug!(error = %e.error, "ignoring an error for another request"),
+            Message::Response(r) => {
+                tracing::debug!(id = %r.id, "ignoring a response to another request")
+            }
+            Message::Error(e) => {
+                tracing::debug!(error = %e.error, "ignoring an error for another request")
+            }
             Message::Notification(n) => self.incoming().notification(n),
             Message::Request(r) => match framing {
                 Framing::Legacy(_) => self.answer(r, framing),
@@ -460,10 +476,20 @@ mod tests {
             parse_reply(other, &id),
             Err(Error::MalformedResponse(Malformed::WrongId { .. }))
         ));
-        for garbage in [&b"<html>"[..], b"", b"[]", b"{}", b"{\"jsonrpc\":\"2.0\",\"method\":\"x\"}"] {
-            assert!(matches!(parse_reply(garbage, &id), Err(Error::MalformedResponse(_))));
+        for garbage in [
+            &b"<html>"[..],
+            b"",
+            b"[]",
+            b"{}",
+            b"{\"jsonrpc\":\"2.0\",\"method\":\"x\"}",
+        ] {
+            assert!(matches!(
+                parse_reply(garbage, &id),
+                Err(Error::MalformedResponse(_))
+            ));
         }
-        let batch = br#"[{"jsonrpc":"2.0","id":9,"result":{}},{"jsonrpc":"2.0","id":3,"result":7}]"#;
+        let batch =
+            br#"[{"jsonrpc":"2.0","id":9,"result":{}},{"jsonrpc":"2.0","id":3,"result":7}]"#;
         assert_eq!(parse_reply(batch, &id).unwrap(), 7);
     }
 

@@ -58,8 +58,9 @@ pub(super) fn add_headers(
         MCP_PROTOCOL_VERSION.clone(),
         HeaderValue::from_static(version.as_str()),
     );
-    let method_value = HeaderValue::from_str(method)
-        .map_err(|_| Error::InvalidArguments { what: "the method name" })?;
+    let method_value = HeaderValue::from_str(method).map_err(|_| Error::InvalidArguments {
+        what: "the method name",
+    })?;
     headers.insert(MCP_METHOD.clone(), method_value);
     if let Some(name) = name_of(method, params) {
         headers.insert(MCP_NAME.clone(), encode_header_value(name));
@@ -86,9 +87,11 @@ impl HttpWire {
         let Call {
             request, framing, ..
         } = call;
-        let (headers, _) = self.post_headers(framing, &request.method, request.params.as_ref(), &[])?;
-        let body = serde_json::to_vec(&request)
-            .map_err(|_| Error::InvalidArguments { what: "the request" })?;
+        let (headers, _) =
+            self.post_headers(framing, &request.method, request.params.as_ref(), &[])?;
+        let body = serde_json::to_vec(&request).map_err(|_| Error::InvalidArguments {
+            what: "the request",
+        })?;
         let response = self
             .send(Method::POST, headers, Some(bytes::Bytes::from(body)))
             .await?;
@@ -157,7 +160,10 @@ mod tests {
         assert_eq!(encode_header_value("héllo"), "=?base64?aMOpbGxv?=");
         assert_eq!(encode_header_value(" x"), "=?base64?IHg=?=");
         assert_eq!(encode_header_value("a\nb"), "=?base64?YQpi?=");
-        assert_eq!(encode_header_value("=?base64?x?="), "=?base64?PT9iYXNlNjQ/eD89?=");
+        assert_eq!(
+            encode_header_value("=?base64?x?="),
+            "=?base64?PT9iYXNlNjQ/eD89?="
+        );
     }
 
     #[test]
@@ -177,7 +183,14 @@ mod tests {
         assert_eq!(h["mcp-name"], "get_weather");
         assert_eq!(h["mcp-param-city"], "=?base64?WsO8cmljaA==?=");
         let mut h = HeaderMap::new();
-        add_headers(&mut h, ProtocolVersion::V2026_07_28, "tools/list", None, &[]).unwrap();
+        add_headers(
+            &mut h,
+            ProtocolVersion::V2026_07_28,
+            "tools/list",
+            None,
+            &[],
+        )
+        .unwrap();
         assert!(h.get("mcp-name").is_none());
     }
 }

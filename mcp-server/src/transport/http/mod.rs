@@ -47,7 +47,11 @@ async fn endpoint(State(state): State<Arc<HttpState>>, request: Request<Body>) -
         return respond::refusal(r);
     }
     // Credentials are checked before any JSON-RPC work (AZ-10, AZ-21).
-    match state.auth.authenticate(&parts.headers).await {
+    match state
+        .auth
+        .authenticate(&parts.method, parts.uri.path(), &parts.headers)
+        .await
+    {
         Ok(Some(ctx)) => {
             parts.extensions.insert(ctx);
         }

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// A third-party OAuth 2.0 authorization server for the OAuth interop run: the `oidc-provider`
+// npm package (panva/node-oidc-provider), configured here and nowhere else, on loopback.
+//
+// Usage: node as.mjs PORT RESOURCE_URL
+//   PORT          loopback port to listen on; the issuer is http://127.0.0.1:PORT
+//   RESOURCE_URL  the one resource server (RFC 8707 resource indicator) tokens are issued for,
+//                 i.e. the MCP endpoint URL of protected_server (http://127.0.0.1:N/mcp)
+//
+// oidc-provider is imported from $MCP_INTEROP_OIDC_DIR/node_modules (as run.sh installs it) or,
+// when that is unset, by bare specifier. Needs node >= 22 (what run.sh runs it on).
+//
+// What it serves (all by oidc-provider itself):
+//   /.well-known/openid-configuration  OpenID discovery (issuer, token_endpoint, jwks_uri, ...)
+//   /jwks                              the signing key (ES256, generated at start-up)
+//   /token                             client_credentials grant with `resource` (RFC 8707):
+//                                      a JWT access token (RFC 9068, typ at+jwt) with
+//                                      aud = RESOURCE_URL, sub = client_id, scope = the requested
+//                                      scopes the client is allowed and the resource server knows
+// Static confidential clients (the secrets are test fixtures, loopback only):
+//   mcp-reader / reader-secret  scope `read`               client_secret_basic
+//   mcp-admin  / admin-secret   scope `read files:delete`  client_secret_post
+// Prints "oidc-provider <version> listening on <issuer>" once ready; logs each token grant
+// (client, resource, scopes, never the token) on stderr. Stops on SIGTERM/SIGINT.
+
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const [portArg, resource] = process.argv.slice(2);
+const port = Number(portArg);
+if (!Number.isInteger(port) || port <= 0 || !resource) {
+  console.error('usage: node as.mjs PORT RESOURCE_URL');
+  process.exit(2);
+}
+
+const oidcDir = process.env.MCP_INTEROP_OIDC_DIR;
+const pkgRoot = oidcDir ? join(oidcDir, 'node_modules', 'oidc-provider') : undefined;
+const { default: Provider, errors } = await import(
+  pkgRoot ? pathToFileURL(join(pkgRoot, 'lib', 'index.js')).href : 'oidc-provider'
+);
+let version = '?';
+if (pkgRoot) {
+  try {
+    version = JSON.parse(readFileSync(join(pkgRoot, 'package.json'), 'utf8')).version;
+  } catch {
+    /* informational only */
+  }
+}
+
+const issuer = `http://127.0.0.1:${port}`;
+// The MCP server's scopes: the server scope and the per-tool scope.
+const RESOURCE_SCOPES = 'read files:delete';
+
+// A fresh ES256 signing key per run; oidc-provider publishes its public half at jwks_uri.
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `es256-${randomUUID()}`, alg: 'ES256', use: 'sig' };
+
+const provider = new Provider(issuer, {
+  clients: [
+    {
+      client_id: 'mcp-reader',
+      client_secret: 'reader-secret',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'read',
+    },
+    {
+      client_id: 'mcp-admin',
+      client_secret: 'admin-secret',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_post',
+      scope: 'read files:delete',
+    },
+  ],
+  jwks: { keys: [signingKey] },
+  // The only key is ES256, so that is the default for ID tokens (unused here) as for JWT ATs.
+  clientDefaults: { id_token_signed_response_alg: 'ES256' },
+  // Scopes listed here are enforced against each client's `scope` allow-list (an unlisted
+  // scope would be let through for any client).
+  scopes: ['read', 'files:delete'],
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // No resource parameter: no resource server, hence no JWT (the SDKs always send one).
+      defaultResource: () => undefined,
+      getResourceServerInfo: (_ctx, resourceIndicator) => {
+        if (resourceIndicator !== resource) {
+          throw new errors.InvalidTarget(`unknown resource server ${resourceIndicator}`);
+        }
+        return {
+          scope: RESOURCE_SCOPES,
+          audience: resourceIndicator,
+          accessTokenTTL: 10 * 60,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'ES256' } },
+        };
+      },
+    },
+  },
+});
+
+provider.on('grant.success', (ctx) => {
+  const at = ctx.oidc.entities.ClientCredentials;
+  console.error(
+    `[as] token for client=${ctx.oidc.client?.clientId} resource=${at?.resourceServer?.audience ?? '-'} ` +
+      `scope=${JSON.stringify(at?.scope ?? '')} client-auth=${/^basic /i.test(ctx.get('authorization')) ? 'client_secret_basic' : 'client_secret_post'}`,
+  );
+});
+provider.on('grant.error', (ctx, err) => {
+  console.error(`[as] token error for client=${ctx.oidc.client?.clientId ?? '?'}: ${err.error ?? err.name} ${err.error_description ?? err.message}`);
+});
+provider.on('server_error', (_ctx, err) => console.error(`[as] server_error: ${err.stack ?? err}`));
+
+const server = provider.listen(port, '127.0.0.1', () => {
+  console.log(`oidc-provider ${version} listening on ${issuer} (resource ${resource})`);
+});
+server.on('error', (e) => {
+  console.error(`[as] listen failed: ${e.message}`);
+  process.exit(1);
+});
+const stop = () => server.close(() => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
