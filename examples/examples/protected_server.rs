@@ -18,6 +18,8 @@
 //! - `MCP_REQUIRED_SCOPES` — space-separated scopes every request needs (default `read`).
 //! - `MCP_DPOP` — `off` (default), `allowed` (Bearer or DPoP) or `required` (DPoP-bound tokens
 //!   only, RFC 9449).
+//! - `MCP_STEP_UP` — `1` answers a missing tool scope with HTTP 403 `insufficient_scope` naming
+//!   every scope the call needs (clients that can re-authorize), instead of the tool error.
 //! - `MCP_FAIL_OPEN` — `1` lets requests in with no scopes while the authorization server is
 //!   unreachable (default off: 503).
 
@@ -106,6 +108,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         })
         .validator(validator);
+    let auth = if env("MCP_STEP_UP").as_deref() == Some("1") {
+        auth.step_up()
+    } else {
+        auth
+    };
 
     let files: Files = Arc::new(Mutex::new(
         [

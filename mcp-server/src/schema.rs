@@ -41,13 +41,23 @@ pub fn object_schema_for<A: JsonSchema>() -> JsonObject {
     schema
 }
 
-/// The output schema of a tool returning `Json<T>`. Structured content must be an object in the
-/// legacy era, so a non-object `T` is described as `{"result": T}`, matching what
-/// [`Json`](crate::Json) sends.
-pub fn output_schema_for<T: JsonSchema>() -> JsonObject {
+/// The output schema of a tool returning `Json<T>`, consistent with what
+/// [`Json`](crate::Json) sends: structured content must be an object in the legacy era, so an
+/// object schema is used as is, a schema of a definite other type (array, string, number...)
+/// describes `{"result": T}`, and a schema that may or may not be an object (`serde_json::Value`,
+/// `Option<T>`, untagged enums) gives no output schema at all.
+pub fn output_schema_for<T: JsonSchema>() -> Option<JsonObject> {
     let mut schema = root_schema_for::<T>();
     if is_object_schema(&schema) {
-        return schema;
+        return Some(schema);
+    }
+    let never_object = match schema.get("type") {
+        Some(Value::String(t)) => t != "object",
+        Some(Value::Array(ts)) => !ts.iter().any(|t| t == "object"),
+        _ => false,
+    };
+    if !never_object {
+        return None;
     }
     let dialect = schema.remove("$schema");
     let defs = schema.remove("$defs");
@@ -64,7 +74,7 @@ pub fn output_schema_for<T: JsonSchema>() -> JsonObject {
     if let Some(d) = defs {
         wrapped.insert("$defs".to_owned(), d);
     }
-    wrapped
+    Some(wrapped)
 }
 
 #[cfg(test)]
@@ -106,8 +116,13 @@ mod tests {
 
     #[test]
     fn non_object_outputs_are_wrapped() {
-        let s = output_schema_for::<Vec<String>>();
+        let s = output_schema_for::<Vec<String>>().unwrap();
         assert_eq!(s["type"], "object");
         assert_eq!(s["properties"]["result"]["type"], "array");
+        assert!(
+            output_schema_for::<serde_json::Value>().is_none(),
+            "maybe an object: no schema"
+        );
+        assert!(output_schema_for::<Option<Vec<String>>>().is_none());
     }
 }

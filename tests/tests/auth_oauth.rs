@@ -461,3 +461,26 @@ async fn t55_a_session_belongs_to_its_creator() {
     .await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn tool_denials_are_shaped_for_the_modern_wire() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let srv = protected(&issuer, |c| c).await;
+    let read = issuer.token(&srv.url()).scope("read").sign();
+    let bearer = format!("Bearer {read}");
+    let m = json!({"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}});
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_file","arguments":{"path":"/x"},"_meta":m}}).to_string();
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+        ("accept", JSON_AND_SSE),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "delete_file"),
+    ];
+    let r = send(Method::POST, &srv.url(), &headers, Some(&body)).await;
+    let result = &r.json()["result"];
+    assert_eq!(result["isError"], true);
+    assert_eq!(result["resultType"], "complete", "{}", r.body);
+    assert!(result["_meta"]["io.modelcontextprotocol/serverInfo"].is_object());
+}

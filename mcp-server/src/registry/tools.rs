@@ -347,7 +347,7 @@ impl<T: Serialize + JsonSchema + Send + 'static> IntoToolResult for Json<T> {
     }
 
     fn output_schema() -> Option<JsonObject> {
-        Some(output_schema_for::<T>())
+        output_schema_for::<T>()
     }
 }
 

@@ -2,10 +2,11 @@
 // A third-party OAuth 2.0 authorization server for the OAuth interop run: the `oidc-provider`
 // npm package (panva/node-oidc-provider), configured here and nowhere else, on loopback.
 //
-// Usage: node as.mjs PORT RESOURCE_URL
+// Usage: node as.mjs PORT RESOURCE_URL...
 //   PORT          loopback port to listen on; the issuer is http://127.0.0.1:PORT
-//   RESOURCE_URL  the one resource server (RFC 8707 resource indicator) tokens are issued for,
-//                 i.e. the MCP endpoint URL of protected_server (http://127.0.0.1:N/mcp)
+//   RESOURCE_URL  a resource server (RFC 8707 resource indicator) tokens may be issued for, i.e.
+//                 the MCP endpoint URL of a protected_server (http://127.0.0.1:N/mcp); any other
+//                 `resource` is refused with invalid_target
 //
 // oidc-provider is imported from $MCP_INTEROP_OIDC_DIR/node_modules (as run.sh installs it) or,
 // when that is unset, by bare specifier. Needs node >= 22 (what run.sh runs it on).
@@ -15,7 +16,7 @@
 //   /jwks                              the signing key (ES256, generated at start-up)
 //   /token                             client_credentials grant with `resource` (RFC 8707):
 //                                      a JWT access token (RFC 9068, typ at+jwt) with
-//                                      aud = RESOURCE_URL, sub = client_id, scope = the requested
+//                                      aud = the requested RESOURCE_URL, sub = client_id, scope = the requested
 //                                      scopes the client is allowed and the resource server knows
 // Static confidential clients (the secrets are test fixtures, loopback only):
 //   mcp-reader / reader-secret  scope `read`               client_secret_basic
@@ -28,10 +29,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [portArg, resource] = process.argv.slice(2);
+const [portArg, ...resources] = process.argv.slice(2);
 const port = Number(portArg);
-if (!Number.isInteger(port) || port <= 0 || !resource) {
-  console.error('usage: node as.mjs PORT RESOURCE_URL');
+if (!Number.isInteger(port) || port <= 0 || resources.length === 0) {
+  console.error('usage: node as.mjs PORT RESOURCE_URL...');
   process.exit(2);
 }
 
@@ -81,19 +82,19 @@ const provider = new Provider(issuer, {
   jwks: { keys: [signingKey] },
   // The only key is ES256, so that is the default for ID tokens (unused here) as for JWT ATs.
   clientDefaults: { id_token_signed_response_alg: 'ES256' },
+  ttl: { ClientCredentials: 10 * 60 },
   // Scopes listed here are enforced against each client's `scope` allow-list (an unlisted
   // scope would be let through for any client).
   scopes: ['read', 'files:delete'],
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
-    introspection: { enabled: true },
     resourceIndicators: {
       enabled: true,
       // No resource parameter: no resource server, hence no JWT (the SDKs always send one).
       defaultResource: () => undefined,
       getResourceServerInfo: (_ctx, resourceIndicator) => {
-        if (resourceIndicator !== resource) {
+        if (!resources.includes(resourceIndicator)) {
           throw new errors.InvalidTarget(`unknown resource server ${resourceIndicator}`);
         }
         return {
@@ -121,7 +122,7 @@ provider.on('grant.error', (ctx, err) => {
 provider.on('server_error', (_ctx, err) => console.error(`[as] server_error: ${err.stack ?? err}`));
 
 const server = provider.listen(port, '127.0.0.1', () => {
-  console.log(`oidc-provider ${version} listening on ${issuer} (resource ${resource})`);
+  console.log(`oidc-provider ${version} listening on ${issuer} (resources ${resources.join(' ')})`);
 });
 server.on('error', (e) => {
   console.error(`[as] listen failed: ${e.message}`);

@@ -8,11 +8,24 @@ credentials and the issuer they belong to: the SDK starts from the server's 401,
 challenge's resource_metadata (RFC 9728), the authorization server's metadata (RFC 8414 / OpenID
 discovery), and posts to its token_endpoint with resource=<MCP URL> (RFC 8707).
 
-Usage: python py-oauth.py MCP_URL AS_ISSUER
+Usage: python py-oauth.py MCP_URL AS_ISSUER [MCP_URL_ALL_SCOPES]
 
 Clients (see as.mjs): mcp-reader (scope `read`, client_secret_basic) and mcp-admin (scope
-`read files:delete`, client_secret_post). The admin client deletes $MCP_INTEROP_PY_DELETE
-(default /srv/data/notes.md), so that other clients of the same server process keep theirs.
+`read files:delete`, client_secret_post), each given to the provider with `scope=` and
+`issuer=AS_ISSUER`.
+
+Scopes: this SDK requests the scope named by the server's 401 challenge (`scope="read"` from
+protected_server's default configuration) in preference to the configured `scope=` (MCP scope
+selection strategy; mcp/client/auth/oauth2.py `OAuthClientProvider._auth_flow` step 3, which
+overwrites `client_metadata.scope` with `utils.get_client_metadata_scopes(...)`, then read by
+`ClientCredentialsOAuthProvider._exchange_token_client_credentials`). It would ask for more only
+on a 403 `insufficient_scope` step-up, which protected_server does not send (its default denial
+is the documented tool error). So against MCP_URL the admin client gets `read` only and its
+delete_file is checked to match the granted scopes. MCP_URL_ALL_SCOPES, when given, is a second
+protected_server run with MCP_REQUIRED_SCOPES="read files:delete" (an alternative, labelled
+`admin-all-scopes` in the output): there the challenge names files:delete, the SDK asks for it
+and delete_file must succeed. The admin clients delete $MCP_INTEROP_PY_DELETE (default
+/srv/data/notes.md), so that other clients of the same server process keep theirs.
 
 Environment: MCP_INTEROP_DEBUG=1 logs the SDK's OAuth flow (logger `mcp`) to stderr.
 Prints one line per check and "N passed, M failed" last; exits 1 on any failure.
@@ -388,7 +401,10 @@ async def tool_checks(client: Client, spec: Spec, granted: set[str], name: Calla
 
         async def delete_ok() -> str:
             result = await client.call_tool("delete_file", {"path": DELETE_PATH})
+            # {"deleted": path}, or {"result": {...}} should the server wrap it as its output schema says.
             data = json_of(result)
+            if isinstance(data, dict) and isinstance(data.get("result"), dict):
+                data = data["result"]
             assert not result.is_error and isinstance(data, dict) and data.get("deleted") == DELETE_PATH, dump(result)
             return " ".join(texts(result))
 

@@ -225,8 +225,10 @@ async function runClient({ label, clientId, clientSecret, scope, canDelete }) {
   try {
     const r = await client.callTool({ name: 'delete_file', arguments: { path: DELETE_PATH } }, undefined, REQ);
     if (canDelete) {
+      // {"deleted": path}, or {"result": {...}} should the server wrap it as its output schema says.
       const d = jsonOf(r);
-      check(name(`delete_file ${DELETE_PATH} succeeds (scope files:delete)`), !r.isError && d?.deleted === DELETE_PATH, textOf(r), short(r));
+      const deleted = d?.deleted ?? d?.result?.deleted;
+      check(name(`delete_file ${DELETE_PATH} succeeds (scope files:delete)`), !r.isError && deleted === DELETE_PATH, textOf(r), short(r));
     } else {
       const want = `Tool "delete_file" requires scopes: ['files:delete']. Missing: ['files:delete']`;
       check(name('delete_file denied without files:delete'), r.isError === true && textOf(r) === want, `isError: ${textOf(r)}`, short(r));

@@ -1,0 +1,93 @@
+//! The cost of checking credentials on the hot path: a bearer JWT verified cold (signature
+//! checked every time: the verified-token cache is off) and warm (cache hit), and a DPoP request
+//! (a fresh proof verified on every request, plus the cached token).
+//!
+//! Run: `cargo bench -p mcp-tests --bench auth`.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use http::{HeaderMap, HeaderValue, Method};
+use mcp_server::auth::{
+    Authenticator, AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig,
+};
+use mcp_server::testing::{DpopKey, TestIssuer};
+
+const URL: &str = "http://127.0.0.1:9/mcp";
+
+fn authenticator(issuer: &TestIssuer, cache: usize, dpop: DpopConfig) -> Authenticator {
+    let validator = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
+    let mut config = AuthorizationConfig::enabled()
+        .authorization_server(issuer.issuer())
+        .required_scopes(["read"])
+        .resource(URL)
+        .validator(validator)
+        .dpop(dpop);
+    config.token_cache_capacity = cache;
+    Authenticator::new(config, "/mcp")
+}
+
+fn headers(auth: &str, proof: Option<&str>) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("authorization", HeaderValue::from_str(auth).unwrap());
+    if let Some(p) = proof {
+        h.insert("dpop", HeaderValue::from_str(p).unwrap());
+    }
+    h
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let issuer = rt.block_on(TestIssuer::start()).unwrap();
+    let es256 = issuer.token(URL).scope("read").sign();
+    let rs256 = issuer.token(URL).scope("read").rs256().sign();
+    let method = Method::POST;
+
+    let cold = authenticator(&issuer, 0, DpopConfig::default());
+    let warm = authenticator(&issuer, 10_000, DpopConfig::default());
+    for (name, token) in [("es256", &es256), ("rs256", &rs256)] {
+        let h = headers(&format!("Bearer {token}"), None);
+        // Fetch the keys once outside the measurement.
+        assert!(rt.block_on(cold.authenticate(&method, "/mcp", &h)).is_ok());
+        c.bench_function(&format!("bearer {name} cold (signature verified)"), |b| {
+            b.iter(|| {
+                rt.block_on(cold.authenticate(&method, "/mcp", black_box(&h)))
+                    .is_ok()
+            })
+        });
+        assert!(rt.block_on(warm.authenticate(&method, "/mcp", &h)).is_ok());
+        c.bench_function(&format!("bearer {name} warm (verified-token cache)"), |b| {
+            b.iter(|| {
+                rt.block_on(warm.authenticate(&method, "/mcp", black_box(&h)))
+                    .is_ok()
+            })
+        });
+    }
+
+    let key = DpopKey::generate().unwrap();
+    let bound = issuer
+        .token(URL)
+        .scope("read")
+        .cnf_jkt(&key.thumbprint())
+        .sign();
+    let dpop = authenticator(&issuer, 10_000, DpopConfig::allowed());
+    let auth = format!("DPoP {bound}");
+    let first = key.proof("POST", URL, &bound).sign();
+    assert!(
+        rt.block_on(dpop.authenticate(&method, "/mcp", &headers(&auth, Some(&first))))
+            .is_ok()
+    );
+    c.bench_function("dpop es256 proof + cached token", |b| {
+        b.iter_batched(
+            || headers(&auth, Some(&key.proof("POST", URL, &bound).sign())),
+            |h| assert!(rt.block_on(dpop.authenticate(&method, "/mcp", &h)).is_ok()),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
