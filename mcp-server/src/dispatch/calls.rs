@@ -152,6 +152,7 @@ fn finish<T: Serialize + WithMeta>(
 /// on, a missing caller has no scopes: never a bypass, `fail_open` included.
 fn check_tool_scopes(
     server: &ServerInner,
+    era: Era,
     tool: &ToolDef,
     caller: Option<&AuthContext>,
 ) -> Option<Outcome> {
@@ -187,7 +188,12 @@ fn check_tool_scopes(
                 auth::python_list(&tool.required_scopes),
                 auth::python_list(&missing)
             );
-            encode(&mcp_core::types::CallToolResult::error_text(text))
+            shape(
+                server,
+                era,
+                mcp_core::types::CallToolResult::error_text(text),
+                Cache::No,
+            )
         }
     })
 }
@@ -209,7 +215,7 @@ pub(super) async fn call_tool(
         return Err(ErrorObject::invalid_params(format!("Unknown tool: {name}")));
     };
     let era = env.version.era();
-    if let Some(denied) = check_tool_scopes(server, &tool, env.auth.as_deref()) {
+    if let Some(denied) = check_tool_scopes(server, era, &tool, env.auth.as_deref()) {
         return denied;
     }
     let mrtr = open_round(
