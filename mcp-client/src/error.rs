@@ -158,7 +158,7 @@ impl Error {
 #[non_exhaustive]
 pub enum TransportError {
     /// The HTTP request failed (connection refused, reset, TLS, ...).
-    #[error("HTTP request failed: {0}")]
+    #[error("HTTP request failed: {}", Chain(.0))]
     Http(#[from] reqwest::Error),
     /// Reading or writing the server process's pipes failed.
     #[error("I/O error: {0}")]
@@ -222,6 +222,21 @@ pub enum Malformed {
     /// `initialize` answered with a version this client does not know.
     #[error("the server chose the unknown protocol version {0:?}")]
     UnknownVersion(String),
+}
+
+/// An error with its causes: `a: b: c`.
+struct Chain<'a>(&'a dyn std::error::Error);
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(c) = cause {
+            write!(f, ": {c}")?;
+            cause = c.source();
+        }
+        Ok(())
+    }
 }
 
 struct Describe<'a>(&'a [Challenge]);

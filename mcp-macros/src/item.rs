@@ -110,6 +110,7 @@ pub fn struct_and_call(f: &ItemFn, attrs: &FnAttrs, what: &str) -> TokenStream {
         #vis struct #ident;
 
         #(#cfg)*
+        #[allow(deprecated)]
         impl #ident {
             #(#docs)*
             #call_doc

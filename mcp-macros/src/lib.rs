@@ -118,7 +118,7 @@
 //! | `min_role = "operator"` | the lowest role allowed to call the tool |
 //! | `annotations(read_only, destructive, idempotent, open_world, title = "..")` | behaviour hints; a bare flag is `true`, `flag = false` is written out |
 //! | `icons = ["https://..", ..]` | icon URLs |
-//! | `meta(key = "v", "vendor.example/key" = 3)` or `meta = expr` | `_meta`: literal pairs, or an expression of type [`Meta`](https://docs.rs/mcp-core) |
+//! | `meta(key = "v", "vendor.example/key" = 3)` or `meta = expr` | `_meta`: literal pairs, or an expression of type `mcp_server::types::Meta` (a JSON object) |
 //! | `crate = "path::to::mcp_server"` | where `mcp_server` is (default `::mcp_server`) |
 //!
 //! `#[tools(crate = "..")]` marks an impl block; its `#[tool(..)]` methods take the attributes

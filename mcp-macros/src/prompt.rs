@@ -240,6 +240,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         #items
 
         #(#cfg)*
+        #[allow(deprecated)]
         const _: () = {
             impl #p::IntoPrompt for #ident {
                 fn into_prompt(self) -> #p::PromptDef {

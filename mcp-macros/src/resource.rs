@@ -234,6 +234,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         #items
 
         #(#cfg)*
+        #[allow(deprecated)]
         const _: () = {
             impl #p::IntoResource for #ident {
                 fn into_resource(self) -> #p::Result<#p::AnyResource, #p::UriTemplateError> {

@@ -358,6 +358,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         #items
 
         #(#cfg)*
+        #[allow(deprecated)]
         const _: () = {
             #args_struct
 

@@ -162,6 +162,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     Ok(quote! {
         #imp
 
+        #[allow(deprecated)]
         const _: () = {
             #(#items)*
 

@@ -123,6 +123,10 @@ mod tests {
             output_schema_for::<serde_json::Value>().is_none(),
             "maybe an object: no schema"
         );
-        assert!(output_schema_for::<Option<Vec<String>>>().is_none());
+        // Never an object (null or array): wrapped, as `Json` wraps it.
+        assert!(output_schema_for::<Option<Vec<String>>>().is_some());
+        // Maybe an object: no schema.
+        let maybe = output_schema_for::<Option<std::collections::BTreeMap<String, String>>>();
+        assert!(maybe.is_none());
     }
 }

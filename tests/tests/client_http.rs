@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcp_client::types::{
-    ElicitRequestParams, ElicitResult, JsonObject, LoggingLevel, Prompt, PromptMessage, Reference,
-    Resource, ResourceContents, SubscriptionFilter,
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, JsonObject,
+    LoggingLevel, Prompt, PromptMessage, Reference, Resource, ResourceContents, Role, Root,
+    SamplingMessage, SamplingMessageContentBlock, SubscriptionFilter,
 };
 use mcp_client::{
     Era, Error, Malformed, McpClient, ProtocolVersion, RequestOptions, ServerNotification,
@@ -57,6 +58,27 @@ fn full_fixture(http: HttpConfig) -> McpServer {
             |_: Context, RegionArgs { region }| async move { format!("served from {region}") },
         ))
         .expect("regional is a valid tool");
+    server
+        .add_tool(ToolDef::from_fn(
+            "think",
+            |ctx: Context, NoArgs {}| async move {
+                let question =
+                    CreateMessageRequestParams::new(vec![SamplingMessage::user_text("2+2?")], 10);
+                let answer = ctx.sample(question).await.map_err(|e| e.to_string())?;
+                let roots = ctx.list_roots().await.map_err(|e| e.to_string())?;
+                let first = roots
+                    .roots
+                    .first()
+                    .map(|r| r.uri.clone())
+                    .unwrap_or_default();
+                Ok::<_, String>(format!(
+                    "{} from {} in {first}",
+                    answer.content.text(),
+                    answer.model
+                ))
+            },
+        ))
+        .expect("think is a valid tool");
     server
 }
 
@@ -767,4 +789,79 @@ async fn malformed_arguments_are_rejected_before_sending() {
         .unwrap();
     assert!(raw["tools"].is_array());
     let _: Option<Malformed> = None;
+}
+
+#[tokio::test]
+async fn a_legacy_feed_follows_the_session_across_reinitialization() {
+    let server = full_fixture(HttpConfig::default());
+    let handle = server.clone();
+    let srv = spawn(server).await.unwrap();
+    let client = legacy(&srv.url()).await;
+    let mut feed = client
+        .subscribe(SubscriptionFilter {
+            tools_list_changed: Some(true),
+            ..SubscriptionFilter::default()
+        })
+        .await
+        .unwrap();
+    let first = client.session_id().unwrap();
+    let _ = reqwest::Client::new()
+        .delete(srv.url())
+        .header("mcp-session-id", &first)
+        .send()
+        .await
+        .unwrap();
+    // The next call re-initialises; the feed moves to the new session's GET stream.
+    client
+        .call_tool("add", json!({"a": 1, "b": 1}))
+        .await
+        .unwrap();
+    assert_ne!(client.session_id().unwrap(), first);
+    let mut received = None;
+    for i in 0..50 {
+        handle
+            .add_tool(ToolDef::from_fn(
+                format!("late{i}"),
+                |_: Context, _: NoArgs| async { "x" },
+            ))
+            .unwrap();
+        if let Ok(n) = tokio::time::timeout(Duration::from_millis(100), feed.recv()).await {
+            received = n;
+            break;
+        }
+    }
+    assert_eq!(received, Some(ServerNotification::ToolsListChanged));
+}
+
+#[tokio::test]
+async fn sampling_and_roots_on_both_wires() {
+    let srv = server().await;
+    for era in [Era::Legacy, Era::Modern] {
+        let client = McpClient::builder()
+            .era(era)
+            .on_sampling(|request: CreateMessageRequestParams| async move {
+                assert_eq!(request.max_tokens, 10);
+                Ok(CreateMessageResult {
+                    role: Role::Assistant,
+                    content: SamplingMessageContentBlock::text("4").into(),
+                    model: "test-model".into(),
+                    stop_reason: Some("endTurn".into()),
+                    meta: None,
+                })
+            })
+            .roots(vec![Root {
+                uri: "file:///workspace".into(),
+                name: Some("workspace".into()),
+                meta: None,
+            }])
+            .connect(&srv.url())
+            .await
+            .unwrap();
+        let r = client.call_tool("think", ()).await.unwrap();
+        assert_eq!(
+            text(&r),
+            "4 from test-model in file:///workspace",
+            "{era:?}"
+        );
+    }
 }

@@ -705,3 +705,21 @@ async fn l55_pagination_follows_next_cursor_without_duplicates() {
     }
     assert_eq!(names, (0..8).map(|i| format!("t{i}")).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn t81_an_unknown_last_event_id_is_400_not_a_silent_new_stream() {
+    let srv = server().await;
+    let s = Session::open(&srv.url(), "2025-11-25", json!({})).await;
+    let r = send(
+        Method::GET,
+        &srv.url(),
+        &[
+            ("accept", "text/event-stream"),
+            ("mcp-session-id", &s.id),
+            ("last-event-id", "9.999"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 400);
+}

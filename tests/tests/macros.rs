@@ -933,3 +933,70 @@ async fn required_scopes_are_enforced_when_authorization_is_on() {
         "{r}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Registration of hand-written definitions next to macro ones
+
+#[tokio::test]
+async fn hand_written_definitions_register_beside_macro_ones() {
+    use mcp_server::BuildError;
+    use mcp_server::types::{CompleteResult, Prompt, ResourceTemplate};
+
+    // A template that does not parse fails `build()`, not the builder call.
+    let bad = ResourceTemplateDef::new(ResourceTemplate::new("x://{a", "bad"), |_, uri, _| async {
+        Ok(vec![ResourceContents::text(uri, None, "never")])
+    });
+    let err = McpServer::builder("bad").resource(bad).build().err();
+    assert!(
+        matches!(err, Some(BuildError::InvalidUriTemplate(_))),
+        "{err:?}"
+    );
+
+    // A server-wide completion handler answers what no completer does.
+    let server = McpServer::builder("mixed")
+        .prompt(code_review)
+        .prompt(
+            PromptDef::new(Prompt::new("plain"), |_, _| async {
+                Ok(vec![PromptMessage::user_text("plain")])
+            })
+            .argument("topic", "The topic", true),
+        )
+        .resource(srv_file)
+        .completion(CompletionHandler::new(|_, params| async move {
+            Ok(CompleteResult::new(vec![format!(
+                "fallback:{}",
+                params.argument.name
+            )]))
+        }))
+        .build()
+        .expect("builds");
+    let srv = spawn(server).await.expect("starts");
+    let s = Session::open(&srv.url(), "2025-11-25", json!({})).await;
+    let r = request(
+        &s,
+        1,
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "code_review"}, "argument": {"name": "language", "value": "py"}}),
+    )
+    .await;
+    assert_eq!(r["result"]["completion"]["values"], json!(["python"]));
+    let r = request(
+        &s,
+        2,
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "plain"}, "argument": {"name": "topic", "value": ""}}),
+    )
+    .await;
+    assert_eq!(
+        r["result"]["completion"]["values"],
+        json!(["fallback:topic"])
+    );
+    let r = request(
+        &s,
+        3,
+        "prompts/get",
+        json!({"name": "plain", "arguments": {"topic": "x"}}),
+    )
+    .await;
+    assert_eq!(r["result"]["messages"][0]["content"]["text"], "plain");
+}

@@ -14,7 +14,68 @@ use sse_stream::SseByteStream;
 
 use crate::error::{Error, Malformed, TransportError};
 
-type Bytestream = BoxStream<'static, Result<Bytes, reqwest::Error>>;
+/// The largest event the client buffers (its field bytes, without line ends).
+const MAX_EVENT: usize = 64 * 1024 * 1024;
+
+type Bytestream = BoxStream<'static, Result<Bytes, ChunkError>>;
+
+/// Why the byte stream under the SSE decoder stopped.
+#[derive(Debug, thiserror::Error)]
+enum ChunkError {
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+    #[error("an event exceeds {MAX_EVENT} bytes")]
+    EventTooLarge,
+}
+
+/// Counts the bytes of the event being received, so that one endless event cannot exhaust
+/// memory: an empty line (`\n`, `\r` or `\r\n` twice) ends an event.
+#[derive(Default)]
+struct EventLimit {
+    size: usize,
+    line_empty: bool,
+    previous: u8,
+}
+
+impl EventLimit {
+    fn check(&mut self, chunk: &[u8]) -> Result<(), ChunkError> {
+        for &b in chunk {
+            if b == b'\n' && self.previous == b'\r' {
+                self.previous = b;
+                continue;
+            }
+            if b == b'\n' || b == b'\r' {
+                if self.line_empty {
+                    self.size = 0;
+                }
+                self.line_empty = true;
+            } else {
+                self.line_empty = false;
+                self.size += 1;
+            }
+            self.previous = b;
+        }
+        if self.size > MAX_EVENT {
+            return Err(ChunkError::EventTooLarge);
+        }
+        Ok(())
+    }
+}
+
+fn limited(response: reqwest::Response) -> Bytestream {
+    let mut limit = EventLimit {
+        line_empty: true,
+        ..EventLimit::default()
+    };
+    response
+        .bytes_stream()
+        .map(move |chunk| {
+            let chunk = chunk?;
+            limit.check(&chunk)?;
+            Ok(chunk)
+        })
+        .boxed()
+}
 
 /// One decoded event.
 #[derive(Debug)]
@@ -36,7 +97,7 @@ pub(crate) struct SseReader {
 impl SseReader {
     pub fn new(response: reqwest::Response) -> Self {
         SseReader {
-            events: SseByteStream::new(response.bytes_stream().boxed()),
+            events: SseByteStream::new(limited(response)),
             queue: VecDeque::new(),
             last_event_id: None,
             retry: None,
@@ -45,7 +106,7 @@ impl SseReader {
 
     /// Continues the stream on a new connection (a resumption), keeping the id and retry hint.
     pub fn reconnect(&mut self, response: reqwest::Response) {
-        self.events = SseByteStream::new(response.bytes_stream().boxed());
+        self.events = SseByteStream::new(limited(response));
     }
 
     /// The id of the last event that had one (`Last-Event-ID` for a resumption).
@@ -67,6 +128,9 @@ impl SseReader {
             let event = match self.events.next().await? {
                 Ok(e) => e,
                 Err(sse_stream::Error::Body(e)) => {
+                    if let Some(ChunkError::EventTooLarge) = e.downcast_ref::<ChunkError>() {
+                        return Some(Err(Malformed::TooLarge(MAX_EVENT).into()));
+                    }
                     return Some(Err(TransportError::Stream(e).into()));
                 }
                 Err(e) => return Some(Err(Malformed::Sse(e.to_string()).into())),
@@ -100,5 +164,29 @@ impl SseReader {
                 Err(e) => return Some(Ok(SseItem::Invalid(e.to_string()))),
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_event_limit_resets_at_every_blank_line() {
+        let mut limit = EventLimit {
+            line_empty: true,
+            ..EventLimit::default()
+        };
+        limit.check(b"data: abc\n").unwrap();
+        assert_eq!(limit.size, 9);
+        limit.check(b"\ndata: x\r\n\r\n").unwrap();
+        assert_eq!(limit.size, 0);
+        limit.check(b"data: 12\r\ndata: 3").unwrap();
+        assert_eq!(limit.size, 15, "CRLF is one line end");
+        limit.check(b"\r\r").unwrap();
+        assert_eq!(limit.size, 0);
+        limit.size = MAX_EVENT;
+        assert!(matches!(limit.check(b"x"), Err(ChunkError::EventTooLarge)));
     }
 }

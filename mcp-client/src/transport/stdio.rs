@@ -13,7 +13,7 @@ use mcp_core::jsonrpc::{Message, Notification, Payload, RequestId, parse_payload
 use mcp_core::types::{CancelledNotificationParams, methods};
 use serde::Serialize;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,6 +24,8 @@ use crate::notifications::AbortOnDrop;
 
 /// How long [`StdioWire::close`] waits for the process to exit before killing it.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
+/// The longest line the client reads from the server; a longer one is skipped.
+const MAX_LINE: usize = 64 * 1024 * 1024;
 
 type Answer = oneshot::Sender<Result<Value, Error>>;
 
@@ -219,6 +221,58 @@ async fn write_lines<W: AsyncWrite + Unpin>(
     let _ = writer.shutdown().await;
 }
 
+/// What [`read_line`] read.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// A line (possibly the last one, without `\n`) is in the buffer.
+    Complete,
+    /// A line longer than the limit was read and dropped.
+    TooLong,
+    /// The stream ended.
+    End,
+}
+
+/// Reads one `\n`-terminated line into `buf`, buffering at most `max` bytes of it.
+async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Line> {
+    buf.clear();
+    let mut too_long = false;
+    let mut any = false;
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(match (any, too_long) {
+                (false, _) => Line::End,
+                (true, true) => Line::TooLong,
+                (true, false) => Line::Complete,
+            });
+        }
+        any = true;
+        let (part, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let used = part.len();
+        if !too_long && buf.len() + used <= max {
+            buf.extend_from_slice(part);
+        } else {
+            too_long = true;
+            buf.clear();
+        }
+        reader.consume(used);
+        if done {
+            return Ok(if too_long {
+                Line::TooLong
+            } else {
+                Line::Complete
+            });
+        }
+    }
+}
+
 async fn read_lines<R: AsyncRead + Unpin>(
     reader: R,
     pending: Arc<Pending>,
@@ -228,10 +282,13 @@ async fn read_lines<R: AsyncRead + Unpin>(
     let mut lines = BufReader::new(reader);
     let mut buf = Vec::new();
     loop {
-        buf.clear();
-        match lines.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
+        match read_line(&mut lines, &mut buf, MAX_LINE).await {
+            Ok(Line::Complete) => {}
+            Ok(Line::TooLong) => {
+                tracing::debug!("skipping a line longer than {MAX_LINE} bytes");
+                continue;
+            }
+            Ok(Line::End) | Err(_) => break,
         }
         let line = buf.trim_ascii();
         if line.is_empty() {
@@ -278,5 +335,27 @@ fn route(
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn lines_are_capped() {
+        let input: &[u8] = b"short\nthis line is too long\nok\nlast";
+        let mut reader = BufReader::with_capacity(4, input);
+        let mut buf = Vec::new();
+        let mut seen = Vec::new();
+        loop {
+            match read_line(&mut reader, &mut buf, 8).await.unwrap() {
+                Line::End => break,
+                Line::TooLong => seen.push("<too long>".to_owned()),
+                Line::Complete => seen.push(String::from_utf8_lossy(&buf).into_owned()),
+            }
+        }
+        assert_eq!(seen, ["short\n", "<too long>", "ok\n", "last"]);
     }
 }

@@ -83,6 +83,8 @@ impl HttpWire {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         slot.id = id;
         slot.generation += 1;
+        drop(slot);
+        self.shared.session_changed.notify_waiters();
     }
 
     /// The current session id.
@@ -217,6 +219,7 @@ impl HttpWire {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             slot.id = None;
         }
+        self.shared.session_changed.notify_waiters();
         if status.is_success()
             || status == StatusCode::METHOD_NOT_ALLOWED
             || status == StatusCode::NOT_FOUND
@@ -249,14 +252,30 @@ impl HttpWire {
         Some(stream)
     }
 
-    /// Reads the GET stream, reconnecting (with `Last-Event-ID`) when the server closes it,
-    /// until the server says it has none (405, 404) or refuses the credentials.
+    /// Waits until an `initialize` result replaces the session of `generation`.
+    async fn session_replaced(&self, generation: u64) {
+        loop {
+            let changed = self.shared.session_changed.notified();
+            if self.generation() != generation || self.session_id().is_none() {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// Reads the GET stream, reconnecting (with `Last-Event-ID`) when the server closes it and
+    /// moving to the next session when this one expires, until the server says it has no stream
+    /// (405), the client closes the session, or the credentials are refused.
     async fn run_get_stream(self, version: ProtocolVersion, ready: oneshot::Sender<()>) {
         let mut ready = Some(ready);
         let framing = Framing::Legacy(Some(version));
         let mut last: Option<String> = None;
         let mut failures: u32 = 0;
         loop {
+            if self.session_id().is_none() {
+                return;
+            }
+            let generation = self.generation();
             let headers = self.get_headers(Some(version), last.as_deref());
             let mut delay = DEFAULT_RETRY;
             let attempt = self.send(Method::GET, headers, None).await;
@@ -280,10 +299,16 @@ impl HttpWire {
                     }
                     delay = retry_delay(reader.retry());
                 }
+                Ok(response) if response.status() == StatusCode::NOT_FOUND => {
+                    // The session ended: follow the next one, which the client opens on its
+                    // next request (T-55).
+                    self.session_replaced(generation).await;
+                    last = None;
+                    failures = 0;
+                    continue;
+                }
                 Ok(response) => match response.status() {
-                    StatusCode::METHOD_NOT_ALLOWED
-                    | StatusCode::NOT_FOUND
-                    | StatusCode::NOT_ACCEPTABLE => return,
+                    StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_ACCEPTABLE => return,
                     _ => failures += 1,
                 },
                 Err(Error::Unauthorized { .. } | Error::Forbidden { .. } | Error::Auth(_)) => {
@@ -291,7 +316,7 @@ impl HttpWire {
                 }
                 Err(_) => failures += 1,
             }
-            let backoff = delay * 2u32.saturating_pow(failures.min(5));
+            let backoff = delay.saturating_mul(2u32.saturating_pow(failures.min(5)));
             tokio::time::sleep(backoff.min(MAX_RETRY)).await;
         }
     }

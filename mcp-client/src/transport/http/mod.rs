@@ -53,6 +53,8 @@ struct Shared {
     auth: Arc<dyn Auth>,
     incoming: Arc<Incoming>,
     session: RwLock<SessionSlot>,
+    /// Woken when an `initialize` result replaces the session.
+    session_changed: tokio::sync::Notify,
     get_stream: Mutex<Weak<GetStream>>,
 }
 
@@ -192,6 +194,7 @@ impl HttpWire {
                 auth,
                 incoming,
                 session: RwLock::new(SessionSlot::default()),
+                session_changed: tokio::sync::Notify::new(),
                 get_stream: Mutex::new(Weak::new()),
             }),
         }

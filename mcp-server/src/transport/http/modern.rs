@@ -422,15 +422,9 @@ impl Stream for ModernBody {
                 return Poll::Ready(Some(Ok(f)));
             }
         }
-        loop {
-            match this.rx.poll_recv(cx) {
-                Poll::Ready(Some(o)) => {
-                    if let Some(f) = message_frame(o) {
-                        return Poll::Ready(Some(Ok(f)));
-                    }
-                    continue;
-                }
-                Poll::Ready(None) | Poll::Pending => break,
+        while let Poll::Ready(Some(o)) = this.rx.poll_recv(cx) {
+            if let Some(f) = message_frame(o) {
+                return Poll::Ready(Some(Ok(f)));
             }
         }
         if let Some(work) = this.work.as_mut() {

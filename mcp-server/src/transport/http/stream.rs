@@ -62,10 +62,15 @@ pub(crate) async fn get(state: Arc<HttpState>, parts: Parts) -> Response {
     };
     let keep_alive = state.server.http.sse_keep_alive;
     if let Some(last) = header(&parts.headers, &LAST_EVENT_ID) {
-        if let Some(rx) = resume(&session, last).await {
-            return respond::sse(Body::from_stream(LiveBody::new(rx, keep_alive)));
-        }
-        tracing::debug!("unknown Last-Event-ID; opening the standalone stream instead");
+        return match resume(&session, last).await {
+            Some(rx) => respond::sse(Body::from_stream(LiveBody::new(rx, keep_alive))),
+            // Not 404 (that would read as an ended session): the events are gone, the client
+            // must ask again rather than wait on a stream that cannot bring them back.
+            None => respond::transport_error(
+                StatusCode::BAD_REQUEST,
+                "Bad Request: Last-Event-ID is unknown or its events have expired",
+            ),
+        };
     }
     let standalone = session.standalone();
     if standalone.is_connected().await {
