@@ -103,7 +103,7 @@ pub use registry::resources::{
     AnyResource, IntoReadResult, IntoResource, ResourceDef, ResourceTemplateDef,
 };
 pub use registry::tools::{
-    IntoTool, IntoToolResult, IntoTools, Json, NoArgs, ToolDef, ToolHandler,
+    IntoTool, IntoToolResult, IntoTools, Json, NoArgs, ToolDef, ToolError, ToolHandler,
 };
 pub use server::{BuildError, McpServer, McpServerBuilder};
 pub use transport::http::{HttpConfig, SessionMode};
@@ -119,7 +119,7 @@ pub mod prelude {
     };
     pub use crate::{
         CompletionHandler, Context, HttpConfig, Json, McpError, McpServer, NoArgs, PromptDef,
-        ResourceDef, ResourceTemplateDef, SessionMode, ToolDef,
+        ResourceDef, ResourceTemplateDef, SessionMode, ToolDef, ToolError,
     };
     pub use crate::{prompt, resource, tool, tools};
 }

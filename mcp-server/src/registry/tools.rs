@@ -261,10 +261,65 @@ pub struct NoArgs {}
 #[derive(Debug, Clone, PartialEq)]
 pub struct Json<T>(pub T);
 
+/// A tool failure with a message for the caller (`isError: true`). Any `Result<T, E>` with
+/// `E: Display` works too; this is a ready-made `E`.
+///
+/// ```
+/// use mcp_server::ToolError;
+/// fn check(path: &str) -> Result<String, ToolError> {
+///     if path.is_empty() {
+///         return Err(ToolError::new("path is empty"));
+///     }
+///     Ok(path.to_owned())
+/// }
+/// assert_eq!(check("").unwrap_err().to_string(), "path is empty");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolError(String);
+
+impl ToolError {
+    /// An error with this message (keep secrets out of it: the client sees it).
+    pub fn new(message: impl std::fmt::Display) -> Self {
+        ToolError(message.to_string())
+    }
+}
+
+impl std::fmt::Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ToolError {}
+
+impl From<String> for ToolError {
+    fn from(s: String) -> Self {
+        ToolError(s)
+    }
+}
+
+impl From<&str> for ToolError {
+    fn from(s: &str) -> Self {
+        ToolError(s.to_owned())
+    }
+}
+
+impl From<std::io::Error> for ToolError {
+    fn from(e: std::io::Error) -> Self {
+        ToolError(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for ToolError {
+    fn from(e: serde_json::Error) -> Self {
+        ToolError(e.to_string())
+    }
+}
+
 /// Turns what a tool returns into a `tools/call` result.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be returned from a tool",
-    label = "tools return text, Json<T>, Content, Vec<Content>, CallToolResult, or Result<T, E: Display> of those",
+    label = "tools return text, Vec<String>, Json<T>, Content, Vec<Content>, CallToolResult, or Result<T, E: Display> of those",
     note = "wrap a serializable value in `Json(..)` to return structured content"
 )]
 pub trait IntoToolResult: Send + 'static {
@@ -292,6 +347,13 @@ impl IntoToolResult for Content {
 impl IntoToolResult for Vec<Content> {
     fn into_tool_result(self) -> CallToolResult {
         CallToolResult::success(self)
+    }
+}
+
+/// Several lines of text: one text block each.
+impl IntoToolResult for Vec<String> {
+    fn into_tool_result(self) -> CallToolResult {
+        CallToolResult::success(self.into_iter().map(Content::text).collect())
     }
 }
 
@@ -378,6 +440,11 @@ impl<T: IntoToolResult> IntoToolResult for Option<T> {
 }
 
 /// Something that can be registered as one tool: a [`ToolDef`], or what `#[tool]` generates.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tool",
+    label = "mark the fn `#[tool]`, or build a `ToolDef`",
+    note = "an impl block of tools registers with `.tools(value)` after `#[tools]`"
+)]
 pub trait IntoTool {
     /// The tool.
     fn into_tool(self) -> ToolDef;
@@ -390,6 +457,11 @@ impl IntoTool for ToolDef {
 }
 
 /// Something that registers several tools at once: what `#[tools]` generates for an impl block.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a set of tools",
+    label = "mark its impl block `#[tools]`",
+    note = "a single fn registers with `.tool(name)` after `#[tool]`"
+)]
 pub trait IntoTools {
     /// The tools.
     fn into_tools(self) -> Vec<ToolDef>;
