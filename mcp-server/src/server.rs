@@ -48,6 +48,14 @@ pub enum BuildError {
     /// The MRTR state key is shorter than 32 bytes.
     #[error("the request-state key must be at least 32 bytes")]
     WeakRequestStateKey,
+    /// A tool's `min_role` is not on the server's role ladder.
+    #[error("tool {tool:?} needs the role {role:?}, which is not on the role ladder")]
+    UnknownRole {
+        /// The tool.
+        tool: String,
+        /// Its `min_role`.
+        role: String,
+    },
 }
 
 /// A change of what the server offers, pushed to connected clients.
@@ -408,6 +416,23 @@ impl McpServerBuilder {
         let mut registry = Registry::default();
         for tool in self.tools {
             check_tool(&tool)?;
+            if let Some(role) = tool
+                .min_role
+                .as_ref()
+                .filter(|r| !self.auth.roles.contains(r))
+            {
+                return Err(BuildError::UnknownRole {
+                    tool: tool.tool.name.clone(),
+                    role: role.clone(),
+                });
+            }
+            if tool.min_role.is_some() && self.auth.enabled && !self.auth.roles_in_use() {
+                tracing::warn!(
+                    tool = %tool.tool.name,
+                    "the tool declares min_role, but roles are off (OAuth without role_claim): \
+                     only its scopes are checked"
+                );
+            }
             let name = tool.tool.name.clone();
             if registry
                 .tools

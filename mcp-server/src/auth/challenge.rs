@@ -72,10 +72,11 @@ fn scope_list<S: AsRef<str>>(scopes: &[S]) -> String {
 #[derive(Debug, Clone)]
 pub struct Challenge {
     scheme: &'static str,
+    realm: Option<String>,
     error: Option<BearerError>,
     description: Option<String>,
     scope: Option<String>,
-    resource_metadata: String,
+    resource_metadata: Option<String>,
     algs: Option<String>,
 }
 
@@ -84,12 +85,29 @@ impl Challenge {
     pub fn bearer(resource_metadata: impl Into<String>) -> Self {
         Challenge {
             scheme: "Bearer",
+            realm: None,
             error: None,
             description: None,
             scope: None,
-            resource_metadata: resource_metadata.into(),
+            resource_metadata: Some(resource_metadata.into()),
             algs: None,
         }
+    }
+
+    /// A `Bearer` challenge with a realm and no metadata (API keys: there is no authorization
+    /// server to discover).
+    pub fn bearer_realm(realm: &str) -> Self {
+        let mut c = Self::bearer("");
+        c.resource_metadata = None;
+        c.realm = Some(sanitize(realm));
+        c
+    }
+
+    /// A `Basic` challenge (RFC 7617) for `realm`, UTF-8 credentials.
+    pub fn basic(realm: &str) -> Self {
+        let mut c = Self::bearer_realm(realm);
+        c.scheme = "Basic";
+        c
     }
 
     /// A `DPoP` challenge (RFC 9449 §7.1) with the accepted proof algorithms.
@@ -97,6 +115,14 @@ impl Challenge {
         let mut c = Self::bearer(resource_metadata);
         c.scheme = "DPoP";
         c.algs = Some(algs.join(" "));
+        c
+    }
+
+    /// A `DPoP` challenge with a realm and no metadata.
+    pub fn dpop_realm(realm: &str, algs: &[&str]) -> Self {
+        let mut c = Self::dpop("", algs);
+        c.resource_metadata = None;
+        c.realm = Some(sanitize(realm));
         c
     }
 
@@ -119,6 +145,13 @@ impl Challenge {
     /// The header value.
     pub fn render(&self) -> String {
         let mut parts = Vec::new();
+        if let Some(r) = &self.realm {
+            parts.push(format!("realm=\"{r}\""));
+        }
+        if self.scheme == "Basic" {
+            parts.push("charset=\"UTF-8\"".to_owned());
+            return format!("Basic {}", parts.join(", "));
+        }
         if let Some(e) = self.error {
             parts.push(format!("error=\"{}\"", e.as_str()));
         }
@@ -128,10 +161,9 @@ impl Challenge {
         if let Some(s) = &self.scope {
             parts.push(format!("scope=\"{s}\""));
         }
-        parts.push(format!(
-            "resource_metadata=\"{}\"",
-            sanitize(&self.resource_metadata)
-        ));
+        if let Some(m) = &self.resource_metadata {
+            parts.push(format!("resource_metadata=\"{}\"", sanitize(m)));
+        }
         if let Some(a) = &self.algs {
             parts.push(format!("algs=\"{a}\""));
         }
@@ -148,6 +180,16 @@ impl Challenge {
 /// A response carrying one or more challenges (e.g. `Bearer` and `DPoP` when both are
 /// accepted) and a short JSON body `{error, error_description}`.
 pub fn challenge_response(challenges: &[Challenge]) -> Response {
+    challenge_response_with(challenges, None, None)
+}
+
+/// A challenge response whose body also carries a machine-readable `reason` (e.g.
+/// `api_key_revoked`), and, for challenges without an error code (Basic), a description.
+pub fn challenge_response_with(
+    challenges: &[Challenge],
+    reason: Option<&str>,
+    description: Option<&str>,
+) -> Response {
     let first = challenges.first();
     let status = first.map_or(StatusCode::UNAUTHORIZED, Challenge::status);
     let error = first
@@ -155,17 +197,34 @@ pub fn challenge_response(challenges: &[Challenge]) -> Response {
         .map_or("unauthorized", BearerError::as_str);
     let description = first
         .and_then(|c| c.description.clone())
+        .or_else(|| description.map(str::to_owned))
         .unwrap_or_else(|| "authorization required".to_owned());
-    let body = serde_json::json!({"error": error, "error_description": description}).to_string();
-    let mut r = Response::new(Body::from(body));
-    *r.status_mut() = status;
+    let mut r = json_error(status, error, &description, reason);
     let h = r.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for c in challenges {
         if let Ok(v) = HeaderValue::from_str(&c.render()) {
             h.append(WWW_AUTHENTICATE, v);
         }
     }
+    r
+}
+
+/// A JSON error without a challenge: `{error, error_description, reason}` (403 for a key on the
+/// wrong surface, 404 for an invisible workspace, ...). The client should not re-authenticate.
+pub fn json_error(
+    status: StatusCode,
+    error: &str,
+    description: &str,
+    reason: Option<&str>,
+) -> Response {
+    let mut body = serde_json::json!({"error": error, "error_description": description});
+    if let Some(reason) = reason {
+        body["reason"] = serde_json::Value::from(reason);
+    }
+    let mut r = Response::new(Body::from(body.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 

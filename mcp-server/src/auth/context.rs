@@ -2,11 +2,16 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::apikey::Attribution;
+use super::roles::RoleLadder;
+use super::surface::Surface;
+use super::workspace::WorkspaceAccess;
+
 /// How the caller proved who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CredentialKind {
@@ -19,8 +24,21 @@ pub enum CredentialKind {
     /// HTTP Basic credentials.
     Basic,
     /// No credential: authorization could not be checked and `fail_open` let the request in with
-    /// no scopes.
+    /// no scopes, or the server runs in mode `none`.
     None,
+}
+
+impl CredentialKind {
+    /// The wire name: `bearer`, `dpop`, `api_key`, `basic`, `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::Bearer => "bearer",
+            CredentialKind::Dpop => "dpop",
+            CredentialKind::ApiKey => "api_key",
+            CredentialKind::Basic => "basic",
+            CredentialKind::None => "none",
+        }
+    }
 }
 
 /// The outcome of authentication, available to tools as [`Context::auth`](crate::Context::auth).
@@ -43,6 +61,25 @@ pub struct AuthContext {
     pub credential_id: Option<String>,
     /// When the credential expires, in seconds since the epoch.
     pub expires_at: Option<u64>,
+    /// The credential's name (an API key's name), never the secret.
+    pub credential_name: Option<String>,
+    /// The effective role: the credential's role in the selected [`workspace`](Self::workspace),
+    /// or its own role when none is selected. `None` when the credential carries no role.
+    pub role: Option<String>,
+    /// The credential's own role, outside any workspace.
+    pub global_role: Option<String>,
+    /// The workspace selected with `?workspace=<name>`, if any (always one the credential can
+    /// see).
+    pub workspace: Option<String>,
+    /// The workspaces the credential may see.
+    pub workspaces: WorkspaceAccess,
+    /// Where an API key is accepted (its effective surfaces); empty for other credentials, which
+    /// are accepted everywhere.
+    pub surfaces: BTreeSet<Surface>,
+    /// Who an API key's actions are attributed to.
+    pub attribution: Option<Attribution>,
+    /// Joins this request's audit events; pass it on to your own events.
+    pub correlation_id: Option<String>,
 }
 
 impl AuthContext {
@@ -57,6 +94,45 @@ impl AuthContext {
             credential,
             credential_id: None,
             expires_at: None,
+            credential_name: None,
+            role: None,
+            global_role: None,
+            workspace: None,
+            workspaces: WorkspaceAccess::All,
+            surfaces: BTreeSet::new(),
+            attribution: None,
+            correlation_id: None,
+        }
+    }
+
+    /// Sets the credential's own role (and the effective role, until a workspace is selected).
+    #[must_use]
+    pub fn with_role(mut self, role: impl Into<String>) -> Self {
+        let role = role.into();
+        self.role = Some(role.clone());
+        self.global_role = Some(role);
+        self
+    }
+
+    /// The role the credential holds in `workspace`; `None` when it cannot see it.
+    pub fn role_in(&self, workspace: &str) -> Option<&str> {
+        self.workspaces
+            .role_in(self.global_role.as_deref()?, workspace)
+    }
+
+    /// Whether the effective role is at least `needed` on `ladder`.
+    pub fn has_role(&self, ladder: &RoleLadder, needed: &str) -> bool {
+        ladder.allows(self.role.as_deref(), needed)
+    }
+
+    /// `user` (a Basic user, the owner of a user-owned key), `service_account`, `token` (an
+    /// OAuth token's subject) or `anonymous`.
+    pub fn subject_type(&self) -> &'static str {
+        match (&self.attribution, self.credential) {
+            (Some(a), _) => a.subject_type(),
+            (None, CredentialKind::Basic) => "user",
+            (None, CredentialKind::Bearer | CredentialKind::Dpop) => "token",
+            (None, _) => "anonymous",
         }
     }
 

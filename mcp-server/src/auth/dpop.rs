@@ -145,8 +145,11 @@ pub trait ReplayCache: Send + Sync + 'static {
 /// matters to an attacker who could also outpace the flood within the `iat` window.
 pub struct InMemoryReplayCache {
     capacity: usize,
-    inner: Mutex<(HashMap<[u8; 32], u64>, VecDeque<([u8; 32], u64)>)>,
+    inner: Mutex<Seen>,
 }
+
+/// Proof digests with their expiry, and the same in arrival order (oldest first).
+type Seen = (HashMap<[u8; 32], u64>, VecDeque<([u8; 32], u64)>);
 
 impl InMemoryReplayCache {
     /// A cache holding at most `capacity` entries.

@@ -148,6 +148,46 @@ fn finish<T: Serialize + WithMeta>(
     }
 }
 
+/// The role a tool needs (`min_role`, on the server's ladder), checked before the tool runs
+/// like scopes, whenever the server uses roles (builtin and Basic modes; OAuth with a role
+/// claim). Then a missing caller or a caller without a role has none: never a bypass. Unknown
+/// roles allow nothing.
+fn check_tool_role(
+    server: &ServerInner,
+    era: Era,
+    tool: &ToolDef,
+    caller: Option<&AuthContext>,
+) -> Option<Outcome> {
+    let needed = tool.min_role.as_deref()?;
+    if !server.auth.roles_in_use() {
+        return None;
+    }
+    let role = caller.and_then(|c| c.role.as_deref());
+    if server.auth.roles.allows(role, needed) {
+        return None;
+    }
+    let name = &tool.tool.name;
+    Some(match server.auth.scope_denial {
+        ScopeDenial::StepUp => Err(ErrorObject::new(
+            STEP_UP,
+            format!("Tool \"{name}\" requires role '{needed}'"),
+        )
+        .with_data(serde_json::json!({ "scopes": server.auth.required_scopes, "role": needed }))),
+        ScopeDenial::ToolError => {
+            let text = format!(
+                "Tool \"{name}\" requires role '{needed}'. Current role: '{}'",
+                role.unwrap_or("none")
+            );
+            shape(
+                server,
+                era,
+                mcp_core::types::CallToolResult::error_text(text),
+                Cache::No,
+            )
+        }
+    })
+}
+
 /// Per-tool scopes (with hierarchies, AZ-15), checked before the tool runs. With authorization
 /// on, a missing caller has no scopes: never a bypass, `fail_open` included.
 fn check_tool_scopes(
@@ -165,7 +205,6 @@ fn check_tool_scopes(
     if missing.is_empty() {
         return None;
     }
-    auth::tool_denied(&tool.tool.name, &missing, caller);
     Some(match server.auth.scope_denial {
         ScopeDenial::StepUp => {
             let mut needed = server.auth.required_scopes.clone();
@@ -215,10 +254,19 @@ pub(super) async fn call_tool(
         return Err(ErrorObject::invalid_params(format!("Unknown tool: {name}")));
     };
     let era = env.version.era();
-    if let Some(denied) = check_tool_scopes(server, era, &tool, env.auth.as_deref()) {
+    let audit = server
+        .auth
+        .audit
+        .tool_call(&name, arguments.as_ref(), env.auth.as_deref());
+    if let Some(denied) = check_tool_role(server, era, &tool, env.auth.as_deref()) {
+        audit.denied("insufficient_role");
         return denied;
     }
-    let mrtr = open_round(
+    if let Some(denied) = check_tool_scopes(server, era, &tool, env.auth.as_deref()) {
+        audit.denied("insufficient_scope");
+        return denied;
+    }
+    let mrtr = match open_round(
         server,
         &env,
         methods::TOOLS_CALL,
@@ -226,10 +274,23 @@ pub(super) async fn call_tool(
         arguments.as_ref(),
         input_responses,
         request_state,
-    )?;
+    ) {
+        Ok(m) => m,
+        Err(e) => {
+            audit.finished(true, Some("invalid_request_state"));
+            return Err(e);
+        }
+    };
     let (ctx, token) = context(server, id, meta, env, mrtr.as_ref());
     let call = tool.call(ctx.clone(), arguments);
-    let result = cancellable(&ctx, token, call).await?;
+    let result = match cancellable(&ctx, token, call).await {
+        Ok(r) => r,
+        Err(e) => {
+            audit.finished(true, Some("cancelled"));
+            return Err(e);
+        }
+    };
+    audit.finished(result.is_error(), None);
     finish(server, era, mrtr, result, Cache::No)
 }
 

@@ -71,8 +71,8 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
         .ok()
 }
 
-/// With `filter_tools`, the caller sees only the tools its scopes allow (the list is then
-/// `private`, AZ-17); with authorization on, a missing caller has no scopes.
+/// With `filter_tools`, the caller sees only the tools its scopes and role allow (the list is
+/// then `private`, AZ-17); with authorization on, a missing caller has no scopes and no role.
 pub(super) fn tools(
     server: &ServerInner,
     era: Era,
@@ -81,12 +81,20 @@ pub(super) fn tools(
 ) -> Outcome {
     let r = server.registry.load();
     let filter = server.auth.enabled && server.auth.filter_tools;
+    let roles = server.auth.roles_in_use();
     let no_scopes = AuthContext::unauthenticated();
     let caller = caller.unwrap_or(&no_scopes);
     let all: Vec<_> = r
         .tools
         .values()
-        .filter(|t| !filter || caller.missing_scopes(&t.required_scopes).is_empty())
+        .filter(|t| {
+            !filter
+                || (caller.missing_scopes(&t.required_scopes).is_empty()
+                    && (!roles
+                        || t.min_role.as_deref().is_none_or(|needed| {
+                            server.auth.roles.allows(caller.role.as_deref(), needed)
+                        })))
+        })
         .map(|t| &t.tool)
         .collect();
     let cache = if filter {

@@ -46,10 +46,12 @@ async fn endpoint(State(state): State<Arc<HttpState>>, request: Request<Body>) -
     if let Err(r) = guard::check_host_and_origin(&state.server.http, &parts.headers) {
         return respond::refusal(r);
     }
+    // `?token=` leaves the URI here, before anything can see or log it; `?workspace=` stays.
+    let query = auth::take_query_credentials(&mut parts.uri);
     // Credentials are checked before any JSON-RPC work (AZ-10, AZ-21).
     match state
         .auth
-        .authenticate(&parts.method, parts.uri.path(), &parts.headers)
+        .authenticate_request(&parts.method, parts.uri.path(), &parts.headers, &query)
         .await
     {
         Ok(Some(ctx)) => {
@@ -120,7 +122,7 @@ impl McpServer {
         let listener: Arc<dyn ChangeListener> = state.subscriptions.clone();
         self.inner.add_listener(Arc::downgrade(&listener));
         let mut router = Router::new().route(path, any(endpoint));
-        if state.auth.enabled() {
+        if state.auth.publishes_metadata() {
             // RFC 9728 metadata, path-suffixed and at the root (AZ-05).
             let meta = state.server.auth.metadata_path.clone();
             let suffixed = format!("{meta}{}", if path == "/" { "" } else { path });

@@ -1,0 +1,94 @@
+//! [`ApiKeyStore`]: where API keys live. The embedded default is
+//! [`SqliteStore`](super::SqliteStore); [`MemoryStore`](super::MemoryStore) serves tests.
+
+use super::model::{ApiKey, StoredApiKey};
+use super::secret::KeyDigest;
+use crate::BoxFuture;
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique field (name, id or digest) is taken.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The backend failed (I/O, locked database, ...). Authentication answers 503, never "allowed".
+    #[error("store unavailable: {0}")]
+    Backend(String),
+    /// A stored record cannot be read back.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+/// Persistence of API keys. Every method is one atomic operation; implementations must be safe
+/// under concurrent calls. Only digests are stored, never secrets.
+///
+/// Writes touch the fields they name only: recording a use never undoes a revocation, and a
+/// revocation never loses a use.
+pub trait ApiKeyStore: Send + Sync + 'static {
+    /// Adds a key. [`StoreError::Conflict`] when its id, name or digest is taken.
+    fn insert(&self, key: StoredApiKey) -> BoxFuture<'_, Result<(), StoreError>>;
+
+    /// The key with this digest (an O(1) lookup), with its stored digest for the constant-time
+    /// comparison.
+    fn find_by_digest<'a>(
+        &'a self,
+        digest: &'a KeyDigest,
+    ) -> BoxFuture<'a, Result<Option<StoredApiKey>, StoreError>>;
+
+    /// The key with this id.
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<ApiKey>, StoreError>>;
+
+    /// Every key, oldest first.
+    fn list(&self) -> BoxFuture<'_, Result<Vec<ApiKey>, StoreError>>;
+
+    /// Marks the key revoked at `at` (unless it already is); whether the key exists.
+    fn revoke<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Replaces the secret's digest and display prefix (rotation); whether the key exists.
+    fn replace_secret<'a>(
+        &'a self,
+        id: &'a str,
+        digest: KeyDigest,
+        key_prefix: &'a str,
+        at: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Records a use at `at`: `last_used_at` becomes the later of its value and `at`.
+    fn touch<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// A shared store is a store: keep a handle (for maintenance) and give one to
+/// [`ApiKeys`](super::ApiKeys).
+impl<T: ApiKeyStore + ?Sized> ApiKeyStore for std::sync::Arc<T> {
+    fn insert(&self, key: StoredApiKey) -> BoxFuture<'_, Result<(), StoreError>> {
+        (**self).insert(key)
+    }
+    fn find_by_digest<'a>(
+        &'a self,
+        digest: &'a KeyDigest,
+    ) -> BoxFuture<'a, Result<Option<StoredApiKey>, StoreError>> {
+        (**self).find_by_digest(digest)
+    }
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<ApiKey>, StoreError>> {
+        (**self).get(id)
+    }
+    fn list(&self) -> BoxFuture<'_, Result<Vec<ApiKey>, StoreError>> {
+        (**self).list()
+    }
+    fn revoke<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<bool, StoreError>> {
+        (**self).revoke(id, at)
+    }
+    fn replace_secret<'a>(
+        &'a self,
+        id: &'a str,
+        digest: KeyDigest,
+        key_prefix: &'a str,
+        at: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        (**self).replace_secret(id, digest, key_prefix, at)
+    }
+    fn touch<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<(), StoreError>> {
+        (**self).touch(id, at)
+    }
+}
