@@ -12,18 +12,26 @@
 
 use mcp_server::prelude::*;
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct AddArgs {
+/// Add two integers.
+#[tool]
+fn add(
     /// The first addend.
     a: i64,
     /// The second addend.
     b: i64,
+) -> Result<String, &'static str> {
+    a.checked_add(b)
+        .map(|s| s.to_string())
+        .ok_or("integer overflow")
 }
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct EchoArgs {
+/// Echo the text back.
+#[tool]
+fn echo(
     /// The text to send back.
     text: String,
+) -> String {
+    text
 }
 
 #[tokio::main]
@@ -43,21 +51,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let server = McpServer::builder("bench-server")
         .http(http)
-        .tool(
-            ToolDef::from_fn("add", |_ctx: Context, AddArgs { a, b }| async move {
-                a.checked_add(b)
-                    .map(|s| s.to_string())
-                    .ok_or("integer overflow")
-            })
-            .description("Add two integers"),
-        )
-        .tool(
-            ToolDef::from_fn(
-                "echo",
-                |_ctx: Context, EchoArgs { text }| async move { text },
-            )
-            .description("Echo the text back"),
-        )
+        .tool(add)
+        .tool(echo)
         .build()?;
     eprintln!("bench_server: http://{bind}/mcp");
     server.serve(bind).await?;

@@ -24,40 +24,97 @@
 //!   unreachable (default off: 503).
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use mcp_server::auth::{AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig};
 use mcp_server::prelude::*;
 use mcp_server::testing::TestIssuer;
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct DirArgs {
-    /// Directory to list.
-    path: String,
+/// What `delete_file` answers.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct Deleted {
+    /// The deleted file.
+    deleted: String,
 }
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct FileArgs {
-    /// File to delete.
-    path: String,
+/// A pretend filesystem, so that the example never touches real files.
+struct Files {
+    paths: Mutex<BTreeSet<String>>,
 }
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct AddArgs {
+#[tools]
+impl Files {
+    /// List files in a directory.
+    #[tool(annotations(read_only))]
+    fn list_files(
+        &self,
+        /// Directory to list.
+        path: String,
+    ) -> Result<Json<Vec<String>>, ToolError> {
+        let prefix = format!("{}/", path.trim_end_matches('/'));
+        let paths = self
+            .paths
+            .lock()
+            .map_err(|_| ToolError::new("storage unavailable"))?;
+        Ok(Json(
+            paths
+                .iter()
+                .filter(|f| f.starts_with(&prefix))
+                .cloned()
+                .collect(),
+        ))
+    }
+
+    /// Delete a file.
+    #[tool(required_scopes = ["files:delete"], annotations(destructive))]
+    fn delete_file(
+        &self,
+        /// File to delete.
+        path: String,
+    ) -> Result<Json<Deleted>, ToolError> {
+        let mut paths = self
+            .paths
+            .lock()
+            .map_err(|_| ToolError::new("storage unavailable"))?;
+        if paths.remove(&path) {
+            Ok(Json(Deleted { deleted: path }))
+        } else {
+            Err(ToolError::new(format!("no such file: {path}")))
+        }
+    }
+}
+
+/// Get the current user.
+#[tool(annotations(read_only))]
+fn whoami(ctx: &Context) -> serde_json::Value {
+    match ctx.auth() {
+        Some(a) => serde_json::json!({
+            "subject": a.subject, "client_id": a.client_id,
+            "scopes": a.scopes, "issuer": a.issuer,
+        }),
+        None => serde_json::json!({ "subject": "anonymous" }),
+    }
+}
+
+/// Add two integers.
+#[tool(annotations(read_only, idempotent))]
+fn add(
     /// The first addend.
     a: i64,
     /// The second addend.
     b: i64,
+) -> Result<i64, &'static str> {
+    a.checked_add(b).ok_or("integer overflow")
 }
 
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct EchoArgs {
+/// Echo the text back.
+#[tool(annotations(read_only, idempotent))]
+fn echo(
     /// The text to send back.
     text: String,
+) -> String {
+    text
 }
-
-/// A pretend filesystem, so that the example never touches real files.
-type Files = Arc<Mutex<BTreeSet<String>>>;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -114,79 +171,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         auth
     };
 
-    let files: Files = Arc::new(Mutex::new(
-        [
-            "/srv/data/report.txt",
-            "/srv/data/notes.md",
-            "/srv/data/old.log",
-        ]
-        .into_iter()
-        .map(str::to_owned)
-        .collect(),
-    ));
-    let listing = Arc::clone(&files);
-    let deleting = Arc::clone(&files);
+    let files = Files {
+        paths: Mutex::new(
+            [
+                "/srv/data/report.txt",
+                "/srv/data/notes.md",
+                "/srv/data/old.log",
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        ),
+    };
     let server = McpServer::builder("protected-server")
         .authorization(auth)
         .http(HttpConfig::default().allow_host(host_of(&public_url)))
-        .tool(
-            ToolDef::from_fn("list_files", move |_: Context, DirArgs { path }| {
-                let files = Arc::clone(&listing);
-                async move {
-                    let prefix = format!("{}/", path.trim_end_matches('/'));
-                    let files = files.lock().map_err(|_| "storage unavailable")?;
-                    Ok::<_, &str>(Json(
-                        files
-                            .iter()
-                            .filter(|f| f.starts_with(&prefix))
-                            .cloned()
-                            .collect::<Vec<_>>(),
-                    ))
-                }
-            })
-            .description("List files in a directory"),
-        )
-        .tool(
-            ToolDef::from_fn("delete_file", move |_: Context, FileArgs { path }| {
-                let files = Arc::clone(&deleting);
-                async move {
-                    let mut files = files.lock().map_err(|_| "storage unavailable".to_owned())?;
-                    if files.remove(&path) {
-                        Ok(Json(serde_json::json!({ "deleted": path })))
-                    } else {
-                        Err(format!("no such file: {path}"))
-                    }
-                }
-            })
-            .description("Delete a file")
-            .required_scopes(["files:delete"])
-            .annotations(ToolAnnotations {
-                destructive_hint: Some(true),
-                ..Default::default()
-            }),
-        )
-        .tool(
-            ToolDef::from_fn("whoami", |ctx: Context, _: NoArgs| async move {
-                match ctx.auth() {
-                    Some(a) => serde_json::json!({
-                        "subject": a.subject, "client_id": a.client_id,
-                        "scopes": a.scopes, "issuer": a.issuer,
-                    }),
-                    None => serde_json::json!({ "subject": "anonymous" }),
-                }
-            })
-            .description("Get the current user"),
-        )
-        .tool(
-            ToolDef::from_fn("add", |_: Context, AddArgs { a, b }| async move {
-                a.checked_add(b).ok_or("integer overflow")
-            })
-            .description("Add two integers"),
-        )
-        .tool(
-            ToolDef::from_fn("echo", |_: Context, EchoArgs { text }| async move { text })
-                .description("Echo the text back"),
-        )
+        .tools(files)
+        .tool(whoami)
+        .tool(add)
+        .tool(echo)
         .build()?;
 
     if let Some(e) = &embedded {
