@@ -950,6 +950,149 @@ fn completion() -> CompletionHandler {
     })
 }
 
+// --- tasks extension fixture (SEP-2663, `tasks-*` scenarios) ---
+
+/// Arguments of `greet`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct GreetArgs {
+    /// Who to greet.
+    name: String,
+}
+
+/// Arguments of `slow_compute`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct SlowComputeArgs {
+    /// How long to work, in seconds (0 = at once).
+    #[serde(default)]
+    seconds: f64,
+    /// A label echoed in the result.
+    #[serde(default)]
+    label: String,
+}
+
+/// Arguments of `confirm_delete`.
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct ConfirmDeleteArgs {
+    /// The file to (pretend to) delete.
+    filename: String,
+}
+
+/// A form asking for a boolean `confirm`.
+fn ask_confirm(message: &str) -> ElicitRequestParams {
+    let schema = object(json!({
+        "type": "object",
+        "properties": {"confirm": {"type": "boolean", "description": "Confirm"}},
+        "required": ["confirm"]
+    }));
+    ElicitRequestParams::form(message, schema)
+}
+
+/// Whether an elicitation answer accepted with `confirm: true`.
+fn confirmed(answer: &ElicitResult) -> bool {
+    answer
+        .content
+        .as_ref()
+        .and_then(|c| c.get("confirm"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// The tools of the tasks fixture (`tasks-*` scenarios of 0.2.0-alpha.12): a sync `greet`, and
+/// task-capable tools that run in the background when the request declares the
+/// `io.modelcontextprotocol/tasks` extension.
+fn task_tools() -> Vec<ToolDef> {
+    use mcp_server::tasks::TaskSupport;
+    vec![
+        ToolDef::from_fn("greet", |_ctx: Context, GreetArgs { name }| async move {
+            format!("Hello, {name}!")
+        })
+        .description("Greets someone (synchronous only)"),
+        ToolDef::from_fn(
+            "slow_compute",
+            |ctx: Context, SlowComputeArgs { seconds, label }| async move {
+                let wait = Duration::try_from_secs_f64(seconds.max(0.0)).unwrap_or(Duration::ZERO);
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = ctx.cancellation().cancelled() => return Err("cancelled".to_owned()),
+                }
+                Ok(format!("Computed {label} after {seconds}s"))
+            },
+        )
+        .description("Works for `seconds` seconds, then answers (task-capable)")
+        .task_support(TaskSupport::Optional),
+        ToolDef::from_fn("failing_job", |_ctx: Context, NoArgs {}| async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Err::<String, _>("the job failed")
+        })
+        .description("Fails with a tool execution error after about a second (tasks required)")
+        .input_schema(no_args_schema())
+        .task_support(TaskSupport::Required),
+        ToolDef::from_fn(
+            "protocol_error_job",
+            |_ctx: Context, NoArgs {}| async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                // A crash: inside a task it surfaces as `failed` with a JSON-RPC error.
+                #[allow(clippy::panic)]
+                let crash = || -> String { panic!("protocol_error_job crashed on purpose") };
+                crash()
+            },
+        )
+        .description("Crashes; as a task it ends `failed` with an error (task-capable)")
+        .input_schema(no_args_schema())
+        .task_support(TaskSupport::Optional),
+        ToolDef::from_fn(
+            "confirm_delete",
+            |ctx: Context, ConfirmDeleteArgs { filename }| async move {
+                let answer = ctx
+                    .elicit_as("confirm", ask_confirm(&format!("Delete {filename}?")))
+                    .await?;
+                Ok::<_, ClientRequestError>(if confirmed(&answer) {
+                    format!("Deleted {filename}")
+                } else {
+                    format!("Kept {filename}")
+                })
+            },
+        )
+        .description("Asks for a confirmation, then (pretends to) delete a file (task-capable)")
+        .task_support(TaskSupport::Optional),
+        ToolDef::from_fn("multi_input", |ctx: Context, NoArgs {}| async move {
+            // Both questions go out in one round: two pending keys at once.
+            let (name, confirm) = tokio::join!(
+                ctx.elicit_as("name", ask_string("What is your name?", "name")),
+                ctx.elicit_as("confirm", ask_confirm("Proceed?")),
+            );
+            let (name, confirm) = (name?, confirm?);
+            Ok::<_, ClientRequestError>(format!(
+                "name={}; confirmed={}",
+                form_string(&name, "name").unwrap_or_default(),
+                confirmed(&confirm)
+            ))
+        })
+        .description("Asks two questions at once (task-capable)")
+        .input_schema(no_args_schema())
+        .task_support(TaskSupport::Optional),
+        ToolDef::from_fn(
+            "test_tool_with_task",
+            |ctx: Context, NoArgs {}| async move {
+                // Gathered synchronously (MRTR) within the task_after window...
+                let answer = ctx
+                    .elicit_as("user_name", ask_string("What is your name?", "name"))
+                    .await?;
+                let name = form_string(&answer, "name").unwrap_or_else(|| "stranger".to_owned());
+                // ...then the long part outlives the window and becomes a task.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Ok::<_, ClientRequestError>(format!("Hello, {name}! (from a task)"))
+            },
+        )
+        .description("Asks a name (input_required), then finishes as a task")
+        .input_schema(no_args_schema())
+        .task_support(TaskSupport::Optional)
+        .task_after(Duration::from_millis(300)),
+    ]
+}
+
+// --- end tasks extension fixture ---
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -969,6 +1112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .tools(tools())
         .tools(diagnostic_tools())
         .tools(mrtr_tools())
+        .tools(task_tools())
         .resource_template(template()?)
         .completion(completion());
     for r in resources() {

@@ -83,6 +83,8 @@ mod mrtr;
 pub mod registry;
 pub mod schema;
 mod server;
+/// The tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663).
+pub mod tasks;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod transport;

@@ -92,6 +92,8 @@ pub(crate) struct ServerInner {
     pub cache_ttl_ms: u64,
     /// Seals and opens MRTR `requestState`.
     pub(crate) state_codec: StateCodec,
+    /// Tasks extension (SEP-2663): records and running task handlers.
+    pub(crate) tasks: Arc<crate::tasks::TaskManager>,
     listeners: Mutex<Vec<Weak<dyn ChangeListener>>>,
 }
 
@@ -155,6 +157,7 @@ impl McpServer {
             cache_ttl: Duration::ZERO,
             request_state_key: None,
             request_state_ttl: Duration::from_secs(600),
+            tasks: crate::tasks::TaskConfig::default(),
         }
     }
 
@@ -261,6 +264,7 @@ pub struct McpServerBuilder {
     cache_ttl: Duration,
     request_state_key: Option<Vec<u8>>,
     request_state_ttl: Duration,
+    tasks: crate::tasks::TaskConfig,
 }
 
 impl McpServerBuilder {
@@ -274,6 +278,14 @@ impl McpServerBuilder {
     /// load balancer the same key; by default each server draws a random one.
     pub fn request_state_key(mut self, key: impl Into<Vec<u8>>) -> Self {
         self.request_state_key = Some(key.into());
+        self
+    }
+
+    /// Task settings of the tasks extension (`ttlMs`, `pollIntervalMs`, the record store).
+    /// The extension is declared in `server/discover` as soon as a tool supports tasks
+    /// ([`ToolDef::task_support`](crate::ToolDef::task_support)).
+    pub fn tasks(mut self, config: crate::tasks::TaskConfig) -> Self {
+        self.tasks = config;
         self
     }
 
@@ -495,6 +507,7 @@ impl McpServerBuilder {
                 server_info_meta,
                 cache_ttl_ms: u64::try_from(self.cache_ttl.as_millis()).unwrap_or(u64::MAX),
                 state_codec,
+                tasks: Arc::new(crate::tasks::TaskManager::new(self.tasks)),
                 info: self.info,
                 instructions: self.instructions,
                 capabilities,

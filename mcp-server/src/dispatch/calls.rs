@@ -281,6 +281,30 @@ pub(super) async fn call_tool(
             return Err(e);
         }
     };
+    // --- tasks extension (SEP-2663), see `crate::tasks` ---
+    let route = match crate::tasks::route(&tool, &env) {
+        Ok(r) => r,
+        Err(e) => {
+            audit.finished(true, Some("missing_capability"));
+            return Err(e);
+        }
+    };
+    if let (crate::tasks::Route::Task, Some(m)) = (route, mrtr.as_ref()) {
+        let round = Arc::clone(&m.round);
+        let started =
+            crate::tasks::start(server, Arc::clone(&tool), id, arguments, meta, env, round).await;
+        return match started {
+            crate::tasks::Started::Task(created) => {
+                audit.finished(created.is_err(), Some("task"));
+                created
+            }
+            crate::tasks::Started::Finished(result) => {
+                audit.finished(result.is_error(), None);
+                finish(server, era, mrtr, result, Cache::No)
+            }
+        };
+    }
+    // --- end tasks extension ---
     let (ctx, token) = context(server, id, meta, env, mrtr.as_ref());
     let call = tool.call(ctx.clone(), arguments);
     let result = match cancellable(&ctx, token, call).await {

@@ -107,7 +107,12 @@ fn discover(server: &ServerInner) -> Outcome {
             .iter()
             .map(|v| v.as_str().to_owned())
             .collect(),
-        capabilities: server.capabilities.clone(),
+        capabilities: {
+            // Tasks extension: declared while a tool supports tasks.
+            let mut capabilities = server.capabilities.clone();
+            crate::tasks::declare(server, &mut capabilities);
+            capabilities
+        },
         instructions: server.instructions.clone(),
         ttl_ms: server.cache_ttl_ms,
         meta: Some(meta),
@@ -137,7 +142,8 @@ pub(crate) fn handle_notification(notification: Notification, client: Option<&Cl
     }
 }
 
-/// Methods 2026-07-28 removed (L-23); a modern request for one is `-32601` (HTTP 404).
+/// Methods 2026-07-28 removed (L-23); a modern request for one is `-32601` (HTTP 404). Of
+/// `tasks/*`, only the tasks extension's `tasks/get`, `tasks/update` and `tasks/cancel` exist.
 pub(crate) fn removed_in_modern(method: &str) -> bool {
     matches!(
         method,
@@ -146,7 +152,11 @@ pub(crate) fn removed_in_modern(method: &str) -> bool {
             | methods::LOGGING_SET_LEVEL
             | methods::RESOURCES_SUBSCRIBE
             | methods::RESOURCES_UNSUBSCRIBE
-    ) || method.starts_with("tasks/")
+    ) || (method.starts_with("tasks/")
+        && !matches!(
+            method,
+            methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL
+        ))
 }
 
 /// Handles a request (anything but `initialize`). The future owns what it needs.
@@ -171,6 +181,12 @@ pub(crate) fn handle_request(
             methods::PROMPTS_GET => calls::get_prompt(&server, id, params, env).await,
             methods::COMPLETION_COMPLETE => calls::complete(&server, id, params, env).await,
             methods::SERVER_DISCOVER if era == Era::Modern => discover(&server),
+            // Tasks extension (SEP-2663), 2026-07-28 only.
+            methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL
+                if era == Era::Modern =>
+            {
+                crate::tasks::handle(&server, &method, params, &env)
+            }
             methods::PING => empty(),
             methods::RESOURCES_SUBSCRIBE => {
                 let p: SubscribeRequestParams = parse_params(params)?;

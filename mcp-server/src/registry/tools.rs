@@ -36,6 +36,9 @@ pub struct ToolDef {
     pub required_scopes: Vec<String>,
     /// The lowest role allowed to call the tool, when roles are in use.
     pub min_role: Option<String>,
+    /// Tasks extension: how long a task-routed call may run on the request before it becomes a
+    /// task (see [`ToolDef::task_after`]).
+    pub(crate) task_after: std::time::Duration,
     handler: Arc<dyn ToolHandler>,
 }
 
@@ -56,6 +59,7 @@ impl ToolDef {
             tool,
             required_scopes: Vec::new(),
             min_role: None,
+            task_after: std::time::Duration::ZERO,
             handler: Arc::new(handler),
         }
     }
@@ -159,6 +163,58 @@ impl ToolDef {
         self.min_role = Some(role.into());
         self
     }
+
+    // --- tasks extension (SEP-2663), see `crate::tasks` ---
+
+    /// Lets the tool run as a task (`execution.taskSupport` in `tools/list`): with
+    /// [`TaskSupport::Optional`](crate::tasks::TaskSupport::Optional) or `Required`, a 2026-07-28
+    /// `tools/call` that declares the `io.modelcontextprotocol/tasks` extension answers a
+    /// `CreateTaskResult` and the handler runs in the background; `Required` refuses calls
+    /// without the extension (`-32021`).
+    #[must_use]
+    pub fn task_support(mut self, support: crate::tasks::TaskSupport) -> Self {
+        let execution = self.tool.execution.get_or_insert_with(Default::default);
+        execution.task_support = match support {
+            crate::tasks::TaskSupport::Forbidden => None,
+            other => Some(other.as_str().to_owned()),
+        };
+        if execution.task_support.is_none() {
+            self.tool.execution = None;
+        }
+        self
+    }
+
+    /// How long a task-routed call runs on the request before it becomes a task (default
+    /// zero: a task at once). A handler that ends within `window` answers on the request as if
+    /// tasks were off, including multi-round-trip `input_required` rounds, so a tool can gather
+    /// its input first and only then become a task.
+    #[must_use]
+    pub fn task_after(mut self, window: std::time::Duration) -> Self {
+        self.task_after = window;
+        self
+    }
+
+    /// The tool's task support level (from `execution.taskSupport`).
+    pub fn task_support_level(&self) -> crate::tasks::TaskSupport {
+        crate::tasks::TaskSupport::parse(
+            self.tool
+                .execution
+                .as_ref()
+                .and_then(|e| e.task_support.as_deref()),
+        )
+    }
+
+    /// Runs the handler without turning a panic into a result (task runs record it as
+    /// `failed`).
+    pub(crate) fn call_unguarded(
+        &self,
+        ctx: Context,
+        arguments: Option<JsonObject>,
+    ) -> BoxFuture<'static, CallToolResult> {
+        self.handler.call(ctx, arguments)
+    }
+
+    // --- end tasks extension ---
 
     /// The tool's name.
     pub fn name(&self) -> &str {
