@@ -9,6 +9,7 @@
 //! cargo run --example client -- --url http://127.0.0.1:3001/mcp call add '{"a": 2, "b": 3}'
 //! cargo run --example client -- --token "$TOKEN" list            # Authorization: Bearer
 //! cargo run --example client -- --api-key "$KEY" list            # X-API-Key
+//! cargo run --example client -- --token "$TOKEN" --dpop-key key.pem list  # DPoP-bound token
 //! cargo run --example client -- --era legacy list                # force the legacy era
 //! ```
 //!
@@ -17,13 +18,13 @@
 
 use std::process::ExitCode;
 
-use mcp_client::auth::{ApiKeyAuth, Auth, BearerAuth, NoAuth};
+use mcp_client::auth::{ApiKeyAuth, Auth, BearerAuth, DpopAuth, DpopKey, NoAuth};
 use mcp_client::types::Content;
 use mcp_client::{Era, Error, McpClient};
 use serde_json::Value;
 
 const USAGE: &str = "\
-usage: client [--url URL] [--token TOKEN | --api-key KEY [--api-key-header NAME]]
+usage: client [--url URL] [--token TOKEN [--dpop-key PEM|generate] | --api-key KEY [--api-key-header NAME]]
               [--era legacy|modern] COMMAND
 
 commands:
@@ -44,6 +45,7 @@ struct Args {
     token: Option<String>,
     api_key: Option<String>,
     api_key_header: Option<String>,
+    dpop_key: Option<String>,
     era: Option<Era>,
     command: Command,
 }
@@ -51,6 +53,7 @@ struct Args {
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut url = "http://127.0.0.1:8000/mcp".to_owned();
     let (mut token, mut api_key, mut api_key_header, mut era) = (None, None, None, None);
+    let mut dpop_key = None;
     let mut rest = Vec::new();
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| args.next().ok_or(format!("{flag} needs a value"));
@@ -59,6 +62,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--token" => token = Some(value("--token")?),
             "--api-key" => api_key = Some(value("--api-key")?),
             "--api-key-header" => api_key_header = Some(value("--api-key-header")?),
+            "--dpop-key" => dpop_key = Some(value("--dpop-key")?),
             "--era" => {
                 era = Some(match value("--era")?.as_str() {
                     "legacy" => Era::Legacy,
@@ -70,6 +74,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             _ => rest.push(arg),
         }
+    }
+    if dpop_key.is_some() && token.is_none() {
+        return Err("--dpop-key needs --token (the DPoP-bound access token)".to_owned());
     }
     if token.is_some() && api_key.is_some() {
         return Err("use either --token or --api-key".to_owned());
@@ -93,6 +100,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         token,
         api_key,
         api_key_header,
+        dpop_key,
         era,
         command,
     })
@@ -100,7 +108,23 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 
 fn auth(args: &Args) -> Result<Box<dyn Auth>, Error> {
     Ok(match (&args.token, &args.api_key) {
-        (Some(token), _) => Box::new(BearerAuth::new(token)),
+        (Some(token), _) => match &args.dpop_key {
+            // `generate`: a fresh ES256 key (its thumbprint is what the token must be bound to).
+            Some(k) if k == "generate" => {
+                let key = DpopKey::generate()?;
+                eprintln!("DPoP key thumbprint (jkt): {}", key.thumbprint());
+                Box::new(DpopAuth::new(token, key))
+            }
+            Some(path) => {
+                let pem = std::fs::read_to_string(path).map_err(|e| {
+                    mcp_client::auth::AuthError::Strategy(
+                        format!("cannot read the DPoP key {path}: {e}").into(),
+                    )
+                })?;
+                Box::new(DpopAuth::new(token, DpopKey::from_pkcs8_pem(&pem)?))
+            }
+            None => Box::new(BearerAuth::new(token)),
+        },
         (None, Some(key)) => {
             let auth = ApiKeyAuth::new(key);
             match &args.api_key_header {

@@ -19,6 +19,9 @@
 //! first point.
 
 mod credentials;
+mod dpop;
+mod jose;
+mod oauth;
 
 use std::fmt;
 
@@ -26,6 +29,13 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 
 pub use credentials::{ApiKeyAuth, ApiKeyPlacement, BasicAuth, BearerAuth, NoAuth};
+pub use dpop::DpopAuth;
+pub use jose::DpopKey;
+pub use oauth::{
+    AssertionContext, AssertionProvider, AuthorizationCodeAuth, ClientCredentialsAuth,
+    JwtBearerAuth, LoopbackRedirect, OAuthError, RedirectHandler, TokenEndpointAuth,
+    headless_redirect, no_redirect_client,
+};
 
 use crate::BoxFuture;
 use crate::challenge::Challenge;
@@ -202,6 +212,12 @@ pub enum AuthError {
     /// A configured header name is not a valid HTTP header name.
     #[error("{0:?} is not a valid header name")]
     InvalidHeaderName(String),
+    /// A key could not be generated, read or used.
+    #[error("crypto: {0}")]
+    Crypto(&'static str),
+    /// An OAuth flow (discovery, registration, authorization, token request) failed.
+    #[error(transparent)]
+    OAuth(Box<OAuthError>),
     /// A strategy of your own failed.
     #[error("authentication failed: {0}")]
     Strategy(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -79,6 +79,25 @@ fn falls_back(e: &Error) -> bool {
 }
 
 async fn discover(session: &Session) -> Result<Discovered, Error> {
+    match discover_once(session).await {
+        // -32022 listing our version among the supported ones: a server that refused the first
+        // attempt for its own reasons; try once more (SEP-2575).
+        Err(Error::Protocol(obj))
+            if obj.code == ErrorCode::UNSUPPORTED_PROTOCOL_VERSION
+                && obj
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.get("supported"))
+                    .and_then(serde_json::Value::as_array)
+                    .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(MODERN.as_str()))) =>
+        {
+            discover_once(session).await
+        }
+        other => other,
+    }
+}
+
+async fn discover_once(session: &Session) -> Result<Discovered, Error> {
     let value = session
         .send_framed(
             Framing::Modern(MODERN),
