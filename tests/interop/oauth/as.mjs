@@ -2,7 +2,14 @@
 // A third-party OAuth 2.0 authorization server for the OAuth interop run: the `oidc-provider`
 // npm package (panva/node-oidc-provider), configured here and nowhere else, on loopback.
 //
-// Usage: node as.mjs PORT RESOURCE_URL...
+// Usage: node as.mjs [--dpop[=nonce]] PORT RESOURCE_URL...
+//   --dpop        enables oidc-provider's `dPoP` feature (RFC 9449): a token request carrying a
+//                 DPoP proof (ES256/EdDSA) yields a DPoP-bound token, token_type `DPoP`, its JWT
+//                 with `cnf.jkt` = the proof key's thumbprint; requests without a proof still
+//                 get Bearer tokens. No server nonce.
+//   --dpop=nonce  the same, with server nonces required (RFC 9449 §8): a proof without the AS's
+//                 current nonce is refused with 400 `use_dpop_nonce` and a `DPoP-Nonce` header
+//   (neither)     the `dPoP` feature is off: proofs are ignored, every token is a Bearer token
 //   PORT          loopback port to listen on; the issuer is http://127.0.0.1:PORT
 //   RESOURCE_URL  a resource server (RFC 8707 resource indicator) tokens may be issued for, i.e.
 //                 the MCP endpoint URL of a protected_server (http://127.0.0.1:N/mcp); any other
@@ -17,22 +24,36 @@
 //   /token                             client_credentials grant with `resource` (RFC 8707):
 //                                      a JWT access token (RFC 9068, typ at+jwt) with
 //                                      aud = the requested RESOURCE_URL, sub = client_id, scope = the requested
-//                                      scopes the client is allowed and the resource server knows
+//                                      scopes the client is allowed and the resource server knows;
+//                                      with --dpop and a `DPoP` proof header: token_type DPoP,
+//                                      cnf.jkt in the JWT (RFC 9449 §6)
 // Static confidential clients (the secrets are test fixtures, loopback only):
 //   mcp-reader / reader-secret  scope `read`               client_secret_basic
 //   mcp-admin  / admin-secret   scope `read files:delete`  client_secret_post
 // Prints "oidc-provider <version> listening on <issuer>" once ready; logs each token grant
 // (client, resource, scopes, never the token) on stderr. Stops on SIGTERM/SIGINT.
 
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [portArg, ...resources] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+// DPoP mode: 'off' | 'on' | 'nonce'
+let dpopMode = 'off';
+while (argv[0]?.startsWith('--')) {
+  const opt = argv.shift();
+  if (opt === '--dpop') dpopMode = 'on';
+  else if (opt === '--dpop=nonce') dpopMode = 'nonce';
+  else {
+    console.error(`unknown option ${opt}`);
+    process.exit(2);
+  }
+}
+const [portArg, ...resources] = argv;
 const port = Number(portArg);
 if (!Number.isInteger(port) || port <= 0 || resources.length === 0) {
-  console.error('usage: node as.mjs PORT RESOURCE_URL...');
+  console.error('usage: node as.mjs [--dpop[=nonce]] PORT RESOURCE_URL...');
   process.exit(2);
 }
 
@@ -89,6 +110,18 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    // oidc-provider 9 turns dPoP on by default: it is set explicitly either way, so that the
+    // plain run's AS issues Bearer tokens only.
+    dPoP:
+      dpopMode === 'off'
+        ? { enabled: false }
+        : {
+            enabled: true,
+            // A fresh 32-byte secret per run for the stateless nonces; no nonces without it.
+            nonceSecret: dpopMode === 'nonce' ? randomBytes(32) : undefined,
+            requireNonce: () => dpopMode === 'nonce',
+            allowReplay: false,
+          },
     resourceIndicators: {
       enabled: true,
       // No resource parameter: no resource server, hence no JWT (the SDKs always send one).
@@ -113,7 +146,8 @@ provider.on('grant.success', (ctx) => {
   const at = ctx.oidc.entities.ClientCredentials;
   console.error(
     `[as] token for client=${ctx.oidc.client?.clientId} resource=${at?.resourceServer?.audience ?? '-'} ` +
-      `scope=${JSON.stringify(at?.scope ?? '')} client-auth=${/^basic /i.test(ctx.get('authorization')) ? 'client_secret_basic' : 'client_secret_post'}`,
+      `scope=${JSON.stringify(at?.scope ?? '')} client-auth=${/^basic /i.test(ctx.get('authorization')) ? 'client_secret_basic' : 'client_secret_post'} ` +
+      `binding=${at?.jkt ? `dpop jkt=${at.jkt}` : 'bearer'}`,
   );
 });
 provider.on('grant.error', (ctx, err) => {
@@ -122,7 +156,9 @@ provider.on('grant.error', (ctx, err) => {
 provider.on('server_error', (_ctx, err) => console.error(`[as] server_error: ${err.stack ?? err}`));
 
 const server = provider.listen(port, '127.0.0.1', () => {
-  console.log(`oidc-provider ${version} listening on ${issuer} (resources ${resources.join(' ')})`);
+  console.log(
+    `oidc-provider ${version} listening on ${issuer} (resources ${resources.join(' ')}; dPoP ${dpopMode})`,
+  );
 });
 server.on('error', (e) => {
   console.error(`[as] listen failed: ${e.message}`);

@@ -5,10 +5,15 @@
 # machine-to-machine clients that find everything by OAuth discovery from the server's 401:
 #   ts-oauth.mjs  @modelcontextprotocol/sdk ClientCredentialsProvider
 #   py-oauth.py   mcp (Python) ClientCredentialsOAuthProvider
+# and our own client (examples/client) getting a DPoP-bound token (RFC 9449) from the same
+# package with its dPoP feature on, for a protected_server that requires DPoP:
+#   dpop.sh       client --client-id --dpop-key generate; the same token as Bearer is refused
 #
 # Usage: tests/interop/oauth/run.sh [PATH_TO_protected_server]
-#   default binary: target/debug/examples/protected_server under the repo root
-#   (build it first: cargo build --example protected_server; this script builds nothing).
+#   default binary: target/debug/examples/protected_server under the repo root; the client is
+#   $MCP_INTEROP_CLIENT_BIN, default target/debug/examples/client under the repo root
+#   (build them first: cargo build --example protected_server --example client; this script
+#   builds nothing).
 #
 # Processes (all on 127.0.0.1, free ports picked by the kernel):
 #   as.mjs             issuer http://127.0.0.1:<AS>, resources <URL> and <URL_ALL>
@@ -17,6 +22,10 @@
 #   protected_server   <URL_ALL> = http://127.0.0.1:<P2>/mcp, same with MCP_REQUIRED_SCOPES="read
 #                                  files:delete" (for the Python SDK, which requests the scope the
 #                                  401 challenge names: see py-oauth.py)
+#   as.mjs --dpop=nonce  issuer http://127.0.0.1:<AS_DPOP>, resource <URL_DPOP>: dPoP feature on,
+#                        DPoP nonces required
+#   protected_server   <URL_DPOP> = http://127.0.0.1:<P3>/mcp, MCP_AUTH_ISSUER=<the DPoP issuer>,
+#                                  MCP_DPOP=required
 #
 # Environment:
 #   MCP_INTEROP_SDK_VERSION            @modelcontextprotocol/sdk version (default 1.32.2, as ../run.sh)
@@ -26,6 +35,7 @@
 #                                      (mcp 2.3.0, as ../py.sh makes it) in py-mcp-2.3.0/
 #   MCP_INTEROP_PY_REQUIREMENTS        pinned Python requirements (default <repo>/../shared/peers/py/requirements-mcp2.txt)
 #   PYTHON                             interpreter the venv is made from (default python3)
+#   MCP_INTEROP_CLIENT_BIN             our client for dpop.sh (default <repo>/target/debug/examples/client)
 #   MCP_INTEROP_DEBUG=1                SDK debug logs on stderr; servers with RUST_LOG=debug
 # Node >= 22 (oidc-provider 9 and the SDK run on it): the node on PATH if new enough, else the one
 # /work/shared/conformance/conformance-lib.sh (mc_setup) provides.
@@ -46,6 +56,8 @@ PYTHON=${PYTHON:-python3}
 MCP_PY_VERSION=2.3.0
 
 SERVER_BIN=${1:-$ROOT/target/debug/examples/protected_server}
+# A missing client fails dpop.sh's checks, not the whole run.
+CLIENT_BIN=${MCP_INTEROP_CLIENT_BIN:-$ROOT/target/debug/examples/client}
 CONFORMANCE_LIB=${MCP_INTEROP_CONFORMANCE_LIB:-$ROOT/../shared/conformance/conformance-lib.sh}
 [ -f "$CONFORMANCE_LIB" ] || CONFORMANCE_LIB=/work/shared/conformance/conformance-lib.sh
 
@@ -121,10 +133,10 @@ GOT=$("$PY" -c 'from importlib.metadata import version; print(version("mcp"))' 2
 [ "$GOT" = "$MCP_PY_VERSION" ] || die "expected mcp $MCP_PY_VERSION in $VENV, found '${GOT:-none}'"
 
 # --- Processes ---------------------------------------------------------------------------------
-# Three free loopback ports, held open together so that they differ.
-read -r AS_PORT PORT PORT_ALL < <("$PY" -c '
+# Five free loopback ports, held open together so that they differ.
+read -r AS_PORT PORT PORT_ALL AS_DPOP_PORT PORT_DPOP < <("$PY" -c '
 import socket
-socks = [socket.socket() for _ in range(3)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -133,6 +145,8 @@ for s in socks:
 ISSUER="http://127.0.0.1:$AS_PORT"
 URL="http://127.0.0.1:$PORT/mcp"
 URL_ALL="http://127.0.0.1:$PORT_ALL/mcp"
+ISSUER_DPOP="http://127.0.0.1:$AS_DPOP_PORT"
+URL_DPOP="http://127.0.0.1:$PORT_DPOP/mcp"
 
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/mcp-interop-oauth.XXXXXX")
 PIDS=()
@@ -181,6 +195,13 @@ AS_PID=$!
 PIDS+=("$AS_PID")
 wait_http "$ISSUER/.well-known/openid-configuration" "$AS_PID" \
   || { cat "$LOGDIR/as.log" >&2; die "oidc-provider did not come up at $ISSUER"; }
+log "starting oidc-provider (dPoP, nonces required) at $ISSUER_DPOP"
+MCP_INTEROP_OIDC_DIR=$OIDC_DIR "$NODE_BIN" "$HERE/as.mjs" --dpop=nonce "$AS_DPOP_PORT" "$URL_DPOP" \
+  >"$LOGDIR/as-dpop.log" 2>&1 &
+AS_DPOP_PID=$!
+PIDS+=("$AS_DPOP_PID")
+wait_http "$ISSUER_DPOP/.well-known/openid-configuration" "$AS_DPOP_PID" \
+  || { cat "$LOGDIR/as-dpop.log" >&2; die "oidc-provider (dPoP) did not come up at $ISSUER_DPOP"; }
 
 log "starting $SERVER_BIN at $URL and (MCP_REQUIRED_SCOPES='read files:delete') at $URL_ALL"
 # Only what is set here: the other knobs of protected_server (MCP_PUBLIC_URL, MCP_AUTH_AUDIENCE,
@@ -194,9 +215,16 @@ MCP_BIND=127.0.0.1:$PORT_ALL MCP_AUTH_ISSUER=$ISSUER MCP_REQUIRED_SCOPES="read f
   "$SERVER_BIN" >"$LOGDIR/server-all.log" 2>&1 &
 SERVER_ALL_PID=$!
 PIDS+=("$SERVER_ALL_PID")
+log "starting $SERVER_BIN (MCP_DPOP=required, issuer $ISSUER_DPOP) at $URL_DPOP"
+MCP_BIND=127.0.0.1:$PORT_DPOP MCP_AUTH_ISSUER=$ISSUER_DPOP MCP_REQUIRED_SCOPES= MCP_DPOP=required \
+  "$SERVER_BIN" >"$LOGDIR/server-dpop.log" 2>&1 &
+SERVER_DPOP_PID=$!
+PIDS+=("$SERVER_DPOP_PID")
 wait_http "$URL" "$SERVER_PID" || { cat "$LOGDIR/server.log" >&2; die "protected_server did not come up at $URL"; }
 wait_http "$URL_ALL" "$SERVER_ALL_PID" \
   || { cat "$LOGDIR/server-all.log" >&2; die "protected_server did not come up at $URL_ALL"; }
+wait_http "$URL_DPOP" "$SERVER_DPOP_PID" \
+  || { cat "$LOGDIR/server-dpop.log" >&2; die "protected_server (MCP_DPOP=required) did not come up at $URL_DPOP"; }
 
 # --- Suites ------------------------------------------------------------------------------------
 TOTAL_PASSED=0
@@ -230,8 +258,12 @@ MCP_INTEROP_SDK_DIR=$SDK_DIR run_suite "ts-oauth (@modelcontextprotocol/sdk $MCP
   timeout 120 "$NODE_BIN" "$HERE/ts-oauth.mjs" "$URL" "$ISSUER"
 run_suite "py-oauth (mcp $MCP_PY_VERSION, $("$PY" --version))" \
   timeout 150 "$PY" "$HERE/py-oauth.py" "$URL" "$ISSUER" "$URL_ALL"
+PYTHON=$PY run_suite "dpop (examples/client, oidc-provider $MCP_INTEROP_OIDC_PROVIDER_VERSION dPoP, MCP_DPOP=required)" \
+  timeout 180 bash "$HERE/dpop.sh" "$URL_DPOP" "$ISSUER_DPOP" "$LOGDIR/server-dpop.log" "$CLIENT_BIN"
 
-for p in "as.log:$AS_PID:oidc-provider" "server.log:$SERVER_PID:protected_server" "server-all.log:$SERVER_ALL_PID:protected_server (all scopes)"; do
+for p in "as.log:$AS_PID:oidc-provider" "server.log:$SERVER_PID:protected_server" \
+  "server-all.log:$SERVER_ALL_PID:protected_server (all scopes)" "as-dpop.log:$AS_DPOP_PID:oidc-provider (dPoP)" \
+  "server-dpop.log:$SERVER_DPOP_PID:protected_server (MCP_DPOP=required)"; do
   IFS=: read -r _ pid what <<<"$p"
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "FAIL $what exited during the run"
@@ -239,7 +271,7 @@ for p in "as.log:$AS_PID:oidc-provider" "server.log:$SERVER_PID:protected_server
   fi
 done
 if [ "$TOTAL_FAILED" -ne 0 ] || [ -n "${MCP_INTEROP_DEBUG:-}" ]; then
-  for f in as.log server.log server-all.log; do
+  for f in as.log server.log server-all.log as-dpop.log server-dpop.log; do
     echo "== $f (last 25 lines)"
     tail -n 25 "$LOGDIR/$f"
   done
