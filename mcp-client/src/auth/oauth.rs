@@ -896,7 +896,13 @@ impl Engine {
             }
             st.token = None;
             let d = self.discover(response.url(), challenge).await?;
-            st.scopes = self.initial_scopes(challenge, &d.prm_scopes);
+            // A challenge that names no scope (e.g. `invalid_token`) keeps the scopes already
+            // chosen; widening them to everything the resource supports would ask the
+            // authorization server for more than this client may have.
+            let named = challenge.is_some_and(|c| !c.scopes().is_empty());
+            if named || st.scopes.is_empty() {
+                st.scopes = self.initial_scopes(challenge, &d.prm_scopes);
+            }
             self.authenticate(&mut st, d).await?;
             return Ok(AuthDecision::Retry);
         }
