@@ -2,7 +2,8 @@
 //! token, and DPoP with a fresh proof per request, each against a release build of the example
 //! servers, one after the other in the same run. It starts everything itself:
 //! `bench_server` (no auth) and `protected_server` (auth, DPoP allowed) as child processes, and
-//! an in-process authorization server whose tokens the protected server trusts.
+//! an in-process authorization server whose tokens the protected server trusts. DPoP proofs are
+//! signed before each DPoP round (`LOAD_DPOP_PROOFS`, default 150 000), one per request.
 //!
 //! ```sh
 //! cargo build --release --example bench_server --example protected_server --example load
@@ -25,7 +26,9 @@ const BODY: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"n
 enum Credential {
     None,
     Bearer(String),
-    Dpop(String, Arc<DpopKey>),
+    /// A bound token and proofs signed before the clock starts (one per request, each with its
+    /// own `jti`), so that the load generator's own signing stays out of the measurement.
+    Dpop(String, Arc<std::sync::Mutex<Vec<String>>>),
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -74,9 +77,12 @@ async fn run(url: &str, cred: Credential, connections: usize, seconds: u64) -> (
                 req = match &cred {
                     Credential::None => req,
                     Credential::Bearer(t) => req.header("authorization", format!("Bearer {t}")),
-                    Credential::Dpop(t, key) => req
-                        .header("authorization", format!("DPoP {t}"))
-                        .header("dpop", key.proof("POST", &url, t).sign()),
+                    Credential::Dpop(t, proofs) => {
+                        let proof = proofs.lock().ok().and_then(|mut p| p.pop());
+                        let Some(proof) = proof else { break };
+                        req.header("authorization", format!("DPoP {t}"))
+                            .header("dpop", proof)
+                    }
                 };
                 match req.send().await {
                     Ok(r) if r.status().is_success() => {
@@ -154,6 +160,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .cnf_jkt(&key.thumbprint())
         .sign();
 
+    let dpop_budget: usize = std::env::var("LOAD_DPOP_PROOFS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(150_000);
     println!("tools/call add, 2026-07-28, {connections} connections, {seconds} s each");
     for round in 1..=2 {
         let (none, e0) = run(&plain_url, Credential::None, connections, seconds).await;
@@ -164,13 +174,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             seconds,
         )
         .await;
-        let (dpop, e2) = run(
-            &auth_url,
-            Credential::Dpop(bound.clone(), Arc::clone(&key)),
-            connections,
-            seconds,
-        )
-        .await;
+        let proofs: Vec<String> = (0..dpop_budget)
+            .map(|_| key.proof("POST", &auth_url, &bound).sign())
+            .collect();
+        let proofs = Arc::new(std::sync::Mutex::new(proofs));
+        let dpop_cred = Credential::Dpop(bound.clone(), Arc::clone(&proofs));
+        let (dpop, e2) = run(&auth_url, dpop_cred, connections, seconds).await;
+        if proofs.lock().map_or(0, |p| p.len()) == 0 {
+            println!("(the pre-signed proofs ran out: raise LOAD_DPOP_PROOFS)");
+        }
         println!(
             "round {round}: no auth {none:>8.0} req/s | bearer {bear:>8.0} req/s ({:.2}x) | dpop {dpop:>8.0} req/s ({:.2}x) | errors {e0}/{e1}/{e2}",
             bear / none,
