@@ -221,7 +221,46 @@ pub struct Common {
     pub krate: Option<Path>,
 }
 
+/// The descriptive parts every generated item shares, as tokens.
+pub struct Described {
+    /// The wire name (the attribute's `name`, else the fn's).
+    pub name: String,
+    /// `Option<String>` tokens of the title.
+    pub title: proc_macro2::TokenStream,
+    /// `Option<String>` tokens of the description (attribute, else the doc comment).
+    pub description: proc_macro2::TokenStream,
+}
+
 impl Common {
+    /// Name, title and description of an item defined by `ident` with `docs`.
+    pub fn described(
+        &self,
+        p: &proc_macro2::TokenStream,
+        ident: &syn::Ident,
+        docs: &[syn::Attribute],
+    ) -> Described {
+        use syn::ext::IdentExt;
+        let name = self
+            .name
+            .as_ref()
+            .map(LitStr::value)
+            .unwrap_or_else(|| ident.unraw().to_string());
+        let title = crate::util::opt_string(p, self.title.as_ref().map(LitStr::value).as_deref());
+        let description = crate::util::opt_string(
+            p,
+            self.description
+                .as_ref()
+                .map(LitStr::value)
+                .or_else(|| crate::util::doc_text(docs))
+                .as_deref(),
+        );
+        Described {
+            name,
+            title,
+            description,
+        }
+    }
+
     fn try_parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
         if meta.path.is_ident("name") {
             set_once(&mut self.name, lit_str(meta)?, meta)?;

@@ -3,7 +3,6 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Expr, ItemFn, LitStr, Type};
 
@@ -162,26 +161,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
 
     let p = attrs.common.private();
     let ident = &f.sig.ident;
-    let name = attrs
-        .common
-        .name
-        .as_ref()
-        .map(LitStr::value)
-        .unwrap_or_else(|| ident.unraw().to_string());
-    let title = opt_string(
-        &p,
-        attrs.common.title.as_ref().map(LitStr::value).as_deref(),
-    );
-    let description = opt_string(
-        &p,
-        attrs
-            .common
-            .description
-            .as_ref()
-            .map(LitStr::value)
-            .or_else(|| doc_text(&fn_attrs.docs))
-            .as_deref(),
-    );
+    let crate::attrs::Described {
+        name,
+        title,
+        description,
+    } = attrs.common.described(&p, ident, &fn_attrs.docs);
     let icons = icons(&p, attrs.common.icons.as_deref());
     let meta = meta(&p, attrs.common.meta.as_ref());
     let arguments: Vec<TokenStream> = params::args(&params)

@@ -3,7 +3,6 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{ItemFn, LitStr, Type};
 
@@ -12,7 +11,7 @@ use crate::item;
 use crate::params::{self, Kind, Param};
 use crate::prompt::{call_args, completers, extract_args, fallback};
 use crate::tool::{icons, meta};
-use crate::util::{async_block, call_at, doc_text, err, opt_string, push_err, respan};
+use crate::util::{async_block, call_at, err, opt_string, push_err, respan};
 
 /// The variables of an RFC 6570 template, with the grammar the server's matcher accepts:
 /// `{var}` and `{+var}`, names of `[A-Za-z0-9_.]`, a literal between two expressions.
@@ -140,26 +139,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
 
     let p = attrs.common.private();
     let ident = &f.sig.ident;
-    let name = attrs
-        .common
-        .name
-        .as_ref()
-        .map(LitStr::value)
-        .unwrap_or_else(|| ident.unraw().to_string());
-    let title = opt_string(
-        &p,
-        attrs.common.title.as_ref().map(LitStr::value).as_deref(),
-    );
-    let description = opt_string(
-        &p,
-        attrs
-            .common
-            .description
-            .as_ref()
-            .map(LitStr::value)
-            .or_else(|| doc_text(&fn_attrs.docs))
-            .as_deref(),
-    );
+    let crate::attrs::Described {
+        name,
+        title,
+        description,
+    } = attrs.common.described(&p, ident, &fn_attrs.docs);
     let mime = attrs.mime_type.as_ref().map(LitStr::value);
     let mime_field = opt_string(&p, mime.as_deref());
     let mime_static = match &mime {
