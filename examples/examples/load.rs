@@ -8,6 +8,7 @@
 //! ```sh
 //! cargo build --release --example bench_server --example protected_server --example load
 //! target/release/examples/load            # LOAD_SECONDS=5 LOAD_CONNECTIONS=32
+//! LOAD_ONLY=dpop target/release/examples/load   # the DPoP rounds alone, e.g. under a profiler
 //! ```
 //!
 //! Only 127.0.0.1 is ever contacted. Numbers go into notes, never into tests.
@@ -18,17 +19,50 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use mcp_server::testing::{DpopKey, TestIssuer};
+use reqwest::header::HeaderValue;
 use tokio::process::{Child, Command};
 
 const BODY: &str = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
 
-#[derive(Clone)]
+/// What each request carries, as ready header values so that building a request costs the
+/// same in every mode.
 enum Credential {
     None,
-    Bearer(String),
-    /// A bound token and proofs signed before the clock starts (one per request, each with its
-    /// own `jti`), so that the load generator's own signing stays out of the measurement.
-    Dpop(String, Arc<std::sync::Mutex<Vec<String>>>),
+    /// `Bearer <token>`.
+    Bearer(HeaderValue),
+    /// `DPoP <bound token>` and proofs signed before the clock starts (one per request, each
+    /// with its own `jti`), so that the load generator's own signing stays out of the
+    /// measurement. Each connection takes its own share.
+    Dpop(HeaderValue, Vec<HeaderValue>),
+}
+
+/// One connection's share of a [`Credential`].
+enum ConnectionCredential {
+    None,
+    Bearer(HeaderValue),
+    Dpop(HeaderValue, std::vec::IntoIter<HeaderValue>),
+}
+
+impl Credential {
+    fn split(self, connections: usize) -> Vec<ConnectionCredential> {
+        match self {
+            Credential::None => (0..connections)
+                .map(|_| ConnectionCredential::None)
+                .collect(),
+            Credential::Bearer(h) => (0..connections)
+                .map(|_| ConnectionCredential::Bearer(h.clone()))
+                .collect(),
+            Credential::Dpop(h, mut proofs) => {
+                let share = proofs.len().div_ceil(connections.max(1)).max(1);
+                let mut shares = Vec::with_capacity(connections);
+                while !proofs.is_empty() {
+                    let rest = proofs.split_off(proofs.len().saturating_sub(share));
+                    shares.push(ConnectionCredential::Dpop(h.clone(), rest.into_iter()));
+                }
+                shares
+            }
+        }
+    }
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -52,14 +86,77 @@ async fn wait_until_up(url: &str) {
     }
 }
 
-async fn run(url: &str, cred: Credential, connections: usize, seconds: u64) -> (f64, u64) {
+/// CPU time (user + system, all threads) a process has used so far, in seconds; Linux only,
+/// `None` elsewhere. Assumes the usual 100 ticks per second of `/proc/<pid>/stat`.
+fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => "/proc/self/stat".to_owned(),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    // The command name may hold spaces: the fields that matter follow its closing parenthesis.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+}
+
+/// Requests per second, errors, and the CPU microseconds per request of the server (`pid`) and
+/// of this load generator.
+struct Round {
+    rate: f64,
+    errors: u64,
+    server_us: f64,
+    client_us: f64,
+    ran_out: bool,
+}
+
+async fn measured(
+    url: &str,
+    server: Option<u32>,
+    cred: Credential,
+    connections: usize,
+    seconds: u64,
+) -> Round {
+    let before = (cpu_seconds(server), cpu_seconds(None));
+    let (rate, errors, ran_out) = run(url, cred, connections, seconds).await;
+    let after = (cpu_seconds(server), cpu_seconds(None));
+    let requests = rate * seconds as f64;
+    let per_request = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if requests > 0.0 => (b - a) * 1e6 / requests,
+        _ => f64::NAN,
+    };
+    Round {
+        rate,
+        errors,
+        server_us: per_request(before.0, after.0),
+        client_us: per_request(before.1, after.1),
+        ran_out,
+    }
+}
+
+impl Round {
+    fn skipped() -> Self {
+        Round {
+            rate: f64::NAN,
+            errors: 0,
+            server_us: f64::NAN,
+            client_us: f64::NAN,
+            ran_out: false,
+        }
+    }
+}
+
+/// Requests per second, errors, and whether a connection ran out of pre-signed proofs.
+async fn run(url: &str, cred: Credential, connections: usize, seconds: u64) -> (f64, u64, bool) {
     let done = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    let ran_out = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let (url, cred) = (url.to_owned(), cred.clone());
+    for mut cred in cred.split(connections) {
+        let url = url.to_owned();
         let (done, errors, stop) = (Arc::clone(&done), Arc::clone(&errors), Arc::clone(&stop));
+        let ran_out = Arc::clone(&ran_out);
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
@@ -74,14 +171,15 @@ async fn run(url: &str, cred: Credential, connections: usize, seconds: u64) -> (
                     .header("mcp-method", "tools/call")
                     .header("mcp-name", "add")
                     .body(BODY);
-                req = match &cred {
-                    Credential::None => req,
-                    Credential::Bearer(t) => req.header("authorization", format!("Bearer {t}")),
-                    Credential::Dpop(t, proofs) => {
-                        let proof = proofs.lock().ok().and_then(|mut p| p.pop());
-                        let Some(proof) = proof else { break };
-                        req.header("authorization", format!("DPoP {t}"))
-                            .header("dpop", proof)
+                req = match &mut cred {
+                    ConnectionCredential::None => req,
+                    ConnectionCredential::Bearer(h) => req.header("authorization", h.clone()),
+                    ConnectionCredential::Dpop(h, proofs) => {
+                        let Some(proof) = proofs.next() else {
+                            ran_out.store(true, Ordering::Relaxed);
+                            break;
+                        };
+                        req.header("authorization", h.clone()).header("dpop", proof)
                     }
                 };
                 match req.send().await {
@@ -106,6 +204,7 @@ async fn run(url: &str, cred: Credential, connections: usize, seconds: u64) -> (
     (
         done.load(Ordering::Relaxed) as f64 / elapsed,
         errors.load(Ordering::Relaxed),
+        ran_out.load(Ordering::Relaxed),
     )
 }
 
@@ -134,13 +233,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let plain_port = free_port()?;
     let plain_url = format!("http://127.0.0.1:{plain_port}/mcp");
-    let _plain = spawn(
+    let plain = spawn(
         "bench_server",
         &[("MCP_BIND", format!("127.0.0.1:{plain_port}"))],
     )?;
     let auth_port = free_port()?;
     let auth_url = format!("http://127.0.0.1:{auth_port}/mcp");
-    let _auth = spawn(
+    let auth = spawn(
         "protected_server",
         &[
             ("MCP_BIND", format!("127.0.0.1:{auth_port}")),
@@ -153,40 +252,70 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     wait_until_up(&auth_url).await;
 
     let bearer = issuer.token(&auth_url).scope("read").sign();
-    let key = Arc::new(DpopKey::generate()?);
+    let bearer = HeaderValue::from_str(&format!("Bearer {bearer}"))?;
+    let key = DpopKey::generate()?;
     let bound = issuer
         .token(&auth_url)
         .scope("read")
         .cnf_jkt(&key.thumbprint())
         .sign();
+    let bound_header = HeaderValue::from_str(&format!("DPoP {bound}"))?;
 
     let dpop_budget: usize = std::env::var("LOAD_DPOP_PROOFS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(150_000);
     println!("tools/call add, 2026-07-28, {connections} connections, {seconds} s each");
+    let only_dpop = std::env::var("LOAD_ONLY").is_ok_and(|m| m == "dpop");
+    let (plain_pid, auth_pid) = (plain.id(), auth.id());
     for round in 1..=2 {
-        let (none, e0) = run(&plain_url, Credential::None, connections, seconds).await;
-        let (bear, e1) = run(
-            &auth_url,
-            Credential::Bearer(bearer.clone()),
-            connections,
-            seconds,
-        )
-        .await;
-        let proofs: Vec<String> = (0..dpop_budget)
-            .map(|_| key.proof("POST", &auth_url, &bound).sign())
+        let none = if only_dpop {
+            Round::skipped()
+        } else {
+            measured(
+                &plain_url,
+                plain_pid,
+                Credential::None,
+                connections,
+                seconds,
+            )
+            .await
+        };
+        let bear = if only_dpop {
+            Round::skipped()
+        } else {
+            let bearer = Credential::Bearer(bearer.clone());
+            measured(&auth_url, auth_pid, bearer, connections, seconds).await
+        };
+        let proofs: Vec<HeaderValue> = (0..dpop_budget)
+            .filter_map(|_| {
+                HeaderValue::from_str(&key.proof("POST", &auth_url, &bound).sign()).ok()
+            })
             .collect();
-        let proofs = Arc::new(std::sync::Mutex::new(proofs));
-        let dpop_cred = Credential::Dpop(bound.clone(), Arc::clone(&proofs));
-        let (dpop, e2) = run(&auth_url, dpop_cred, connections, seconds).await;
-        if proofs.lock().map_or(0, |p| p.len()) == 0 {
+        let dpop_cred = Credential::Dpop(bound_header.clone(), proofs);
+        let dpop = measured(&auth_url, auth_pid, dpop_cred, connections, seconds).await;
+        if dpop.ran_out {
             println!("(the pre-signed proofs ran out: raise LOAD_DPOP_PROOFS)");
         }
         println!(
-            "round {round}: no auth {none:>8.0} req/s | bearer {bear:>8.0} req/s ({:.2}x) | dpop {dpop:>8.0} req/s ({:.2}x) | errors {e0}/{e1}/{e2}",
-            bear / none,
-            dpop / none
+            "round {round}: no auth {:>6.0} req/s | bearer {:>6.0} req/s ({:.2}x) | dpop {:>6.0} req/s ({:.2}x) | errors {}/{}/{}",
+            none.rate,
+            bear.rate,
+            bear.rate / none.rate,
+            dpop.rate,
+            dpop.rate / none.rate,
+            none.errors,
+            bear.errors,
+            dpop.errors,
+        );
+        println!(
+            "         CPU µs per request, server + load generator: no auth {:.1} + {:.1} | bearer {:.1} + {:.1} | dpop {:.1} + {:.1}",
+            none.server_us,
+            none.client_us,
+            bear.server_us,
+            bear.client_us,
+            dpop.server_us,
+            dpop.client_us,
         );
     }
     Ok(())

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use mcp_server::auth::{AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig};
+use mcp_server::auth::{
+    Algorithm, AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig,
+};
 use mcp_server::testing::{DpopKey, TestIssuer, TestServer, spawn};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 use mcp_tests::{RawResponse, post, send};
@@ -79,6 +81,61 @@ async fn dp02_a_valid_proof_is_accepted_and_the_credential_is_dpop() {
     let proof = s.key.proof("POST", &s.srv.url(), &s.token).sign();
     let r = dpop_call(&s.srv.url(), &s.token, &[&proof]).await;
     assert_eq!(r.status, 200, "{} {}", challenge(&r), r.body);
+}
+
+#[tokio::test]
+async fn dp05_dp07_every_allowed_algorithm_is_verified_and_others_refused() {
+    let issuer = TestIssuer::start().await.unwrap();
+    let srv = server(&issuer, DpopConfig::allowed()).await;
+    let mut es256_only = DpopConfig::allowed();
+    es256_only.algorithms = vec![Algorithm::ES256];
+    let strict = server(&issuer, es256_only).await;
+    for alg in ["ES256", "ES384", "EdDSA", "RS256", "PS256"] {
+        let key = DpopKey::generate_for(alg).unwrap();
+        let other = DpopKey::generate_for(alg).unwrap();
+        for (srv, allowed) in [(&srv, true), (&strict, alg == "ES256")] {
+            let url = srv.url();
+            let token = issuer
+                .token(&url)
+                .scope("read")
+                .cnf_jkt(&key.thumbprint())
+                .sign();
+            let good = key.proof("POST", &url, &token).sign();
+            let r = dpop_call(&url, &token, &[&good]).await;
+            if allowed {
+                assert_eq!(r.status, 200, "{alg}: {} {}", challenge(&r), r.body);
+            } else {
+                assert_eq!(r.status, 401, "{alg} outside the allow-list");
+                assert!(challenge(&r).contains("not allowed"), "{}", challenge(&r));
+            }
+            // DP-07: the same proof signed by another key of the same algorithm.
+            let forged = key.proof("POST", &url, &token).signed_by(&other).sign();
+            let r = dpop_call(&url, &token, &[&forged]).await;
+            assert_eq!(r.status, 401, "{alg} forged");
+            assert!(challenge(&r).contains(r#"error="invalid_dpop_proof""#));
+        }
+    }
+    // A P-256 key presented as an ES384 or RS256 proof does not fit the algorithm (DP-06).
+    let key = DpopKey::generate().unwrap();
+    let url = srv.url();
+    let token = issuer
+        .token(&url)
+        .scope("read")
+        .cnf_jkt(&key.thumbprint())
+        .sign();
+    for alg in ["ES384", "RS256", "EdDSA"] {
+        let proof = key
+            .proof("POST", &url, &token)
+            .header("alg", json!(alg))
+            .sign();
+        let r = dpop_call(&url, &token, &[&proof]).await;
+        assert_eq!(r.status, 401, "P-256 key as {alg}");
+        assert!(
+            challenge(&r).contains("jwk is malformed"),
+            "{}",
+            challenge(&r)
+        );
+    }
 }
 
 #[tokio::test]
