@@ -18,16 +18,19 @@
 //! - `MCP_REQUIRED_SCOPES` — space-separated scopes every request needs (default `read`).
 //! - `MCP_DPOP` — `off` (default), `allowed` (Bearer or DPoP) or `required` (DPoP-bound tokens
 //!   only, RFC 9449).
+//! - `MCP_REDIS_URL` — a Redis (`redis://host:6379/`) where accepted DPoP proofs are remembered,
+//!   so that several instances behind one URL refuse each other's replays (default: in memory).
 //! - `MCP_STEP_UP` — `1` answers a missing tool scope with HTTP 403 `insufficient_scope` naming
 //!   every scope the call needs (clients that can re-authorize), instead of the tool error.
 //! - `MCP_FAIL_OPEN` — `1` lets requests in with no scopes while the authorization server is
 //!   unreachable (default off: 503).
 
 use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use mcp_server::auth::{AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig};
 use mcp_server::prelude::*;
+use mcp_server::store::RedisReplayCache;
 use mcp_server::testing::TestIssuer;
 
 /// What `delete_file` answers.
@@ -147,6 +150,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             i
         }
     };
+    let mut dpop = match env("MCP_DPOP").as_deref() {
+        Some("required") => DpopConfig::required(),
+        Some("allowed") => DpopConfig::allowed(),
+        None | Some("off") => DpopConfig::default(),
+        Some(other) => {
+            return Err(format!("MCP_DPOP must be off, allowed or required, not {other:?}").into());
+        }
+    };
+    if let Some(url) = env("MCP_REDIS_URL") {
+        dpop.replay_cache = Arc::new(RedisReplayCache::connect(&url, "mcp:dpop:").await?);
+    }
     let audience = env("MCP_AUTH_AUDIENCE").unwrap_or_default();
     let validator = JwtValidator::new(JwtValidatorConfig::new(&issuer, audience))?;
     let auth = AuthorizationConfig::enabled()
@@ -154,16 +168,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .required_scopes(scopes.clone())
         .resource(&public_url)
         .fail_open(env("MCP_FAIL_OPEN").as_deref() == Some("1"))
-        .dpop(match env("MCP_DPOP").as_deref() {
-            Some("required") => DpopConfig::required(),
-            Some("allowed") => DpopConfig::allowed(),
-            None | Some("off") => DpopConfig::default(),
-            Some(other) => {
-                return Err(
-                    format!("MCP_DPOP must be off, allowed or required, not {other:?}").into(),
-                );
-            }
-        })
+        .dpop(dpop)
         .validator(validator);
     let auth = if env("MCP_STEP_UP").as_deref() == Some("1") {
         auth.step_up()

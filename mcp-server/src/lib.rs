@@ -83,6 +83,7 @@ mod mrtr;
 pub mod registry;
 pub mod schema;
 mod server;
+pub mod store;
 /// The tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663).
 pub mod tasks;
 #[cfg(feature = "testing")]

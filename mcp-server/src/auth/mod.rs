@@ -107,7 +107,9 @@ pub use authenticator::Authenticator;
 pub use basic::{PasswordError, hash_password, verify_password};
 pub use config::{AuthMode, AuthorizationConfig, ScopeDenial};
 pub use context::{AuthContext, CredentialKind, scope_covered};
-pub use dpop::{DpopConfig, DpopMode, InMemoryReplayCache, NonceIssuer, ReplayCache};
+pub use dpop::{
+    DpopConfig, DpopMode, InMemoryReplayCache, NonceIssuer, ReplayCache, ReplayCacheError,
+};
 pub use jsonwebtoken::Algorithm;
 pub use jwt::{JwtValidator, JwtValidatorConfig};
 pub use metadata::ProtectedResourceMetadata;

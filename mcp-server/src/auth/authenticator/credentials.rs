@@ -194,7 +194,7 @@ impl Authenticator {
         }
         // The proof first: it is cheap to refuse and must be fresh on every request (DP-02).
         let proof = match scheme {
-            Scheme::Dpop => Some(self.check_proof(req, token)?),
+            Scheme::Dpop => Some(self.check_proof(req, token).await?),
             Scheme::Bearer => None,
         };
         let key = token_digest(token);
@@ -259,7 +259,7 @@ impl Authenticator {
 
     // The refusal is the HTTP response itself, built once on a cold path: boxing buys nothing.
     #[allow(clippy::result_large_err)]
-    fn check_proof(&self, req: &Req<'_>, token: &str) -> Result<VerifiedProof, Response> {
+    async fn check_proof(&self, req: &Req<'_>, token: &str) -> Result<VerifiedProof, Response> {
         let resource = req.resource.as_str();
         let mut proofs = req.headers.get_all(&DPOP).iter();
         let proof = proofs.next().and_then(|p| p.to_str().ok());
@@ -282,7 +282,26 @@ impl Authenticator {
             &htu,
             token,
         ) {
-            Ok(p) => Ok(p),
+            Ok(p) => {
+                let replay_cache = &self.config.dpop.replay_cache;
+                match replay_cache
+                    .insert_fresh(p.replay_key, p.replay_until)
+                    .await
+                {
+                    Ok(true) => Ok(p),
+                    Ok(false) => {
+                        let why = "the DPoP proof was already used";
+                        let r =
+                            self.refuse(resource, Scheme::Dpop, BearerError::InvalidDpopProof, why);
+                        Err(self.deny(req, "dpop_proof_replayed", None, r))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the DPoP replay cache is unavailable");
+                        let r = unavailable_response(self.config.retry_after);
+                        Err(self.deny(req, "replay_cache_unavailable", None, r))
+                    }
+                }
+            }
             Err(ProofError::Invalid(why)) => {
                 let r = self.refuse(resource, Scheme::Dpop, BearerError::InvalidDpopProof, why);
                 Err(self.deny(req, "invalid_dpop_proof", None, r))

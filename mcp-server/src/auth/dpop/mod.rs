@@ -36,7 +36,7 @@ pub use htu::normalize_htu;
 use key::ProofKeys;
 pub use key::jwk_thumbprint;
 pub use nonce::NonceIssuer;
-pub use replay::{InMemoryReplayCache, ReplayCache};
+pub use replay::{InMemoryReplayCache, ReplayCache, ReplayCacheError};
 
 /// Whether DPoP-bound tokens are accepted or required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -180,6 +180,10 @@ pub(crate) enum ProofError {
 pub(crate) struct VerifiedProof {
     /// RFC 7638 thumbprint of the proof key, to compare with the token's `cnf.jkt`.
     pub jkt: String,
+    /// What the [`ReplayCache`] must not have seen yet (a digest of `htu` and `jti`, DP-12).
+    pub replay_key: [u8; 32],
+    /// Until when (seconds since the epoch) the proof could be accepted, hence remembered.
+    pub replay_until: u64,
 }
 
 fn decode_segment(segment: &str) -> Option<Map<String, Value>> {
@@ -273,17 +277,19 @@ pub(crate) fn verify_proof(
             return Err(ProofError::UseNonce);
         }
     }
-    // Replay last: only a proof that passed every other check takes a cache slot.
+    // The replay key: the caller records it last, so that only a proof that passed every
+    // other check takes a cache slot.
     let mut replay_key = digest::Context::new(&digest::SHA256);
     replay_key.update(htu.as_bytes());
     replay_key.update(b"\0");
     replay_key.update(jti.as_bytes());
     let mut key_bytes = [0u8; 32];
     key_bytes.copy_from_slice(replay_key.finish().as_ref());
-    if !config.replay_cache.insert_fresh(key_bytes, iat + window) {
-        return Err(Invalid("the DPoP proof was already used"));
-    }
-    Ok(VerifiedProof { jkt })
+    Ok(VerifiedProof {
+        jkt,
+        replay_key: key_bytes,
+        replay_until: iat + window,
+    })
 }
 
 #[cfg(test)]

@@ -5,11 +5,29 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use super::now_secs;
+use crate::BoxFuture;
 
-/// Remembers accepted proof `jti`s for as long as the proof could be accepted (DP-12).
+/// Why a replay cache could not answer. The proof is then refused with 503 and `Retry-After`,
+/// never accepted: a replay check that cannot run fails closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayCacheError {
+    /// The backing store did not answer (connection refused, timeout, error reply).
+    #[error("the DPoP replay cache is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Remembers accepted proof `jti`s for as long as the proof could be accepted (DP-12). One
+/// cache serves every request of a server; share one store between instances (for example
+/// [`crate::store::RedisReplayCache`]) so that a proof accepted by one is a replay to all.
 pub trait ReplayCache: Send + Sync + 'static {
-    /// Records `key` until `expires_at` (seconds since the epoch); false when it was already there.
-    fn insert_fresh(&self, key: [u8; 32], expires_at: u64) -> bool;
+    /// Records `key` until `expires_at` (seconds since the epoch): `Ok(true)` when it is new,
+    /// `Ok(false)` when it was already there (a replay).
+    fn insert_fresh(
+        &self,
+        key: [u8; 32],
+        expires_at: u64,
+    ) -> BoxFuture<'_, Result<bool, ReplayCacheError>>;
 }
 
 /// The default replay cache: in memory, at most `capacity` entries. Expired entries leave first;
@@ -44,7 +62,18 @@ impl InMemoryReplayCache {
 }
 
 impl ReplayCache for InMemoryReplayCache {
-    fn insert_fresh(&self, key: [u8; 32], expires_at: u64) -> bool {
+    fn insert_fresh(
+        &self,
+        key: [u8; 32],
+        expires_at: u64,
+    ) -> BoxFuture<'_, Result<bool, ReplayCacheError>> {
+        let fresh = self.insert_now(key, expires_at);
+        Box::pin(std::future::ready(Ok(fresh)))
+    }
+}
+
+impl InMemoryReplayCache {
+    fn insert_now(&self, key: [u8; 32], expires_at: u64) -> bool {
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let (map, order) = &mut *guard;
         let now = now_secs();
@@ -74,13 +103,13 @@ mod tests {
     fn dp12_replays_are_refused_and_memory_stays_bounded() {
         let cache = InMemoryReplayCache::new(100);
         let far = now_secs() + 600;
-        assert!(cache.insert_fresh([1; 32], far));
-        assert!(!cache.insert_fresh([1; 32], far));
+        assert!(cache.insert_now([1; 32], far));
+        assert!(!cache.insert_now([1; 32], far));
         for i in 0..1000u32 {
             let mut k = [0u8; 32];
             k[..4].copy_from_slice(&i.to_be_bytes());
             k[31] = 9;
-            cache.insert_fresh(k, far);
+            cache.insert_now(k, far);
         }
         assert!(cache.len() <= 100);
     }

@@ -1,0 +1,25 @@
+//! Redis backends (feature `redis`), on one reconnecting [`::redis::aio::ConnectionManager`]
+//! each; every key they write carries a prefix of the caller's choice and an expiry.
+
+mod replay;
+
+pub use replay::RedisReplayCache;
+
+use std::time::Duration;
+
+use ::redis::Client;
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+/// Opens a reconnecting connection to `url` with bounds that keep a request from hanging on a
+/// Redis that does not answer: 2 s to connect, 1 s per reply, two reconnection attempts. The
+/// error never repeats the URL, which may hold a password.
+pub(crate) async fn connect(url: &str) -> Result<ConnectionManager, String> {
+    let client = Client::open(url).map_err(|_| "the Redis URL is invalid".to_owned())?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(1)))
+        .set_number_of_retries(2);
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(|e| format!("Redis is unreachable: {:?}", e.kind()))
+}
