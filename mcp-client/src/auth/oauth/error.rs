@@ -1,0 +1,90 @@
+//! The errors of the OAuth flows, and how an endpoint's error response becomes one.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::auth::AuthError;
+
+/// Why an OAuth flow failed. Never carries a secret (tokens, client secrets, codes).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OAuthError {
+    /// No usable metadata or endpoint was found.
+    #[error("OAuth discovery failed: {0}")]
+    Discovery(String),
+    /// The protected-resource metadata names a resource the server URL does not belong to.
+    #[error("the protected resource {resource} does not match the server URL {server}")]
+    ResourceMismatch {
+        /// The `resource` of the metadata.
+        resource: String,
+        /// The URL the client connected to.
+        server: String,
+    },
+    /// The authorization-server metadata's `issuer` differs from the issuer it was fetched for.
+    #[error("the authorization server metadata names issuer {found}, expected {expected}")]
+    IssuerMismatch {
+        /// The issuer the metadata was looked up for.
+        expected: String,
+        /// The `issuer` it contains.
+        found: String,
+    },
+    /// An endpoint answered with an error (`error` / `error_description` of RFC 6749 §5.2).
+    #[error("the {endpoint} endpoint answered {status}: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Endpoint {
+        /// `token`, `registration`, ...
+        endpoint: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The OAuth `error` code (or a summary).
+        error: String,
+        /// `error_description`.
+        description: Option<String>,
+    },
+    /// The authorization response (the redirect) was refused: wrong `state`, wrong or missing
+    /// `iss` (RFC 9207), an `error` parameter, or no `code`.
+    #[error("authorization response rejected: {0}")]
+    AuthorizationResponse(String),
+    /// The client has no identity for this authorization server (no client ID, no registration
+    /// endpoint, no client metadata document support).
+    #[error("no client identity for {0}: configure a client ID or enable dynamic registration")]
+    NoClient(String),
+    /// An HTTP exchange failed.
+    #[error("OAuth request to {url} failed: {source}")]
+    Http {
+        /// The endpoint.
+        url: String,
+        /// The cause.
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl From<OAuthError> for AuthError {
+    fn from(e: OAuthError) -> Self {
+        AuthError::OAuth(Box::new(e))
+    }
+}
+
+pub(super) fn err_discovery(msg: impl Into<String>) -> AuthError {
+    OAuthError::Discovery(msg.into()).into()
+}
+
+pub(super) fn endpoint_error(
+    endpoint: &'static str,
+    status: StatusCode,
+    body: &Value,
+) -> OAuthError {
+    OAuthError::Endpoint {
+        endpoint,
+        status: status.as_u16(),
+        error: body
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("request failed")
+            .to_owned(),
+        description: body
+            .get("error_description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    }
+}
