@@ -78,6 +78,7 @@ pub mod challenge;
 mod config;
 mod context;
 pub mod dpop;
+mod introspection;
 mod jwks;
 mod jwt;
 mod metadata;
@@ -110,6 +111,7 @@ pub use context::{AuthContext, CredentialKind, scope_covered};
 pub use dpop::{
     DpopConfig, DpopMode, InMemoryReplayCache, NonceIssuer, ReplayCache, ReplayCacheError,
 };
+pub use introspection::{IntrospectionAuth, IntrospectionConfig, IntrospectionValidator};
 pub use jsonwebtoken::Algorithm;
 pub use jwt::{JwtValidator, JwtValidatorConfig};
 pub use metadata::ProtectedResourceMetadata;

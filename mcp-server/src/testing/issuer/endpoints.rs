@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::authorize::authorize;
+use super::introspect::introspect;
 use super::token_endpoint::token;
 
 /// The routes of the issuer, on `shared`.
@@ -23,6 +24,7 @@ pub(super) fn router(shared: Arc<Shared>) -> Router {
         .route("/jwks", get(jwks))
         .route("/token", post(token))
         .route("/authorize", get(authorize))
+        .route("/introspect", post(introspect))
         .with_state(shared)
 }
 
@@ -50,6 +52,7 @@ async fn metadata(State(s): State<Arc<Shared>>) -> Response {
             "issuer": i,
             "jwks_uri": format!("{i}/jwks"),
             "token_endpoint": format!("{i}/token"),
+            "introspection_endpoint": format!("{i}/introspect"),
             "authorization_endpoint": format!("{i}/authorize"),
             "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
             "token_endpoint_auth_methods_supported":

@@ -22,7 +22,8 @@ pub(super) fn decode_form(body: &str) -> Vec<(String, String)> {
                 let mut i = 0;
                 while i < bytes.len() {
                     if bytes[i] == b'%' && i + 2 < bytes.len() {
-                        if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                        let hex = s.get(i + 1..i + 3).unwrap_or("");
+                        if let Ok(b) = u8::from_str_radix(hex, 16) {
                             out.push(b);
                             i += 3;
                             continue;

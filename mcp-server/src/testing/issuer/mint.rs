@@ -124,6 +124,16 @@ impl TokenBuilder<'_> {
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
     }
 
+    /// An opaque token (random, not a JWT) with these claims, known to the issuer's
+    /// introspection endpoint (RFC 7662) until it expires or is revoked.
+    pub fn opaque(self) -> String {
+        let token = format!("opaque-{}", random_id());
+        if let Ok(mut opaque) = self.issuer.shared.opaque.lock() {
+            opaque.insert(token.clone(), self.claims);
+        }
+        token
+    }
+
     /// An unsigned token (`alg: none`).
     pub fn unsigned(self) -> String {
         format!("{}.", self.encode_parts("none"))

@@ -12,11 +12,12 @@ mod authorize;
 mod dpop;
 mod endpoints;
 mod form;
+mod introspect;
 mod keys;
 mod mint;
 mod token_endpoint;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -24,6 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -72,6 +74,9 @@ struct Shared {
     codes: Mutex<HashMap<String, PendingCode>>,
     refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     issued: Mutex<Vec<String>>,
+    opaque: Mutex<HashMap<String, Map<String, Value>>>,
+    revoked: Mutex<HashSet<String>>,
+    introspections: AtomicUsize,
 }
 
 impl Shared {
@@ -128,6 +133,9 @@ impl TestIssuer {
             codes: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
             issued: Mutex::new(Vec::new()),
+            opaque: Mutex::new(HashMap::new()),
+            revoked: Mutex::new(HashSet::new()),
+            introspections: AtomicUsize::new(0),
         });
         let app = endpoints::router(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -258,6 +266,23 @@ impl TestIssuer {
     /// Makes the issuer unreachable-like (503 on every endpoint) or reachable again.
     pub fn set_available(&self, available: bool) {
         self.shared.available.store(available, Ordering::SeqCst);
+    }
+
+    /// The RFC 7662 introspection endpoint (registered clients authenticate as at `/token`).
+    pub fn introspection_endpoint(&self) -> String {
+        format!("{}/introspect", self.shared.issuer)
+    }
+
+    /// How many introspection requests arrived.
+    pub fn introspections(&self) -> usize {
+        self.shared.introspections.load(Ordering::SeqCst)
+    }
+
+    /// Revokes a token: introspection calls it inactive from now on.
+    pub fn revoke(&self, token: &str) {
+        if let Ok(mut r) = self.shared.revoked.lock() {
+            r.insert(token.to_owned());
+        }
     }
 
     /// Registers a confidential client for the client-credentials grant; tokens get `scope`

@@ -17,7 +17,7 @@ use super::dpop::check_token_proof;
 use super::endpoints::{json_response, oauth_error, unavailable};
 use super::form::{decode_form, form_decode, form_value};
 use super::keys::SigningKey;
-use super::{RefreshGrant, Shared, now, random_id};
+use super::{ClientEntry, RefreshGrant, Shared, now, random_id};
 
 fn sha256_b64url(input: &str) -> String {
     URL_SAFE_NO_PAD
@@ -110,38 +110,10 @@ pub(super) async fn token(
             Err(r) => return *r,
         },
     };
-    let basic = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| STANDARD.decode(b).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| {
-            s.split_once(':')
-                .map(|(a, b)| (form_decode(a), Some(form_decode(b))))
-        });
-    let (id, secret) = match basic {
-        Some(pair) => pair,
-        None => (
-            form_value(&form, "client_id").unwrap_or("").to_owned(),
-            form_value(&form, "client_secret").map(str::to_owned),
-        ),
+    let (id, client) = match authenticate_client(&s, &headers, &form) {
+        Ok(found) => found,
+        Err(r) => return *r,
     };
-    let registered = s.clients.lock().ok().and_then(|c| c.get(&id).cloned());
-    let Some(client) = registered else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client");
-    };
-    let authenticated = match &client.secret {
-        Some(expected) => secret.as_deref() == Some(expected.as_str()),
-        None => secret.is_none(),
-    };
-    if !authenticated {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        );
-    }
     let global = s
         .lifetime
         .lock()
@@ -239,4 +211,50 @@ pub(super) async fn token(
             "unsupported grant",
         ),
     }
+}
+
+/// The client of a request, authenticated by HTTP Basic or by `client_id`/`client_secret` in
+/// the body (a public client sends no secret).
+pub(super) fn authenticate_client(
+    s: &Shared,
+    headers: &HeaderMap,
+    form: &[(String, String)],
+) -> Result<(String, ClientEntry), Box<Response>> {
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            s.split_once(':')
+                .map(|(a, b)| (form_decode(a), Some(form_decode(b))))
+        });
+    let (id, secret) = match basic {
+        Some(pair) => pair,
+        None => (
+            form_value(form, "client_id").unwrap_or("").to_owned(),
+            form_value(form, "client_secret").map(str::to_owned),
+        ),
+    };
+    let registered = s.clients.lock().ok().and_then(|c| c.get(&id).cloned());
+    let Some(client) = registered else {
+        return Err(Box::new(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client",
+        )));
+    };
+    let authenticated = match &client.secret {
+        Some(expected) => secret.as_deref() == Some(expected.as_str()),
+        None => secret.is_none(),
+    };
+    if !authenticated {
+        return Err(Box::new(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        )));
+    }
+    Ok((id, client))
 }
