@@ -84,7 +84,6 @@ pub mod registry;
 pub mod schema;
 mod server;
 pub mod store;
-/// The tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663).
 pub mod tasks;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -185,7 +185,7 @@ pub(crate) fn handle_request(
             methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL
                 if era == Era::Modern =>
             {
-                crate::tasks::handle(&server, &method, params, &env)
+                crate::tasks::handle(&server, &method, params, &env).await
             }
             methods::PING => empty(),
             methods::RESOURCES_SUBSCRIBE => {

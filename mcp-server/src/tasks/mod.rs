@@ -16,7 +16,14 @@
 //!
 //! Tasks are bound to the caller's principal when authorization is on: another caller gets
 //! `-32602`, as for an unknown id. Records live in a [`TaskStore`] (bounded in memory by
-//! default, see [`TaskConfig`]).
+//! default, see [`TaskConfig`]); a store that fails makes the request fail with `-32603`.
+//!
+//! With a store shared by several instances (the Redis one in `store`), any instance answers
+//! `tasks/get` and `tasks/cancel`. A handler runs only in the instance that created its task: a
+//! cancellation through another instance settles the record but the handler runs to its end,
+//! and only the creating instance can resume a task with the answers of `tasks/update` (elsewhere
+//! the update fails with `-32603`, so that no answer is silently lost; when task tools ask
+//! questions, keep each client on one instance).
 
 mod store;
 
@@ -131,6 +138,8 @@ struct Live {
     spec: Spec,
     /// Answers collected so far (kept while `input_required`).
     answers: JsonObject,
+    /// Taken by each `tasks/update` of this task, so that deliveries happen one at a time.
+    gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// How a handler run ended.
@@ -310,10 +319,16 @@ pub(crate) async fn start(
         guard.disarm();
     }
     let manager = Arc::clone(&server.tasks);
-    Started::Task(create(server, &manager, spec, owner, token, handle, round))
+    Started::Task(create(server, &manager, spec, owner, token, handle, round).await)
 }
 
-fn create(
+/// `-32603` for a store that failed. The cause goes to the log only: it may name the backend.
+fn store_failed(error: &TaskStoreError) -> ErrorObject {
+    tracing::error!(%error, "task store failed");
+    ErrorObject::internal_error("The task store is unavailable")
+}
+
+async fn create(
     server: &ServerInner,
     manager: &Arc<TaskManager>,
     spec: Spec,
@@ -343,11 +358,18 @@ fn create(
         error: None,
         input_requests: None,
     };
-    if let Err(e) = manager.config.store.insert(record.clone()) {
+    // A hang-up while the record is written stops the handler: nobody learns the task's id.
+    let guard = token.clone().drop_guard();
+    let inserted = manager.config.store.insert(record.clone()).await;
+    guard.disarm();
+    if let Err(e) = inserted {
         token.cancel();
-        return Err(ErrorObject::internal_error(format!(
-            "Could not create the task: {e}"
-        )));
+        return Err(match e {
+            TaskStoreError::Backend(_) => store_failed(&e),
+            TaskStoreError::Full | TaskStoreError::Duplicate => {
+                ErrorObject::internal_error(format!("Could not create the task: {e}"))
+            }
+        });
     }
     manager.live().insert(
         task_id.clone(),
@@ -355,6 +377,7 @@ fn create(
             token,
             spec,
             answers: JsonObject::new(),
+            gate: Arc::new(tokio::sync::Mutex::new(())),
         },
     );
     tokio::spawn(watch(Arc::clone(manager), task_id, handle, round));
@@ -381,14 +404,13 @@ async fn watch(
     round: Arc<InputRound>,
 ) {
     let exit = handle.await.unwrap_or(Exit::Panicked);
-    let store = &manager.config.store;
-    let mut live = manager.live();
-    let name = live
+    let name = manager
+        .live()
         .get(&task_id)
         .map(|l| l.spec.tool.name().to_owned())
         .unwrap_or_default();
-    let mut keep = false;
-    let change: Box<dyn FnMut(&mut TaskRecord) + Send> = match exit {
+    let mut parked = false;
+    let mut change: Box<dyn FnMut(&mut TaskRecord) + Send> = match exit {
         Exit::Cancelled => Box::new(|r: &mut TaskRecord| {
             r.status = TaskStatus::Cancelled;
         }),
@@ -409,8 +431,9 @@ async fn watch(
                 })
             }
             RoundOutcome::InputRequired { requests, answers } => {
-                keep = true;
-                if let Some(l) = live.get_mut(&task_id) {
+                parked = true;
+                // The answers must be in place before the record asks for more.
+                if let Some(l) = manager.live().get_mut(&task_id) {
                     l.answers = answers;
                 }
                 Box::new(move |r: &mut TaskRecord| {
@@ -434,18 +457,41 @@ async fn watch(
             }
         },
     };
-    let mut change = change;
-    store.update(&task_id, &mut |r| {
-        // A cancellation recorded meanwhile wins.
+    let mut finish = |r: &mut TaskRecord| {
+        // A cancellation recorded meanwhile (possibly through another instance) wins.
         if r.status.is_terminal() {
             return;
         }
         change(r);
         r.last_updated_at = SystemTime::now();
-    });
-    if !keep {
-        live.remove(&task_id);
+    };
+    let stored = record_exit(&manager, &task_id, &mut finish).await;
+    // The entry stays only while the record waits for answers that this instance will resume.
+    let waiting = stored.is_some_and(|r| r.status == TaskStatus::InputRequired);
+    if !(parked && waiting) {
+        manager.live().remove(&task_id);
     }
+}
+
+/// Stores how a run ended, retrying a failing store a few times: no request waits for this, and
+/// a lost write would leave the task `working` until it expires.
+async fn record_exit(
+    manager: &TaskManager,
+    task_id: &str,
+    finish: &mut (dyn FnMut(&mut TaskRecord) + Send),
+) -> Option<TaskRecord> {
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=3 {
+        match manager.config.store.update(task_id, finish).await {
+            Ok(stored) => return stored,
+            Err(error) => {
+                tracing::error!(task = %task_id, attempt, %error, "could not record how a task ended");
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+    }
+    None
 }
 
 /// The task fields of a record; `detailed` adds `result` / `error` / `inputRequests`.
@@ -520,17 +566,16 @@ fn unknown_task(task_id: &str) -> ErrorObject {
 }
 
 /// The record, if it exists and belongs to this caller.
-fn lookup(
+async fn lookup(
     manager: &TaskManager,
     task_id: &str,
     env: &RequestEnv,
 ) -> Result<TaskRecord, ErrorObject> {
-    manager
-        .config
-        .store
-        .get(task_id)
-        .filter(|r| r.owner == principal(env))
-        .ok_or_else(|| unknown_task(task_id))
+    match manager.config.store.get(task_id).await {
+        Ok(Some(record)) if record.owner == principal(env) => Ok(record),
+        Ok(_) => Err(unknown_task(task_id)),
+        Err(e) => Err(store_failed(&e)),
+    }
 }
 
 fn ack(server: &ServerInner) -> Outcome {
@@ -539,7 +584,7 @@ fn ack(server: &ServerInner) -> Outcome {
 
 /// Serves `tasks/get`, `tasks/update` and `tasks/cancel` (2026-07-28 only; `-32021` when the
 /// request did not declare the extension).
-pub(crate) fn handle(
+pub(crate) async fn handle(
     server: &ServerInner,
     method: &str,
     params: Option<Value>,
@@ -552,7 +597,7 @@ pub(crate) fn handle(
     match method {
         mcp_core::types::methods::TASKS_GET => {
             let p: TaskIdParams = parse_params(params)?;
-            let record = lookup(manager, &p.task_id, env)?;
+            let record = lookup(manager, &p.task_id, env).await?;
             let mut body = task_fields(&record, true);
             body.insert("resultType".to_owned(), Value::from("complete"));
             body.insert("_meta".to_owned(), server_meta(server));
@@ -560,17 +605,23 @@ pub(crate) fn handle(
         }
         mcp_core::types::methods::TASKS_CANCEL => {
             let p: TaskIdParams = parse_params(params)?;
-            let record = lookup(manager, &p.task_id, env)?;
+            let record = lookup(manager, &p.task_id, env).await?;
             if !record.status.is_terminal() {
-                let mut live = manager.live();
-                manager.config.store.update(&p.task_id, &mut |r| {
+                let mut cancel = |r: &mut TaskRecord| {
                     if !r.status.is_terminal() {
                         r.status = TaskStatus::Cancelled;
                         r.input_requests = None;
                         r.last_updated_at = SystemTime::now();
                     }
-                });
-                if let Some(l) = live.remove(&p.task_id) {
+                };
+                manager
+                    .config
+                    .store
+                    .update(&p.task_id, &mut cancel)
+                    .await
+                    .map_err(|e| store_failed(&e))?;
+                // The handler runs here only if this instance started it.
+                if let Some(l) = manager.live().remove(&p.task_id) {
                     l.token.cancel();
                 }
             }
@@ -578,8 +629,20 @@ pub(crate) fn handle(
         }
         mcp_core::types::methods::TASKS_UPDATE => {
             let p: UpdateParams = parse_params(params)?;
-            lookup(manager, &p.task_id, env)?;
-            update(server, &p.task_id, p.input_responses);
+            let record = lookup(manager, &p.task_id, env).await?;
+            // Answers can only resume a handler this instance runs; anywhere else they would
+            // be lost, so the client hears so and may retry (another instance, or later).
+            let here = manager.live().contains_key(&p.task_id);
+            if record.status == TaskStatus::InputRequired && !here {
+                return Err(ErrorObject::internal_error(
+                    "The task waits in another server instance: its answers cannot be taken here",
+                ));
+            }
+            // Spawned: a hang-up half-way must not leave a task `working` with nothing running.
+            let delivery = tokio::spawn(deliver(Arc::clone(manager), p.task_id, p.input_responses));
+            delivery
+                .await
+                .map_err(|_| ErrorObject::internal_error("Could not deliver the answers"))??;
             ack(server)
         }
         other => Err(ErrorObject::method_not_found(other)),
@@ -587,43 +650,64 @@ pub(crate) fn handle(
 }
 
 /// Delivers answers to an `input_required` task; answers to unknown keys are ignored. Once no
-/// question is pending the handler runs again with every answer.
-fn update(server: &ServerInner, task_id: &str, responses: JsonObject) {
-    let manager = &server.tasks;
-    let mut live = manager.live();
-    let Some(entry) = live.get_mut(task_id) else {
-        return;
+/// question is pending the handler runs again with every answer. Only the instance running the
+/// task's handler can resume it; elsewhere the answers are ignored.
+async fn deliver(
+    manager: Arc<TaskManager>,
+    task_id: String,
+    responses: JsonObject,
+) -> Result<(), ErrorObject> {
+    let Some(gate) = manager.live().get(&task_id).map(|l| Arc::clone(&l.gate)) else {
+        return Ok(());
     };
-    let mut remaining = None;
-    manager.config.store.update(task_id, &mut |r| {
+    // One delivery at a time: the answers a delivery takes must reach the entry before another
+    // delivery may find nothing pending and resume the handler.
+    let _turn = gate.lock().await;
+    let mut accepted: Vec<&String> = Vec::new();
+    let mut resume = false;
+    let mut take = |r: &mut TaskRecord| {
+        // The store may run this more than once; the last run is the one stored.
+        accepted.clear();
+        resume = false;
         if r.status != TaskStatus::InputRequired {
             return;
         }
         let pending = r.input_requests.get_or_insert_with(Default::default);
-        for (key, answer) in &responses {
+        for key in responses.keys() {
             if pending.remove(key).is_some() {
-                entry.answers.insert(key.clone(), answer.clone());
+                accepted.push(key);
             }
         }
         if pending.is_empty() {
             r.input_requests = None;
             r.status = TaskStatus::Working;
+            resume = true;
         }
         r.last_updated_at = SystemTime::now();
-        remaining = Some(r.input_requests.is_some());
-    });
-    if remaining != Some(false) {
-        return;
+    };
+    manager
+        .config
+        .store
+        .update(&task_id, &mut take)
+        .await
+        .map_err(|e| store_failed(&e))?;
+    let mut live = manager.live();
+    let Some(entry) = live.get_mut(&task_id) else {
+        return Ok(());
+    };
+    for key in accepted {
+        if let Some(answer) = responses.get(key) {
+            entry.answers.insert(key.clone(), answer.clone());
+        }
+    }
+    if !resume {
+        return Ok(());
     }
     let round = Arc::new(InputRound::new(std::mem::take(&mut entry.answers)));
     let handle = spawn_run(&entry.spec, &entry.token, Arc::clone(&round));
     drop(live);
-    tokio::spawn(watch(
-        Arc::clone(&server.tasks),
-        task_id.to_owned(),
-        handle,
-        round,
-    ));
+    tokio::spawn(watch(Arc::clone(&manager), task_id, handle, round));
+    Ok(())
 }
 
 /// Whether any registered tool supports tasks (then `server/discover` declares the extension).

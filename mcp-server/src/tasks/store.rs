@@ -8,6 +8,8 @@ use mcp_core::jsonrpc::ErrorObject;
 use mcp_core::types::InputRequests;
 use serde_json::Value;
 
+use crate::BoxFuture;
+
 /// The state of a task (SEP-2663).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TaskStatus {
@@ -96,19 +98,34 @@ pub enum TaskStoreError {
 
 /// Storage of task records. Implement it to keep tasks elsewhere (a database shared by several
 /// instances); the running handlers themselves always stay in the process that started them.
+///
+/// Every method is one atomic operation and may be called concurrently. A failing backend
+/// answers [`TaskStoreError::Backend`]; the server then answers `-32603`, never a success.
 pub trait TaskStore: Send + Sync + 'static {
-    /// Adds a new record.
-    fn insert(&self, record: TaskRecord) -> Result<(), TaskStoreError>;
+    /// Adds a new record; [`TaskStoreError::Duplicate`] when its id exists already.
+    fn insert(&self, record: TaskRecord) -> BoxFuture<'_, Result<(), TaskStoreError>>;
 
     /// The record with this id, unless unknown or expired.
-    fn get(&self, task_id: &str) -> Option<TaskRecord>;
+    fn get<'a>(
+        &'a self,
+        task_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>>;
 
     /// Applies `change` to the record with this id and returns the updated record (`None` when
-    /// unknown or expired).
-    fn update(&self, task_id: &str, change: &mut dyn FnMut(&mut TaskRecord)) -> Option<TaskRecord>;
+    /// unknown or expired). The change is atomic: no other write comes between the read and the
+    /// write. A backend that retries on a conflict calls `change` again on the fresh record, so
+    /// `change` may run more than once; only the last run is stored.
+    fn update<'a>(
+        &'a self,
+        task_id: &'a str,
+        change: &'a mut (dyn FnMut(&mut TaskRecord) + Send),
+    ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>>;
 
-    /// Forgets the record with this id.
-    fn remove(&self, task_id: &str) -> Option<TaskRecord>;
+    /// Forgets the record with this id and returns it (`None` when unknown).
+    fn remove<'a>(
+        &'a self,
+        task_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>>;
 }
 
 /// The default [`TaskStore`]: records in memory, at most `capacity` of them. Expired records
@@ -141,8 +158,8 @@ impl Default for InMemoryTaskStore {
     }
 }
 
-impl TaskStore for InMemoryTaskStore {
-    fn insert(&self, record: TaskRecord) -> Result<(), TaskStoreError> {
+impl InMemoryTaskStore {
+    fn insert_now(&self, record: TaskRecord) -> Result<(), TaskStoreError> {
         let mut records = self.lock();
         if records.contains_key(&record.task_id) {
             return Err(TaskStoreError::Duplicate);
@@ -168,7 +185,7 @@ impl TaskStore for InMemoryTaskStore {
         Ok(())
     }
 
-    fn get(&self, task_id: &str) -> Option<TaskRecord> {
+    fn get_now(&self, task_id: &str) -> Option<TaskRecord> {
         let records = self.lock();
         records
             .get(task_id)
@@ -176,7 +193,11 @@ impl TaskStore for InMemoryTaskStore {
             .cloned()
     }
 
-    fn update(&self, task_id: &str, change: &mut dyn FnMut(&mut TaskRecord)) -> Option<TaskRecord> {
+    fn update_now(
+        &self,
+        task_id: &str,
+        change: &mut (dyn FnMut(&mut TaskRecord) + Send),
+    ) -> Option<TaskRecord> {
         let mut records = self.lock();
         let record = records
             .get_mut(task_id)
@@ -184,9 +205,34 @@ impl TaskStore for InMemoryTaskStore {
         change(record);
         Some(record.clone())
     }
+}
 
-    fn remove(&self, task_id: &str) -> Option<TaskRecord> {
-        self.lock().remove(task_id)
+/// Every operation completes at once, under one lock.
+impl TaskStore for InMemoryTaskStore {
+    fn insert(&self, record: TaskRecord) -> BoxFuture<'_, Result<(), TaskStoreError>> {
+        Box::pin(std::future::ready(self.insert_now(record)))
+    }
+
+    fn get<'a>(
+        &'a self,
+        task_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+        Box::pin(std::future::ready(Ok(self.get_now(task_id))))
+    }
+
+    fn update<'a>(
+        &'a self,
+        task_id: &'a str,
+        change: &'a mut (dyn FnMut(&mut TaskRecord) + Send),
+    ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+        Box::pin(std::future::ready(Ok(self.update_now(task_id, change))))
+    }
+
+    fn remove<'a>(
+        &'a self,
+        task_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+        Box::pin(std::future::ready(Ok(self.lock().remove(task_id))))
     }
 }
 
@@ -251,31 +297,60 @@ mod tests {
         assert_eq!(iso8601(leap), "2000-02-29T00:00:00.000Z");
     }
 
-    #[test]
-    fn a_full_store_evicts_finished_tasks_only() {
+    #[tokio::test]
+    async fn a_full_store_evicts_finished_tasks_only() {
         let store = InMemoryTaskStore::new(2);
-        store.insert(record("a", TaskStatus::Working)).unwrap();
-        store.insert(record("b", TaskStatus::Completed)).unwrap();
-        store.insert(record("c", TaskStatus::Working)).unwrap();
-        assert!(store.get("b").is_none());
+        store
+            .insert(record("a", TaskStatus::Working))
+            .await
+            .unwrap();
+        store
+            .insert(record("b", TaskStatus::Completed))
+            .await
+            .unwrap();
+        store
+            .insert(record("c", TaskStatus::Working))
+            .await
+            .unwrap();
+        assert_eq!(store.get("b").await, Ok(None));
         assert_eq!(
-            store.insert(record("d", TaskStatus::Working)),
+            store.insert(record("d", TaskStatus::Working)).await,
             Err(TaskStoreError::Full)
         );
         assert_eq!(
-            store.insert(record("a", TaskStatus::Working)),
+            store.insert(record("a", TaskStatus::Working)).await,
             Err(TaskStoreError::Duplicate)
         );
     }
 
-    #[test]
-    fn expired_records_are_gone() {
+    #[tokio::test]
+    async fn updates_apply_and_removal_forgets() {
+        let store = InMemoryTaskStore::new(4);
+        store
+            .insert(record("a", TaskStatus::Working))
+            .await
+            .unwrap();
+        let updated = store
+            .update("a", &mut |r| r.status = TaskStatus::Completed)
+            .await
+            .unwrap();
+        assert_eq!(updated.map(|r| r.status), Some(TaskStatus::Completed));
+        let got = store.get("a").await.unwrap();
+        assert_eq!(got.map(|r| r.status), Some(TaskStatus::Completed));
+        assert!(store.remove("a").await.unwrap().is_some());
+        assert_eq!(store.get("a").await, Ok(None));
+        assert_eq!(store.update("a", &mut |_| {}).await, Ok(None));
+        assert_eq!(store.remove("a").await, Ok(None));
+    }
+
+    #[tokio::test]
+    async fn expired_records_are_gone() {
         let store = InMemoryTaskStore::new(4);
         let mut r = record("x", TaskStatus::Completed);
         r.ttl = Duration::ZERO;
         r.created_at = SystemTime::now() - Duration::from_secs(1);
-        store.insert(r).unwrap();
-        assert!(store.get("x").is_none());
-        assert!(store.update("x", &mut |_| {}).is_none());
+        store.insert(r).await.unwrap();
+        assert_eq!(store.get("x").await, Ok(None));
+        assert_eq!(store.update("x", &mut |_| {}).await, Ok(None));
     }
 }

@@ -2,8 +2,10 @@
 //! each; every key they write carries a prefix of the caller's choice and an expiry.
 
 mod replay;
+mod tasks;
 
 pub use replay::RedisReplayCache;
+pub use tasks::RedisTaskStore;
 
 use std::time::Duration;
 

@@ -1,0 +1,452 @@
+//! Task records on Redis: one JSON value per task under `{prefix}{task_id}`, expiring when the
+//! task does, so that every instance sharing the Redis serves the same tasks.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ::redis::aio::{ConnectionManager, MultiplexedConnection};
+use ::redis::{
+    AsyncConnectionConfig, Client, ExistenceCheck, RedisError, SetExpiry, SetOptions, cmd, pipe,
+};
+use mcp_core::jsonrpc::ErrorObject;
+use mcp_core::types::InputRequests;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::BoxFuture;
+use crate::tasks::{TaskRecord, TaskStatus, TaskStore, TaskStoreError};
+
+/// How many times an update reads the record again after another writer changed it first.
+const UPDATE_ATTEMPTS: u32 = 32;
+/// The longest pause between two attempts of an update (the pause doubles from 1 ms).
+const MAX_PAUSE: Duration = Duration::from_millis(64);
+/// How many idle update connections a store keeps for reuse.
+const IDLE_CONNECTIONS: usize = 4;
+/// The longest expiry a key gets (about 100 years), however long the record's TTL.
+const MAX_EXPIRY_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
+
+/// A [`TaskStore`] on Redis, shared by every instance that uses the same server and prefix: a
+/// task created through one instance can be polled and cancelled through any other. The
+/// handler itself keeps running in the instance that started it, so only that instance resumes
+/// it after `tasks/update`.
+///
+/// Each record is a JSON value under `{prefix}{task_id}` whose expiry is the record's remaining
+/// time to live, computed from its `created_at`: the instances' clocks should agree. There is
+/// no capacity limit (insertion never fails with [`TaskStoreError::Full`]); bound the keyspace
+/// with Redis's own `maxmemory` settings. Use a prefix of its own: task ids come from clients.
+///
+/// Reads, insertions and removals are single commands on the shared connection. An update is an
+/// optimistic transaction (`WATCH`, `GET`, then `MULTI`/`SET`/`EXEC`, retried when another
+/// writer came first) on a connection of its own, because a `WATCH` belongs to a connection and
+/// the shared one interleaves every caller's commands.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use mcp_server::store::RedisTaskStore;
+/// use mcp_server::tasks::TaskConfig;
+///
+/// let store = RedisTaskStore::connect("redis://127.0.0.1:6379/", "mcp:tasks:").await?;
+/// let config = TaskConfig {
+///     store: Arc::new(store),
+///     ..TaskConfig::default()
+/// };
+/// # let _ = config;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisTaskStore {
+    client: Client,
+    connection: ConnectionManager,
+    prefix: String,
+    /// Idle connections for updates; each serves one update at a time.
+    idle: Arc<Mutex<Vec<MultiplexedConnection>>>,
+}
+
+impl std::fmt::Debug for RedisTaskStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisTaskStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisTaskStore {
+    /// A store on `connection`, which it may share with other users; updates open their own
+    /// connections through `client`, which must point at the same Redis. Every key starts with
+    /// `prefix`.
+    pub fn new(client: Client, connection: ConnectionManager, prefix: impl Into<String>) -> Self {
+        RedisTaskStore {
+            client,
+            connection,
+            prefix: prefix.into(),
+            idle: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// Connects to `url` (`redis://host:port/db`); every key starts with `prefix`.
+    pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, TaskStoreError> {
+        let client = Client::open(url)
+            .map_err(|_| TaskStoreError::Backend("the Redis URL is invalid".to_owned()))?;
+        let connection = super::connect(url).await.map_err(TaskStoreError::Backend)?;
+        Ok(Self::new(client, connection, prefix))
+    }
+
+    fn key(&self, task_id: &str) -> String {
+        format!("{}{task_id}", self.prefix)
+    }
+
+    /// A connection no other update uses, and whether it served an update before.
+    async fn checkout(&self) -> Result<(MultiplexedConnection, bool), TaskStoreError> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match idle {
+            Some(connection) => Ok((connection, true)),
+            None => Ok((self.open().await?, false)),
+        }
+    }
+
+    /// A new connection for updates.
+    async fn open(&self) -> Result<MultiplexedConnection, TaskStoreError> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(1)));
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(backend)
+    }
+
+    /// Keeps a connection whose last update ended cleanly (no `WATCH` left) for the next one.
+    fn checkin(&self, connection: MultiplexedConnection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < IDLE_CONNECTIONS {
+            idle.push(connection);
+        }
+    }
+
+    /// Forgets every idle connection (after a failure, they may all point at a dead server).
+    fn drain(&self) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The read-modify-write loop of [`TaskStore::update`] on `connection`.
+    async fn transact(
+        connection: &mut MultiplexedConnection,
+        key: &str,
+        change: &mut (dyn FnMut(&mut TaskRecord) + Send),
+    ) -> Result<Option<TaskRecord>, Stop> {
+        let mut pause = Duration::from_millis(1);
+        for _ in 0..UPDATE_ATTEMPTS {
+            let (raw,): (Option<Vec<u8>>,) = pipe()
+                .cmd("WATCH")
+                .arg(key)
+                .ignore()
+                .cmd("GET")
+                .arg(key)
+                .query_async(connection)
+                .await
+                .map_err(|e| Stop::Unwritten(backend(e)))?;
+            let now = SystemTime::now();
+            let current = raw.map(|bytes| decode(&bytes)).transpose()?;
+            let Some(mut record) = current.filter(|r| !r.is_expired(now)) else {
+                cmd("UNWATCH")
+                    .exec_async(connection)
+                    .await
+                    .map_err(backend)?;
+                return Ok(None);
+            };
+            change(&mut record);
+            let options = SetOptions::default()
+                .conditional_set(ExistenceCheck::XX)
+                .with_expiration(SetExpiry::PX(expiry_ms(&record, now)));
+            // Nil when a watched key changed (EXEC aborted); else the reply of SET, itself nil
+            // when the key is gone.
+            let committed: Option<(Option<String>,)> = pipe()
+                .atomic()
+                .cmd("SET")
+                .arg(key)
+                .arg(encode(&record)?)
+                .arg(options)
+                .query_async(connection)
+                .await
+                .map_err(backend)?;
+            match committed {
+                Some((Some(_),)) => return Ok(Some(record)),
+                Some((None,)) => return Ok(None),
+                None => {
+                    tokio::time::sleep(jitter(pause)).await;
+                    pause = (pause * 2).min(MAX_PAUSE);
+                }
+            }
+        }
+        Err(Stop::Failed(TaskStoreError::Backend(
+            "the task record kept changing during the update".to_owned(),
+        )))
+    }
+}
+
+/// Why an update transaction stopped without a result.
+enum Stop {
+    /// Reading failed; nothing was written.
+    Unwritten(TaskStoreError),
+    /// Anything else, possibly after a write.
+    Failed(TaskStoreError),
+}
+
+impl From<TaskStoreError> for Stop {
+    fn from(error: TaskStoreError) -> Self {
+        Stop::Failed(error)
+    }
+}
+
+impl From<Stop> for TaskStoreError {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::Unwritten(e) | Stop::Failed(e) => e,
+        }
+    }
+}
+
+impl TaskStore for RedisTaskStore {
+    fn insert(&self, record: TaskRecord) -> BoxFuture<'_, Result<(), TaskStoreError>> {
+        Box::pin(async move {
+            let key = self.key(&record.task_id);
+            let options = SetOptions::default()
+                .conditional_set(ExistenceCheck::NX)
+                .with_expiration(SetExpiry::PX(expiry_ms(&record, SystemTime::now())));
+            let mut connection = self.connection.clone();
+            // `OK` when the key was new; nil when it was there already.
+            let reply: Option<String> = cmd("SET")
+                .arg(&key)
+                .arg(encode(&record)?)
+                .arg(options)
+                .query_async(&mut connection)
+                .await
+                .map_err(backend)?;
+            reply.map(|_| ()).ok_or(TaskStoreError::Duplicate)
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        task_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let raw: Option<Vec<u8>> = cmd("GET")
+                .arg(self.key(task_id))
+                .query_async(&mut connection)
+                .await
+                .map_err(backend)?;
+            let record = raw.map(|bytes| decode(&bytes)).transpose()?;
+            Ok(record.filter(|r| !r.is_expired(SystemTime::now())))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        task_id: &'a str,
+        change: &'a mut (dyn FnMut(&mut TaskRecord) + Send),
+    ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+        Box::pin(async move {
+            let key = self.key(task_id);
+            let (mut connection, reused) = self.checkout().await?;
+            let mut outcome = Self::transact(&mut connection, &key, change).await;
+            if reused && matches!(outcome, Err(Stop::Unwritten(_))) {
+                // Idle connections die with the server they point at (a Redis restart). Nothing
+                // was written: try once more on a new connection.
+                self.drain();
+                connection = self.open().await?;
+                outcome = Self::transact(&mut connection, &key, change).await;
+            }
+            match outcome {
+                Ok(record) => {
+                    self.checkin(connection);
+                    Ok(record)
+                }
+                // The connection may still watch the key, or be dead: let it go.
+                Err(stop) => Err(stop.into()),
+            }
+        })
+    }
+
+    fn remove<'a>(
+        &'a self,
+        task_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let raw: Option<Vec<u8>> = cmd("GETDEL")
+                .arg(self.key(task_id))
+                .query_async(&mut connection)
+                .await
+                .map_err(backend)?;
+            raw.map(|bytes| decode(&bytes)).transpose()
+        })
+    }
+}
+
+fn backend(error: RedisError) -> TaskStoreError {
+    TaskStoreError::Backend(format!("Redis failed: {error}"))
+}
+
+/// The expiry of a record's key at `now`: its remaining time to live, at least 1 ms (an expired
+/// record vanishes at once) and at most [`MAX_EXPIRY_MS`].
+fn expiry_ms(record: &TaskRecord, now: SystemTime) -> u64 {
+    let remaining = match record.created_at.checked_add(record.ttl) {
+        Some(expires_at) => expires_at.duration_since(now).map_or(0, millis),
+        None => MAX_EXPIRY_MS,
+    };
+    remaining.clamp(1, MAX_EXPIRY_MS)
+}
+
+/// Up to `pause`, so that writers who collided do not retry in step.
+fn jitter(pause: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let max = u32::try_from(pause.as_micros()).unwrap_or(u32::MAX).max(1);
+    Duration::from_micros(u64::from(nanos % max) + 1)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn since_epoch_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, millis)
+}
+
+/// A [`TaskRecord`] as stored: times in milliseconds (since the Unix epoch for instants).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Stored {
+    task_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
+    status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status_message: Option<String>,
+    created_at_ms: u64,
+    last_updated_at_ms: u64,
+    ttl_ms: u64,
+    poll_interval_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    result: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorObject>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input_requests: Option<InputRequests>,
+}
+
+fn encode(record: &TaskRecord) -> Result<Vec<u8>, TaskStoreError> {
+    let stored = Stored {
+        task_id: record.task_id.clone(),
+        owner: record.owner.clone(),
+        status: record.status.as_str().to_owned(),
+        status_message: record.status_message.clone(),
+        created_at_ms: since_epoch_ms(record.created_at),
+        last_updated_at_ms: since_epoch_ms(record.last_updated_at),
+        ttl_ms: millis(record.ttl),
+        poll_interval_ms: millis(record.poll_interval),
+        result: record.result.clone(),
+        error: record.error.clone(),
+        input_requests: record.input_requests.clone(),
+    };
+    serde_json::to_vec(&stored)
+        .map_err(|e| TaskStoreError::Backend(format!("cannot encode a task record: {e}")))
+}
+
+fn decode(bytes: &[u8]) -> Result<TaskRecord, TaskStoreError> {
+    let corrupt = || TaskStoreError::Backend("a stored task record is unreadable".to_owned());
+    let stored: Stored = serde_json::from_slice(bytes).map_err(|_| corrupt())?;
+    let status = [
+        TaskStatus::Working,
+        TaskStatus::InputRequired,
+        TaskStatus::Completed,
+        TaskStatus::Failed,
+        TaskStatus::Cancelled,
+    ]
+    .into_iter()
+    .find(|s| s.as_str() == stored.status)
+    .ok_or_else(corrupt)?;
+    Ok(TaskRecord {
+        task_id: stored.task_id,
+        owner: stored.owner,
+        status,
+        status_message: stored.status_message,
+        created_at: UNIX_EPOCH + Duration::from_millis(stored.created_at_ms),
+        last_updated_at: UNIX_EPOCH + Duration::from_millis(stored.last_updated_at_ms),
+        ttl: Duration::from_millis(stored.ttl_ms),
+        poll_interval: Duration::from_millis(stored.poll_interval_ms),
+        result: stored.result,
+        error: stored.error,
+        input_requests: stored.input_requests,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> TaskRecord {
+        let at = UNIX_EPOCH + Duration::from_millis(1_785_240_000_123);
+        let requests: InputRequests = serde_json::from_value(serde_json::json!({
+            "a": {"method": "elicitation/create", "params": {"message": "?"}},
+            "b": {"method": "roots/list"},
+        }))
+        .unwrap();
+        TaskRecord {
+            task_id: "0123abcd".to_owned(),
+            owner: Some("alice".to_owned()),
+            status: TaskStatus::InputRequired,
+            status_message: Some("waiting".to_owned()),
+            created_at: at,
+            last_updated_at: at + Duration::from_millis(5),
+            ttl: Duration::from_secs(3600),
+            poll_interval: Duration::from_millis(500),
+            result: Some(serde_json::json!({"content": []})),
+            error: Some(ErrorObject::internal_error("boom")),
+            input_requests: Some(requests),
+        }
+    }
+
+    #[test]
+    fn records_survive_the_json_round_trip() {
+        let r = record();
+        assert_eq!(decode(&encode(&r).unwrap()).unwrap(), r);
+        let mut bare = r;
+        bare.owner = None;
+        bare.status = TaskStatus::Working;
+        bare.status_message = None;
+        bare.result = None;
+        bare.error = None;
+        bare.input_requests = None;
+        assert_eq!(decode(&encode(&bare).unwrap()).unwrap(), bare);
+    }
+
+    #[test]
+    fn unreadable_values_are_backend_errors() {
+        for raw in [&b"not json"[..], br#"{"taskId":"x"}"#] {
+            assert!(matches!(decode(raw), Err(TaskStoreError::Backend(_))));
+        }
+        let mut value = serde_json::to_value(
+            serde_json::from_slice::<Value>(&encode(&record()).unwrap()).unwrap(),
+        )
+        .unwrap();
+        value["status"] = Value::from("sleeping");
+        let raw = serde_json::to_vec(&value).unwrap();
+        assert!(matches!(decode(&raw), Err(TaskStoreError::Backend(_))));
+    }
+
+    #[test]
+    fn the_expiry_is_the_remaining_ttl() {
+        let r = record();
+        let now = r.created_at + Duration::from_secs(600);
+        assert_eq!(expiry_ms(&r, now), 3_000_000);
+        assert_eq!(expiry_ms(&r, r.created_at + Duration::from_secs(7200)), 1);
+        let mut forever = r;
+        forever.ttl = Duration::MAX;
+        assert_eq!(expiry_ms(&forever, now), MAX_EXPIRY_MS);
+    }
+}
