@@ -15,6 +15,12 @@
 //! - `MCP_AUTH_ISSUER` — issuer URL of your authorization server (keys by discovery). Unset: the
 //!   embedded one.
 //! - `MCP_AUTH_AUDIENCE` — accepted token audience (default: the public URL).
+//! - `MCP_INTROSPECTION_URL` — the authorization server's RFC 7662 introspection endpoint; when
+//!   set, tokens (opaque ones included) are validated by introspection instead of as JWTs, and
+//!   the answer must come from `MCP_AUTH_ISSUER` (required then) and name the audience above.
+//! - `MCP_INTROSPECTION_CLIENT_ID`, `MCP_INTROSPECTION_CLIENT_SECRET` — the credentials this
+//!   server authenticates to the introspection endpoint with (HTTP Basic); both required when
+//!   `MCP_INTROSPECTION_URL` is set. The secret is never printed.
 //! - `MCP_REQUIRED_SCOPES` — space-separated scopes every request needs (default `read`).
 //! - `MCP_DPOP` — `off` (default), `allowed` (Bearer or DPoP) or `required` (DPoP-bound tokens
 //!   only, RFC 9449).
@@ -28,7 +34,10 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use mcp_server::auth::{AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig};
+use mcp_server::auth::{
+    AuthorizationConfig, DpopConfig, IntrospectionConfig, IntrospectionValidator, JwtValidator,
+    JwtValidatorConfig,
+};
 use mcp_server::prelude::*;
 use mcp_server::store::RedisReplayCache;
 use mcp_server::testing::TestIssuer;
@@ -139,10 +148,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(str::to_owned)
         .collect();
 
+    let introspection = introspection_from_env()?;
+    let introspected_at = introspection.as_ref().map(|c| c.endpoint.clone());
     // Keep the embedded issuer alive for as long as the server runs.
     let mut embedded = None;
     let issuer = match env("MCP_AUTH_ISSUER") {
         Some(i) => i,
+        None if introspection.is_some() => {
+            return Err(
+                "MCP_INTROSPECTION_URL needs MCP_AUTH_ISSUER (the authorization server \
+                 whose tokens it introspects)"
+                    .into(),
+            );
+        }
         None => {
             let e = TestIssuer::start().await?;
             let i = e.issuer().to_owned();
@@ -161,15 +179,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(url) = env("MCP_REDIS_URL") {
         dpop.replay_cache = Arc::new(RedisReplayCache::connect(&url, "mcp:dpop:").await?);
     }
-    let audience = env("MCP_AUTH_AUDIENCE").unwrap_or_default();
-    let validator = JwtValidator::new(JwtValidatorConfig::new(&issuer, audience))?;
+    let audience = env("MCP_AUTH_AUDIENCE");
     let auth = AuthorizationConfig::enabled()
         .authorization_server(&issuer)
         .required_scopes(scopes.clone())
         .resource(&public_url)
         .fail_open(env("MCP_FAIL_OPEN").as_deref() == Some("1"))
-        .dpop(dpop)
-        .validator(validator);
+        .dpop(dpop);
+    let auth = match introspection {
+        Some(config) => {
+            let mut config = config.issuer(&issuer);
+            if let Some(a) = audience {
+                config = config.audience([a]);
+            }
+            tracing::info!(
+                endpoint = %config.endpoint,
+                auth = ?config.auth,
+                "access tokens are validated by introspection"
+            );
+            auth.validator(IntrospectionValidator::new(config)?)
+        }
+        None => auth.validator(JwtValidator::new(JwtValidatorConfig::new(
+            &issuer,
+            audience.unwrap_or_default(),
+        ))?),
+    };
     let auth = if env("MCP_STEP_UP").as_deref() == Some("1") {
         auth.step_up()
     } else {
@@ -216,11 +250,52 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "  curl -si {public_url} -H 'Content-Type: application/json' -d '{{}}'   # 401 with a challenge"
         );
     } else {
-        println!("protected_server: {public_url} (authorization server {issuer})");
+        match &introspected_at {
+            Some(endpoint) => println!(
+                "protected_server: {public_url} (authorization server {issuer}, tokens checked by introspection at {endpoint})"
+            ),
+            None => println!("protected_server: {public_url} (authorization server {issuer})"),
+        }
     }
     server.serve(bind).await?;
     drop(embedded);
     Ok(())
+}
+
+/// The introspection settings from `MCP_INTROSPECTION_URL`, `MCP_INTROSPECTION_CLIENT_ID` and
+/// `MCP_INTROSPECTION_CLIENT_SECRET`: `None` when the URL is unset, an error when it is set
+/// without both credentials (or they are set without it).
+fn introspection_from_env() -> Result<Option<IntrospectionConfig>, String> {
+    let id = env("MCP_INTROSPECTION_CLIENT_ID");
+    let secret = env("MCP_INTROSPECTION_CLIENT_SECRET");
+    let Some(url) = env("MCP_INTROSPECTION_URL") else {
+        if id.is_some() || secret.is_some() {
+            return Err(
+                "MCP_INTROSPECTION_CLIENT_ID/MCP_INTROSPECTION_CLIENT_SECRET are set but \
+                 MCP_INTROSPECTION_URL is not"
+                    .to_owned(),
+            );
+        }
+        return Ok(None);
+    };
+    match (id, secret) {
+        (Some(id), Some(secret)) => Ok(Some(IntrospectionConfig::new(url, id, secret))),
+        (id, secret) => {
+            let missing: Vec<&str> = [
+                ("MCP_INTROSPECTION_CLIENT_ID", id.is_none()),
+                ("MCP_INTROSPECTION_CLIENT_SECRET", secret.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(name, absent)| absent.then_some(name))
+            .collect();
+            Err(format!(
+                "MCP_INTROSPECTION_URL is set but {} {} not: the client id and secret this \
+                 server authenticates to the introspection endpoint with are both required",
+                missing.join(" and "),
+                if missing.len() > 1 { "are" } else { "is" }
+            ))
+        }
+    }
 }
 
 /// The `host[:port]` of a URL, accepted as `Host` besides loopback.

@@ -2,7 +2,7 @@
 // A third-party OAuth 2.0 authorization server for the OAuth interop run: the `oidc-provider`
 // npm package (panva/node-oidc-provider), configured here and nowhere else, on loopback.
 //
-// Usage: node as.mjs [--dpop[=nonce]] PORT RESOURCE_URL...
+// Usage: node as.mjs [--dpop[=nonce]] [--opaque] PORT RESOURCE_URL...
 //   --dpop        enables oidc-provider's `dPoP` feature (RFC 9449): a token request carrying a
 //                 DPoP proof (ES256/EdDSA) yields a DPoP-bound token, token_type `DPoP`, its JWT
 //                 with `cnf.jkt` = the proof key's thumbprint; requests without a proof still
@@ -10,6 +10,15 @@
 //   --dpop=nonce  the same, with server nonces required (RFC 9449 §8): a proof without the AS's
 //                 current nonce is refused with 400 `use_dpop_nonce` and a `DPoP-Nonce` header
 //   (neither)     the `dPoP` feature is off: proofs are ignored, every token is a Bearer token
+//   --opaque      access tokens for the resources are opaque (accessTokenFormat 'opaque': random
+//                 strings, kept in oidc-provider's memory) instead of JWTs, and the
+//                 `introspection` feature (RFC 7662) is on at introspection_endpoint (discovery;
+//                 /token/introspection), for the resource server's client mcp-rs only (below).
+//                 Its answer for an active token: active, client_id, exp, iat, iss, aud = the
+//                 RESOURCE_URL the token was issued for, scope, token_type (no sub: a
+//                 client_credentials token has no account). Each introspection is logged on
+//                 stderr as "[as] introspection by client=... answer=<JSON>" (the answer holds no
+//                 token; a jti equal to the token is left out by oidc-provider itself)
 //   PORT          loopback port to listen on; the issuer is http://127.0.0.1:PORT
 //   RESOURCE_URL  a resource server (RFC 8707 resource indicator) tokens may be issued for, i.e.
 //                 the MCP endpoint URL of a protected_server (http://127.0.0.1:N/mcp); any other
@@ -26,10 +35,15 @@
 //                                      aud = the requested RESOURCE_URL, sub = client_id, scope = the requested
 //                                      scopes the client is allowed and the resource server knows;
 //                                      with --dpop and a `DPoP` proof header: token_type DPoP,
-//                                      cnf.jkt in the JWT (RFC 9449 §6)
+//                                      cnf.jkt in the JWT (RFC 9449 §6); with --opaque an opaque
+//                                      token with the same aud and scope, kept by the AS
+//   /token/introspection               with --opaque only: RFC 7662 introspection, mcp-rs only
 // Static confidential clients (the secrets are test fixtures, loopback only):
 //   mcp-reader / reader-secret  scope `read`               client_secret_basic
 //   mcp-admin  / admin-secret   scope `read files:delete`  client_secret_post
+//   mcp-rs     / rs-secret      with --opaque only: the resource server (protected_server with
+//                               MCP_INTROSPECTION_*), client_secret_basic, no grant at all: it
+//                               only introspects
 // Prints "oidc-provider <version> listening on <issuer>" once ready; logs each token grant
 // (client, resource, scopes, never the token) on stderr. Stops on SIGTERM/SIGINT.
 
@@ -41,10 +55,13 @@ import { pathToFileURL } from 'node:url';
 const argv = process.argv.slice(2);
 // DPoP mode: 'off' | 'on' | 'nonce'
 let dpopMode = 'off';
+// Opaque access tokens + introspection.
+let opaque = false;
 while (argv[0]?.startsWith('--')) {
   const opt = argv.shift();
   if (opt === '--dpop') dpopMode = 'on';
   else if (opt === '--dpop=nonce') dpopMode = 'nonce';
+  else if (opt === '--opaque') opaque = true;
   else {
     console.error(`unknown option ${opt}`);
     process.exit(2);
@@ -53,7 +70,7 @@ while (argv[0]?.startsWith('--')) {
 const [portArg, ...resources] = argv;
 const port = Number(portArg);
 if (!Number.isInteger(port) || port <= 0 || resources.length === 0) {
-  console.error('usage: node as.mjs [--dpop[=nonce]] PORT RESOURCE_URL...');
+  console.error('usage: node as.mjs [--dpop[=nonce]] [--opaque] PORT RESOURCE_URL...');
   process.exit(2);
 }
 
@@ -79,6 +96,20 @@ const RESOURCE_SCOPES = 'read files:delete';
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: `es256-${randomUUID()}`, alg: 'ES256', use: 'sig' };
 
+// The resource server's own client (--opaque): it authenticates to the introspection endpoint and
+// nothing else. oidc-provider 9 accepts a client with no grant types, response types or
+// redirect URIs (a confidential client still needs a token_endpoint_auth_method, which is also
+// how it authenticates at the introspection endpoint).
+const RS_CLIENT_ID = 'mcp-rs';
+const rsClient = {
+  client_id: RS_CLIENT_ID,
+  client_secret: 'rs-secret',
+  grant_types: [],
+  response_types: [],
+  redirect_uris: [],
+  token_endpoint_auth_method: 'client_secret_basic',
+};
+
 const provider = new Provider(issuer, {
   clients: [
     {
@@ -99,6 +130,7 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'client_secret_post',
       scope: 'read files:delete',
     },
+    ...(opaque ? [rsClient] : []),
   ],
   jwks: { keys: [signingKey] },
   // The only key is ES256, so that is the default for ID tokens (unused here) as for JWT ATs.
@@ -122,6 +154,14 @@ const provider = new Provider(issuer, {
             requireNonce: () => dpopMode === 'nonce',
             allowReplay: false,
           },
+    introspection: opaque
+      ? {
+          enabled: true,
+          // Only the resource server learns what a token is worth (the default lets any
+          // confidential client introspect any token).
+          allowedPolicy: (_ctx, caller) => caller.clientId === RS_CLIENT_ID,
+        }
+      : { enabled: false },
     resourceIndicators: {
       enabled: true,
       // No resource parameter: no resource server, hence no JWT (the SDKs always send one).
@@ -134,8 +174,7 @@ const provider = new Provider(issuer, {
           scope: RESOURCE_SCOPES,
           audience: resourceIndicator,
           accessTokenTTL: 10 * 60,
-          accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'ES256' } },
+          ...(opaque ? { accessTokenFormat: 'opaque' } : { accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } }),
         };
       },
     },
@@ -153,11 +192,26 @@ provider.on('grant.success', (ctx) => {
 provider.on('grant.error', (ctx, err) => {
   console.error(`[as] token error for client=${ctx.oidc.client?.clientId ?? '?'}: ${err.error ?? err.name} ${err.error_description ?? err.message}`);
 });
+if (opaque) {
+  // Every introspection answer, for the logs and introspection.sh: what the resource server was
+  // told (no token in it), and who asked.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route === 'introspection') {
+      console.error(
+        `[as] introspection by client=${ctx.oidc.client?.clientId ?? '?'} status=${ctx.status} answer=${JSON.stringify(ctx.body)}`,
+      );
+    }
+  });
+}
+provider.on('introspection.error', (ctx, err) => {
+  console.error(`[as] introspection error for client=${ctx.oidc.client?.clientId ?? '?'}: ${err.error ?? err.name} ${err.error_description ?? err.message}`);
+});
 provider.on('server_error', (_ctx, err) => console.error(`[as] server_error: ${err.stack ?? err}`));
 
 const server = provider.listen(port, '127.0.0.1', () => {
   console.log(
-    `oidc-provider ${version} listening on ${issuer} (resources ${resources.join(' ')}; dPoP ${dpopMode})`,
+    `oidc-provider ${version} listening on ${issuer} (resources ${resources.join(' ')}; dPoP ${dpopMode}; access tokens ${opaque ? 'opaque, introspection on' : 'JWT'})`,
   );
 });
 server.on('error', (e) => {

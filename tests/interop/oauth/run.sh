@@ -8,6 +8,11 @@
 # and our own client (examples/client) getting a DPoP-bound token (RFC 9449) from the same
 # package with its dPoP feature on, for a protected_server that requires DPoP:
 #   dpop.sh       client --client-id --dpop-key generate; the same token as Bearer is refused
+# and opaque access tokens from the same package (as.mjs --opaque, its introspection feature on)
+# for a protected_server that validates them by RFC 7662 introspection (MCP_INTROSPECTION_URL):
+#   ts-oauth.mjs     again, MCP_INTEROP_TOKEN_FORMAT=opaque (the token is checked to be opaque)
+#   introspection.sh our client by discovery; what the AS answered; a made-up token and a token for
+#                    another resource refused; no token in the server log
 #
 # Usage: tests/interop/oauth/run.sh [PATH_TO_protected_server]
 #   default binary: target/debug/examples/protected_server under the repo root; the client is
@@ -26,6 +31,12 @@
 #                        DPoP nonces required
 #   protected_server   <URL_DPOP> = http://127.0.0.1:<P3>/mcp, MCP_AUTH_ISSUER=<the DPoP issuer>,
 #                                  MCP_DPOP=required
+#   as.mjs --opaque    issuer http://127.0.0.1:<AS_OPAQUE>, resources <URL_OPAQUE> and <URL> (the
+#                      latter only to mint a token for another resource): opaque access tokens,
+#                      introspection for the client mcp-rs / rs-secret
+#   protected_server   <URL_OPAQUE> = http://127.0.0.1:<P4>/mcp, MCP_AUTH_ISSUER=<the opaque issuer>,
+#                                  MCP_INTROSPECTION_URL=<its introspection_endpoint, from its
+#                                  metadata>, MCP_INTROSPECTION_CLIENT_ID/SECRET=mcp-rs/rs-secret
 #
 # Environment:
 #   MCP_INTEROP_SDK_VERSION            @modelcontextprotocol/sdk version (default 1.32.2, as ../run.sh)
@@ -35,7 +46,7 @@
 #                                      (mcp 2.3.0, as ../py.sh makes it) in py-mcp-2.3.0/
 #   MCP_INTEROP_PY_REQUIREMENTS        pinned Python requirements (default <repo>/../shared/peers/py/requirements-mcp2.txt)
 #   PYTHON                             interpreter the venv is made from (default python3)
-#   MCP_INTEROP_CLIENT_BIN             our client for dpop.sh (default <repo>/target/debug/examples/client)
+#   MCP_INTEROP_CLIENT_BIN             our client for dpop.sh, introspection.sh (default <repo>/target/debug/examples/client)
 #   MCP_INTEROP_DEBUG=1                SDK debug logs on stderr; servers with RUST_LOG=debug
 # Node >= 22 (oidc-provider 9 and the SDK run on it): the node on PATH if new enough, else the one
 # /work/shared/conformance/conformance-lib.sh (mc_setup) provides.
@@ -133,10 +144,10 @@ GOT=$("$PY" -c 'from importlib.metadata import version; print(version("mcp"))' 2
 [ "$GOT" = "$MCP_PY_VERSION" ] || die "expected mcp $MCP_PY_VERSION in $VENV, found '${GOT:-none}'"
 
 # --- Processes ---------------------------------------------------------------------------------
-# Five free loopback ports, held open together so that they differ.
-read -r AS_PORT PORT PORT_ALL AS_DPOP_PORT PORT_DPOP < <("$PY" -c '
+# Seven free loopback ports, held open together so that they differ.
+read -r AS_PORT PORT PORT_ALL AS_DPOP_PORT PORT_DPOP AS_OPAQUE_PORT PORT_OPAQUE < <("$PY" -c '
 import socket
-socks = [socket.socket() for _ in range(5)]
+socks = [socket.socket() for _ in range(7)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -147,6 +158,8 @@ URL="http://127.0.0.1:$PORT/mcp"
 URL_ALL="http://127.0.0.1:$PORT_ALL/mcp"
 ISSUER_DPOP="http://127.0.0.1:$AS_DPOP_PORT"
 URL_DPOP="http://127.0.0.1:$PORT_DPOP/mcp"
+ISSUER_OPAQUE="http://127.0.0.1:$AS_OPAQUE_PORT"
+URL_OPAQUE="http://127.0.0.1:$PORT_OPAQUE/mcp"
 
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/mcp-interop-oauth.XXXXXX")
 PIDS=()
@@ -202,11 +215,28 @@ AS_DPOP_PID=$!
 PIDS+=("$AS_DPOP_PID")
 wait_http "$ISSUER_DPOP/.well-known/openid-configuration" "$AS_DPOP_PID" \
   || { cat "$LOGDIR/as-dpop.log" >&2; die "oidc-provider (dPoP) did not come up at $ISSUER_DPOP"; }
+log "starting oidc-provider (opaque access tokens, introspection) at $ISSUER_OPAQUE"
+# <URL> as a second resource: introspection.sh gets a token for it that <URL_OPAQUE> must refuse.
+MCP_INTEROP_OIDC_DIR=$OIDC_DIR "$NODE_BIN" "$HERE/as.mjs" --opaque "$AS_OPAQUE_PORT" "$URL_OPAQUE" "$URL" \
+  >"$LOGDIR/as-opaque.log" 2>&1 &
+AS_OPAQUE_PID=$!
+PIDS+=("$AS_OPAQUE_PID")
+wait_http "$ISSUER_OPAQUE/.well-known/openid-configuration" "$AS_OPAQUE_PID" \
+  || { cat "$LOGDIR/as-opaque.log" >&2; die "oidc-provider (opaque) did not come up at $ISSUER_OPAQUE"; }
+# Where oidc-provider serves introspection: its metadata says.
+INTROSPECTION_URL=$("$PY" - "$ISSUER_OPAQUE/.well-known/openid-configuration" <<'EOF'
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=10) as r:
+    print(json.load(r).get("introspection_endpoint") or "")
+EOF
+) || INTROSPECTION_URL=
+[ -n "$INTROSPECTION_URL" ] || die "oidc-provider (opaque) at $ISSUER_OPAQUE advertises no introspection_endpoint"
 
 log "starting $SERVER_BIN at $URL and (MCP_REQUIRED_SCOPES='read files:delete') at $URL_ALL"
 # Only what is set here: the other knobs of protected_server (MCP_PUBLIC_URL, MCP_AUTH_AUDIENCE,
-# MCP_FAIL_OPEN, MCP_DPOP) are cleared, whatever the caller's environment holds.
-export MCP_PUBLIC_URL= MCP_AUTH_AUDIENCE= MCP_FAIL_OPEN= MCP_DPOP=
+# MCP_FAIL_OPEN, MCP_DPOP, MCP_INTROSPECTION_*) are cleared, whatever the caller's environment holds.
+export MCP_PUBLIC_URL= MCP_AUTH_AUDIENCE= MCP_FAIL_OPEN= MCP_DPOP= \
+  MCP_INTROSPECTION_URL= MCP_INTROSPECTION_CLIENT_ID= MCP_INTROSPECTION_CLIENT_SECRET=
 MCP_BIND=127.0.0.1:$PORT MCP_AUTH_ISSUER=$ISSUER MCP_REQUIRED_SCOPES= \
   "$SERVER_BIN" >"$LOGDIR/server.log" 2>&1 &
 SERVER_PID=$!
@@ -220,11 +250,19 @@ MCP_BIND=127.0.0.1:$PORT_DPOP MCP_AUTH_ISSUER=$ISSUER_DPOP MCP_REQUIRED_SCOPES= 
   "$SERVER_BIN" >"$LOGDIR/server-dpop.log" 2>&1 &
 SERVER_DPOP_PID=$!
 PIDS+=("$SERVER_DPOP_PID")
+log "starting $SERVER_BIN (MCP_INTROSPECTION_URL=$INTROSPECTION_URL, issuer $ISSUER_OPAQUE) at $URL_OPAQUE"
+MCP_BIND=127.0.0.1:$PORT_OPAQUE MCP_AUTH_ISSUER=$ISSUER_OPAQUE MCP_REQUIRED_SCOPES= \
+  MCP_INTROSPECTION_URL=$INTROSPECTION_URL MCP_INTROSPECTION_CLIENT_ID=mcp-rs MCP_INTROSPECTION_CLIENT_SECRET=rs-secret \
+  "$SERVER_BIN" >"$LOGDIR/server-opaque.log" 2>&1 &
+SERVER_OPAQUE_PID=$!
+PIDS+=("$SERVER_OPAQUE_PID")
 wait_http "$URL" "$SERVER_PID" || { cat "$LOGDIR/server.log" >&2; die "protected_server did not come up at $URL"; }
 wait_http "$URL_ALL" "$SERVER_ALL_PID" \
   || { cat "$LOGDIR/server-all.log" >&2; die "protected_server did not come up at $URL_ALL"; }
 wait_http "$URL_DPOP" "$SERVER_DPOP_PID" \
   || { cat "$LOGDIR/server-dpop.log" >&2; die "protected_server (MCP_DPOP=required) did not come up at $URL_DPOP"; }
+wait_http "$URL_OPAQUE" "$SERVER_OPAQUE_PID" \
+  || { cat "$LOGDIR/server-opaque.log" >&2; die "protected_server (MCP_INTROSPECTION_URL) did not come up at $URL_OPAQUE"; }
 
 # --- Suites ------------------------------------------------------------------------------------
 TOTAL_PASSED=0
@@ -260,10 +298,18 @@ run_suite "py-oauth (mcp $MCP_PY_VERSION, $("$PY" --version))" \
   timeout 150 "$PY" "$HERE/py-oauth.py" "$URL" "$ISSUER" "$URL_ALL"
 PYTHON=$PY run_suite "dpop (examples/client, oidc-provider $MCP_INTEROP_OIDC_PROVIDER_VERSION dPoP, MCP_DPOP=required)" \
   timeout 180 bash "$HERE/dpop.sh" "$URL_DPOP" "$ISSUER_DPOP" "$LOGDIR/server-dpop.log" "$CLIENT_BIN"
+MCP_INTEROP_TOKEN_FORMAT=opaque MCP_INTEROP_SDK_DIR=$SDK_DIR run_suite "ts-oauth opaque (@modelcontextprotocol/sdk $MCP_INTEROP_SDK_VERSION, oidc-provider opaque tokens, MCP_INTROSPECTION_URL)" \
+  timeout 120 "$NODE_BIN" "$HERE/ts-oauth.mjs" "$URL_OPAQUE" "$ISSUER_OPAQUE"
+# After ts-oauth opaque, so that its tokens are in the server log that introspection.sh checks.
+PYTHON=$PY run_suite "introspection (examples/client, oidc-provider $MCP_INTEROP_OIDC_PROVIDER_VERSION opaque tokens, MCP_INTROSPECTION_URL)" \
+  timeout 180 bash "$HERE/introspection.sh" "$URL_OPAQUE" "$ISSUER_OPAQUE" "$LOGDIR/server-opaque.log" \
+  "$LOGDIR/as-opaque.log" "$URL" "$CLIENT_BIN"
 
 for p in "as.log:$AS_PID:oidc-provider" "server.log:$SERVER_PID:protected_server" \
   "server-all.log:$SERVER_ALL_PID:protected_server (all scopes)" "as-dpop.log:$AS_DPOP_PID:oidc-provider (dPoP)" \
-  "server-dpop.log:$SERVER_DPOP_PID:protected_server (MCP_DPOP=required)"; do
+  "server-dpop.log:$SERVER_DPOP_PID:protected_server (MCP_DPOP=required)" \
+  "as-opaque.log:$AS_OPAQUE_PID:oidc-provider (opaque)" \
+  "server-opaque.log:$SERVER_OPAQUE_PID:protected_server (MCP_INTROSPECTION_URL)"; do
   IFS=: read -r _ pid what <<<"$p"
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "FAIL $what exited during the run"
@@ -271,7 +317,7 @@ for p in "as.log:$AS_PID:oidc-provider" "server.log:$SERVER_PID:protected_server
   fi
 done
 if [ "$TOTAL_FAILED" -ne 0 ] || [ -n "${MCP_INTEROP_DEBUG:-}" ]; then
-  for f in as.log server.log server-all.log as-dpop.log server-dpop.log; do
+  for f in as.log server.log server-all.log as-dpop.log server-dpop.log as-opaque.log server-opaque.log; do
     echo "== $f (last 25 lines)"
     tail -n 25 "$LOGDIR/$f"
   done

@@ -14,6 +14,10 @@
 //
 // The SDK is imported from $MCP_INTEROP_SDK_DIR (a directory whose node_modules holds
 // @modelcontextprotocol/sdk, as run.sh installs it) or, when that is unset, by bare specifier.
+// MCP_INTEROP_TOKEN_FORMAT=opaque: the authorization server issues opaque access tokens (as.mjs
+// --opaque) that the server introspects (protected_server with MCP_INTROSPECTION_URL): the
+// token check is then that the token is not a JWT, and whoami is checked by its client_id (an
+// introspection answer for a client_credentials token has no `sub`). Default `jwt`.
 // Each client deletes its own file ($MCP_INTEROP_TS_DELETE, default /srv/data/old.log), so that
 // other clients of the same server process keep theirs.
 // Prints one line per check and "N passed, M failed" last; exits 1 on any failure.
@@ -28,6 +32,11 @@ if (!url || !asIssuer) {
   process.exit(2);
 }
 const DELETE_PATH = process.env.MCP_INTEROP_TS_DELETE || '/srv/data/old.log';
+const OPAQUE = process.env.MCP_INTEROP_TOKEN_FORMAT === 'opaque';
+if (!OPAQUE && (process.env.MCP_INTEROP_TOKEN_FORMAT ?? 'jwt') !== 'jwt') {
+  console.error(`MCP_INTEROP_TOKEN_FORMAT must be jwt or opaque, not ${process.env.MCP_INTEROP_TOKEN_FORMAT}`);
+  process.exit(2);
+}
 
 const sdkDir = process.env.MCP_INTEROP_SDK_DIR;
 const sdkRoot = sdkDir ? join(sdkDir, 'node_modules', '@modelcontextprotocol', 'sdk') : undefined;
@@ -126,7 +135,9 @@ function recordingFetch(trace) {
   };
 }
 
-console.log(`# @modelcontextprotocol/sdk ${sdkVersion} ClientCredentialsProvider -> ${url} (authorization server ${asIssuer})`);
+console.log(
+  `# @modelcontextprotocol/sdk ${sdkVersion} ClientCredentialsProvider -> ${url} (authorization server ${asIssuer}${OPAQUE ? ', opaque tokens' : ''})`,
+);
 
 // One client of the authorization server: connect through OAuth discovery, then the tool checks.
 async function runClient({ label, clientId, clientSecret, scope, canDelete }) {
@@ -176,13 +187,22 @@ async function runClient({ label, clientId, clientSecret, scope, canDelete }) {
   const at = provider.tokens()?.access_token;
   const claims = at && jwtPayload(at);
   const wantScope = scope.split(' ').sort().join(' ');
-  check(
-    name('access token is a JWT for this resource'),
-    claims && claims.aud === url && trimSlash(claims.iss) === trimSlash(asIssuer) && claims.sub === clientId &&
-      String(claims.scope ?? '').split(' ').sort().join(' ') === wantScope,
-    claims && `iss=${claims.iss} aud=${claims.aud} sub=${claims.sub} scope=${JSON.stringify(claims.scope)}`,
-    claims ? `claims ${short(claims)} (want aud=${url}, sub=${clientId}, scope=${wantScope})` : `not a JWT: ${at ? 'opaque' : 'no token'}`,
-  );
+  if (OPAQUE) {
+    check(
+      name('access token is opaque (not a JWT: the server introspected it)'),
+      typeof at === 'string' && at.length > 0 && at.split('.').length !== 3,
+      at && `${at.length} characters, no JWT structure`,
+      at ? `a JWT (claims ${short(claims)})` : 'no token',
+    );
+  } else {
+    check(
+      name('access token is a JWT for this resource'),
+      claims && claims.aud === url && trimSlash(claims.iss) === trimSlash(asIssuer) && claims.sub === clientId &&
+        String(claims.scope ?? '').split(' ').sort().join(' ') === wantScope,
+      claims && `iss=${claims.iss} aud=${claims.aud} sub=${claims.sub} scope=${JSON.stringify(claims.scope)}`,
+      claims ? `claims ${short(claims)} (want aud=${url}, sub=${clientId}, scope=${wantScope})` : `not a JWT: ${at ? 'opaque' : 'no token'}`,
+    );
+  }
 
   try {
     const { tools } = await client.listTools(undefined, REQ);
@@ -203,14 +223,16 @@ async function runClient({ label, clientId, clientSecret, scope, canDelete }) {
   try {
     const r = await client.callTool({ name: 'whoami', arguments: {} }, undefined, REQ);
     const me = jsonOf(r);
+    // Opaque: the introspection answer names the client (client_id), not a subject.
+    const who = OPAQUE ? me?.client_id === clientId && (me?.subject ?? clientId) === clientId : me?.subject === clientId;
     check(
-      name('whoami: subject is the client id'),
-      !r.isError && me?.subject === clientId && trimSlash(me?.issuer ?? '') === trimSlash(asIssuer),
-      `subject=${me?.subject} scopes=${JSON.stringify(me?.scopes)} issuer=${me?.issuer}`,
+      name(OPAQUE ? 'whoami: client_id is the client id' : 'whoami: subject is the client id'),
+      !r.isError && who && trimSlash(me?.issuer ?? '') === trimSlash(asIssuer),
+      `subject=${me?.subject} client_id=${me?.client_id} scopes=${JSON.stringify(me?.scopes)} issuer=${me?.issuer}`,
       short(r),
     );
   } catch (e) {
-    fail(name('whoami: subject is the client id'), errText(e));
+    fail(name(OPAQUE ? 'whoami: client_id is the client id' : 'whoami: subject is the client id'), errText(e));
   }
 
   try {
