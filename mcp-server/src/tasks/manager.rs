@@ -1,0 +1,69 @@
+//! The in-process side of tasks: the [`TaskManager`] of a server and its live entries (the
+//! handlers that may still run, with what it takes to run them again).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mcp_core::jsonrpc::{ErrorObject, RequestId};
+use mcp_core::types::{JsonObject, Meta};
+use mcp_core::version::ProtocolVersion;
+use tokio_util::sync::CancellationToken;
+
+use super::{TaskConfig, TaskStoreError};
+use crate::ToolDef;
+use crate::auth::AuthContext;
+use crate::client_state::ClientState;
+use crate::dispatch::RequestEnv;
+
+/// What the framework needs to run a task's handler again after `tasks/update`.
+#[derive(Clone)]
+pub(super) struct Spec {
+    pub(super) tool: Arc<ToolDef>,
+    pub(super) arguments: Option<JsonObject>,
+    pub(super) request_id: RequestId,
+    pub(super) meta: Option<Meta>,
+    pub(super) version: ProtocolVersion,
+    pub(super) client: Option<Arc<ClientState>>,
+    pub(super) auth: Option<Arc<AuthContext>>,
+    pub(super) request_timeout: Option<Duration>,
+}
+
+/// A task whose handler may still run (or run again).
+pub(super) struct Live {
+    pub(super) token: CancellationToken,
+    pub(super) spec: Spec,
+    /// Answers collected so far (kept while `input_required`).
+    pub(super) answers: JsonObject,
+    /// Taken by each `tasks/update` of this task, so that deliveries happen one at a time.
+    pub(super) gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The tasks of one server: the record store plus the handlers still running.
+pub(crate) struct TaskManager {
+    pub(super) config: TaskConfig,
+    live: Mutex<HashMap<String, Live>>,
+}
+
+impl TaskManager {
+    pub(crate) fn new(config: TaskConfig) -> Self {
+        TaskManager {
+            config,
+            live: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(super) fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub(super) fn principal(env: &RequestEnv) -> Option<String> {
+    env.auth.as_ref().map(|a| a.principal())
+}
+
+/// `-32603` for a store that failed. The cause goes to the log only: it may name the backend.
+pub(super) fn store_failed(error: &TaskStoreError) -> ErrorObject {
+    tracing::error!(%error, "task store failed");
+    ErrorObject::internal_error("The task store is unavailable")
+}
