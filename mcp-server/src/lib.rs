@@ -76,6 +76,7 @@
 
 pub mod auth;
 mod client_state;
+mod clock;
 pub mod context;
 mod dispatch;
 pub mod error;

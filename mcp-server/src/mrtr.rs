@@ -9,9 +9,10 @@
 //! arguments) and the caller's principal, so a state cannot be replayed on another request, by
 //! another caller, or after it expires (L-76).
 
+use crate::clock::now_secs;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::{digest, hmac};
 use base64::Engine;
@@ -143,12 +144,6 @@ impl std::fmt::Debug for StateCodec {
             .field("ttl", &self.ttl)
             .finish_non_exhaustive()
     }
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// A digest naming one request: method, target and arguments.

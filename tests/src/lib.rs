@@ -42,12 +42,48 @@ impl RawResponse {
         }
     }
 
+    /// Every `WWW-Authenticate` challenge, joined by ` | ` (empty when there is none).
+    pub fn challenges(&self) -> String {
+        self.headers
+            .get_all("www-authenticate")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
     /// The error code of a JSON-RPC error body.
     pub fn error_code(&self) -> i64 {
         self.json()["error"]["code"]
             .as_i64()
             .unwrap_or_else(|| panic!("no error code: {}", self.body))
     }
+}
+
+/// The Redis of the Redis store tests, from `MCP_TEST_REDIS_URL`; `None` (the caller skips its
+/// test) when it is unset, except under `CI`, which always provides one: there the test fails.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("MCP_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set MCP_TEST_REDIS_URL"
+        );
+        eprintln!("skipped: set MCP_TEST_REDIS_URL to run the Redis tests");
+    }
+    url
+}
+
+/// A Redis key prefix no other test (or run) uses.
+pub fn redis_prefix() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("mcp-test:{}:{nanos}:{n}:", std::process::id())
 }
 
 /// The JSON payloads of an SSE body (events with empty data are skipped).

@@ -42,15 +42,6 @@ async fn dpop_call(url: &str, token: &str, proofs: &[&str]) -> RawResponse {
     post(url, &headers, INIT).await
 }
 
-fn challenge(r: &RawResponse) -> String {
-    r.headers
-        .get_all("www-authenticate")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
 struct Setup {
     issuer: TestIssuer,
     srv: TestServer,
@@ -80,7 +71,7 @@ async fn dp02_a_valid_proof_is_accepted_and_the_credential_is_dpop() {
     let s = setup(DpopConfig::allowed()).await;
     let proof = s.key.proof("POST", &s.srv.url(), &s.token).sign();
     let r = dpop_call(&s.srv.url(), &s.token, &[&proof]).await;
-    assert_eq!(r.status, 200, "{} {}", challenge(&r), r.body);
+    assert_eq!(r.status, 200, "{} {}", r.challenges(), r.body);
 }
 
 #[tokio::test]
@@ -103,16 +94,16 @@ async fn dp05_dp07_every_allowed_algorithm_is_verified_and_others_refused() {
             let good = key.proof("POST", &url, &token).sign();
             let r = dpop_call(&url, &token, &[&good]).await;
             if allowed {
-                assert_eq!(r.status, 200, "{alg}: {} {}", challenge(&r), r.body);
+                assert_eq!(r.status, 200, "{alg}: {} {}", r.challenges(), r.body);
             } else {
                 assert_eq!(r.status, 401, "{alg} outside the allow-list");
-                assert!(challenge(&r).contains("not allowed"), "{}", challenge(&r));
+                assert!(r.challenges().contains("not allowed"), "{}", r.challenges());
             }
             // DP-07: the same proof signed by another key of the same algorithm.
             let forged = key.proof("POST", &url, &token).signed_by(&other).sign();
             let r = dpop_call(&url, &token, &[&forged]).await;
             assert_eq!(r.status, 401, "{alg} forged");
-            assert!(challenge(&r).contains(r#"error="invalid_dpop_proof""#));
+            assert!(r.challenges().contains(r#"error="invalid_dpop_proof""#));
         }
     }
     // A P-256 key presented as an ES384 or RS256 proof does not fit the algorithm (DP-06).
@@ -131,9 +122,9 @@ async fn dp05_dp07_every_allowed_algorithm_is_verified_and_others_refused() {
         let r = dpop_call(&url, &token, &[&proof]).await;
         assert_eq!(r.status, 401, "P-256 key as {alg}");
         assert!(
-            challenge(&r).contains("jwk is malformed"),
+            r.challenges().contains("jwk is malformed"),
             "{}",
-            challenge(&r)
+            r.challenges()
         );
     }
 }
@@ -269,7 +260,7 @@ async fn dp03_to_dp14_each_defect_is_refused_as_invalid_dpop_proof() {
         let refs: Vec<&str> = proofs.iter().map(String::as_str).collect();
         let r = dpop_call(&url, &s.token, &refs).await;
         assert_eq!(r.status, 401, "{what}: {}", r.body);
-        let c = challenge(&r);
+        let c = r.challenges();
         assert!(
             c.starts_with(r#"DPoP error="invalid_dpop_proof""#),
             "{what}: {c}"
@@ -306,7 +297,7 @@ async fn dp12_a_replayed_proof_is_refused() {
     );
     let r = dpop_call(&s.srv.url(), &s.token, &[&proof]).await;
     assert_eq!(r.status, 401);
-    assert!(challenge(&r).contains("invalid_dpop_proof"));
+    assert!(r.challenges().contains("invalid_dpop_proof"));
 }
 
 #[tokio::test]
@@ -318,7 +309,7 @@ async fn dp14_dp15_dp16_key_binding() {
     let proof = other.proof("POST", &url, &s.token).sign();
     let r = dpop_call(&url, &s.token, &[&proof]).await;
     assert_eq!(r.status, 401);
-    let c = challenge(&r);
+    let c = r.challenges();
     assert!(
         c.starts_with(
             r#"DPoP error="invalid_token", error_description="Invalid DPoP key binding""#
@@ -329,13 +320,13 @@ async fn dp14_dp15_dp16_key_binding() {
     let bearer = format!("Bearer {}", s.token);
     let r = post(&url, &[("authorization", &bearer)], INIT).await;
     assert_eq!(r.status, 401);
-    assert!(challenge(&r).contains(r#"error="invalid_token""#));
+    assert!(r.challenges().contains(r#"error="invalid_token""#));
     // DPoP with an unbound token.
     let unbound = s.issuer.token(&url).scope("read").sign();
     let proof = s.key.proof("POST", &url, &unbound).sign();
     let r = dpop_call(&url, &unbound, &[&proof]).await;
     assert_eq!(r.status, 401);
-    assert!(challenge(&r).contains(r#"error="invalid_token""#));
+    assert!(r.challenges().contains(r#"error="invalid_token""#));
     // DP-21: the usual token checks still apply.
     let expired = s
         .issuer
@@ -352,7 +343,7 @@ async fn dp14_dp15_dp16_key_binding() {
 async fn dp17_dp18_challenges_and_required_mode() {
     let s = setup(DpopConfig::allowed()).await;
     let r = post(&s.srv.url(), &[], INIT).await;
-    let c = challenge(&r);
+    let c = r.challenges();
     assert!(
         c.contains("Bearer scope=") && c.contains("DPoP scope="),
         "both challenges: {c}"
@@ -362,13 +353,13 @@ async fn dp17_dp18_challenges_and_required_mode() {
     let required = setup(DpopConfig::required()).await;
     let url = required.srv.url();
     let r = post(&url, &[], INIT).await;
-    let c = challenge(&r);
+    let c = r.challenges();
     assert!(c.starts_with("DPoP ") && !c.contains("Bearer"), "{c}");
     let plain = required.issuer.token(&url).scope("read").sign();
     let bearer = format!("Bearer {plain}");
     let r = post(&url, &[("authorization", &bearer)], INIT).await;
     assert_eq!(r.status, 401);
-    assert!(challenge(&r).starts_with(r#"DPoP error="invalid_token""#));
+    assert!(r.challenges().starts_with(r#"DPoP error="invalid_token""#));
     let proof = required.key.proof("POST", &url, &required.token).sign();
     assert_eq!(
         dpop_call(&url, &required.token, &[&proof]).await.status,
@@ -406,7 +397,7 @@ async fn dp19_nonces() {
     let proof = s.key.proof("POST", &url, &s.token).sign();
     let r = dpop_call(&url, &s.token, &[&proof]).await;
     assert_eq!(r.status, 401);
-    assert!(challenge(&r).starts_with(r#"DPoP error="use_dpop_nonce""#));
+    assert!(r.challenges().starts_with(r#"DPoP error="use_dpop_nonce""#));
     let nonce = r.header("dpop-nonce").expect("a nonce").to_owned();
     let proof = s.key.proof("POST", &url, &s.token).nonce(&nonce).sign();
     assert_eq!(dpop_call(&url, &s.token, &[&proof]).await.status, 200);

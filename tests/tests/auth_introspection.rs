@@ -48,21 +48,13 @@ async fn bearer(srv: &TestServer, token: &str) -> RawResponse {
     post(&srv.url(), &[("authorization", auth.as_str())], INIT).await
 }
 
-fn challenge(r: &RawResponse) -> String {
-    r.headers
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn az11_active_tokens_for_this_resource_pass_and_answers_are_reused() {
     let (issuer, srv) = setup(Duration::from_secs(60)).await;
     let token = issuer.token(&srv.url()).scope("read").opaque();
     for _ in 0..3 {
         let r = bearer(&srv, &token).await;
-        assert_eq!(r.status, 200, "{} {}", challenge(&r), r.body);
+        assert_eq!(r.status, 200, "{} {}", r.challenges(), r.body);
     }
     assert_eq!(
         issuer.introspections(),
@@ -107,11 +99,11 @@ async fn az11_inactive_foreign_expired_and_unknown_tokens_are_invalid() {
         let r = bearer(&srv, &token).await;
         assert_eq!(r.status, 401, "{what}");
         assert!(
-            challenge(&r).contains(r#"error="invalid_token""#),
+            r.challenges().contains(r#"error="invalid_token""#),
             "{what}: {}",
-            challenge(&r)
+            r.challenges()
         );
-        assert!(!r.body.contains(&token) && !challenge(&r).contains(&token));
+        assert!(!r.body.contains(&token) && !r.challenges().contains(&token));
     }
     // A valid token without the server's scope is a 403, not a 401 (AZ-18).
     let token = issuer.token(&srv.url()).scope("write").opaque();
@@ -126,7 +118,7 @@ async fn a_revoked_token_stops_working_at_its_recheck() {
     issuer.revoke(&token);
     let r = bearer(&srv, &token).await;
     assert_eq!(r.status, 401);
-    assert!(challenge(&r).contains("not active"), "{}", challenge(&r));
+    assert!(r.challenges().contains("not active"), "{}", r.challenges());
 }
 
 #[tokio::test]
@@ -167,7 +159,7 @@ async fn dp14_dp15_a_binding_found_by_introspection_is_enforced() {
         INIT,
     )
     .await;
-    assert_eq!(r.status, 200, "{} {}", challenge(&r), r.body);
+    assert_eq!(r.status, 200, "{} {}", r.challenges(), r.body);
     // The same token as Bearer is a downgrade.
     assert_eq!(bearer(&srv, &token).await.status, 401);
     // A proof by another key does not match the binding.

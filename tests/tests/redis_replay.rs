@@ -17,36 +17,11 @@ use mcp_server::auth::{
 use mcp_server::store::RedisReplayCache;
 use mcp_server::testing::{DpopKey, TestIssuer, TestServer, spawn};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
-use mcp_tests::{RawResponse, post};
+use mcp_tests::{RawResponse, post, redis_prefix, redis_url};
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
 /// The URL clients see; both instances are configured with it, as behind a load balancer.
 const PUBLIC: &str = "http://mcp.example.test/mcp";
-
-/// The Redis to test against; `None` (the test is skipped) outside CI when none is configured.
-/// CI always has one: there a missing URL fails the test instead of skipping it.
-fn redis_url() -> Option<String> {
-    let url = std::env::var("MCP_TEST_REDIS_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    if url.is_none() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must set MCP_TEST_REDIS_URL"
-        );
-        eprintln!("skipped: set MCP_TEST_REDIS_URL to run the Redis tests");
-    }
-    url
-}
-
-/// A key prefix no other test run uses.
-fn prefix() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("mcp-test:{}:{nanos}:", std::process::id())
-}
 
 async fn instance(issuer: &TestIssuer, cache: Arc<dyn ReplayCache>) -> TestServer {
     let validator = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
@@ -78,19 +53,10 @@ async fn call(srv: &TestServer, token: &str, proof: &str) -> RawResponse {
     .await
 }
 
-fn challenge(r: &RawResponse) -> String {
-    r.headers
-        .get_all("www-authenticate")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
 #[tokio::test]
 async fn dp12_a_proof_accepted_by_one_instance_is_a_replay_to_the_other() {
     let Some(url) = redis_url() else { return };
-    let prefix = prefix();
+    let prefix = redis_prefix();
     let cache = RedisReplayCache::connect(&url, prefix.clone())
         .await
         .unwrap();
@@ -106,11 +72,11 @@ async fn dp12_a_proof_accepted_by_one_instance_is_a_replay_to_the_other() {
 
     let proof = key.proof("POST", PUBLIC, &token).sign();
     let first = call(&a, &token, &proof).await;
-    assert_eq!(first.status, 200, "{} {}", challenge(&first), first.body);
+    assert_eq!(first.status, 200, "{} {}", first.challenges(), first.body);
     for srv in [&b, &a] {
         let again = call(srv, &token, &proof).await;
         assert_eq!(again.status, 401);
-        let c = challenge(&again);
+        let c = again.challenges();
         assert!(c.contains(r#"error="invalid_dpop_proof""#), "{c}");
         assert!(c.contains("already used"), "{c}");
     }

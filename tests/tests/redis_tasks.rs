@@ -19,34 +19,12 @@ use mcp_server::tasks::{
 use mcp_server::testing::{TestServer, spawn};
 use mcp_server::types::ElicitRequestParams;
 use mcp_server::{ClientRequestError, HttpConfig};
-use mcp_tests::{JSON_AND_SSE, RawResponse, send};
+use mcp_tests::{JSON_AND_SSE, RawResponse, redis_prefix, redis_url, send};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const V: &str = "2026-07-28";
 const EXT: &str = "io.modelcontextprotocol/tasks";
-
-/// The Redis to test against; `None` (the test is skipped) outside CI when none is configured.
-fn redis_url() -> Option<String> {
-    let url = std::env::var("MCP_TEST_REDIS_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    if url.is_none() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must set MCP_TEST_REDIS_URL"
-        );
-        eprintln!("skipped: set MCP_TEST_REDIS_URL to run the Redis tests");
-    }
-    url
-}
-
-/// A key prefix no other test (or run) uses: a `RandomState` is seeded with random keys.
-fn prefix() -> String {
-    use std::hash::BuildHasher;
-    let random = std::collections::hash_map::RandomState::new().hash_one(0u8);
-    format!("mcp-test:tasks:{}:{random:016x}:", std::process::id())
-}
 
 async fn store(url: &str, prefix: &str) -> RedisTaskStore {
     RedisTaskStore::connect(url, prefix)
@@ -101,7 +79,7 @@ async fn instance(store: Arc<dyn TaskStore>) -> TestServer {
 
 /// Two instances sharing one Redis store under a fresh prefix.
 async fn pair(url: &str) -> (TestServer, TestServer) {
-    let shared: Arc<dyn TaskStore> = Arc::new(store(url, &prefix()).await);
+    let shared: Arc<dyn TaskStore> = Arc::new(store(url, &redis_prefix()).await);
     (instance(Arc::clone(&shared)).await, instance(shared).await)
 }
 
@@ -277,7 +255,7 @@ async fn pttl(url: &str, key: &str) -> i64 {
 #[tokio::test]
 async fn the_store_refuses_duplicates_and_keys_expire_with_the_task() {
     let Some(url) = redis_url() else { return };
-    let prefix = prefix();
+    let prefix = redis_prefix();
     let store = store(&url, &prefix).await;
     let ttl = Duration::from_secs(60);
     store.insert(record("t1", ttl)).await.unwrap();
@@ -335,7 +313,7 @@ async fn the_store_refuses_duplicates_and_keys_expire_with_the_task() {
 #[tokio::test]
 async fn concurrent_updates_do_not_lose_writes() {
     let Some(url) = redis_url() else { return };
-    let prefix = prefix();
+    let prefix = redis_prefix();
     // Two stores, as two instances: separate connections racing on one record.
     let stores = [store(&url, &prefix).await, store(&url, &prefix).await];
     stores[0]

@@ -7,7 +7,8 @@
 //! An answer is trusted for at most [`IntrospectionConfig::recheck_after`] (default 60 s), so a
 //! revoked token stops working within that time without an introspection call per request.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use crate::clock::now_secs;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -153,12 +154,6 @@ impl std::fmt::Debug for IntrospectionValidator {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 impl IntrospectionValidator {

@@ -3,7 +3,8 @@
 //! containing this resource (RFC 8707), `exp`/`nbf`/`iat` with a small leeway, optional `typ`,
 //! scopes from `scope` (string) or `scp` (array).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use crate::clock::now_secs;
+use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
@@ -148,12 +149,6 @@ impl std::fmt::Debug for JwtValidator {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn describe(kind: &ErrorKind) -> &'static str {

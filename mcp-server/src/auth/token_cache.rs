@@ -1,9 +1,9 @@
 //! Verified tokens, remembered by their SHA-256 until they expire, so that repeated calls do not
 //! verify signatures again. Bounded: expired entries go first, then everything when still full.
 
+use crate::clock::now_secs;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::digest;
 
@@ -14,12 +14,6 @@ type Digest = [u8; 32];
 pub(crate) struct TokenCache {
     capacity: usize,
     entries: RwLock<HashMap<Digest, Arc<AuthContext>>>,
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The cache key of a token (the token itself is never stored).

@@ -1,8 +1,9 @@
 //! The API key record ([`ApiKey`]), what creating one takes ([`NewApiKey`]), and who its actions
 //! are attributed to ([`Attribution`]).
 
+pub(crate) use crate::clock::now_secs;
 use std::collections::BTreeSet;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,12 +12,6 @@ use crate::auth::surface::{self, Surface};
 use crate::auth::workspace::WorkspaceAccess;
 
 /// Seconds since the Unix epoch, now.
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// Who the actions of a key are attributed to (the audit subject). Authorization always uses the
 /// key's own role and workspaces, never the owner's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

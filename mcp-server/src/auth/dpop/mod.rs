@@ -24,8 +24,9 @@ mod key;
 mod nonce;
 mod replay;
 
+use crate::clock::now_secs;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_lc_rs::digest;
 use base64::Engine;
@@ -154,12 +155,6 @@ fn alg_name(a: Algorithm) -> Option<&'static str> {
         RS512 => "RS512",
         _ => return None,
     })
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// `base64url(SHA-256(token))`: the `ath` of a proof for `token` (RFC 9449 §4.2).
