@@ -76,10 +76,10 @@ async fn a_child_process_over_stdio() {
         .unwrap();
     assert_eq!(
         client.era(),
-        Era::Legacy,
-        "the stdio server is legacy: discover fell back"
+        Era::Modern,
+        "the stdio server speaks 2026-07-28: no initialize"
     );
-    assert_eq!(client.protocol_version(), ProtocolVersion::V2025_11_25);
+    assert_eq!(client.protocol_version(), ProtocolVersion::V2026_07_28);
     assert_eq!(client.server_info().unwrap().name, "stdio-example");
     assert_eq!(client.session_id(), None);
 
@@ -206,16 +206,30 @@ async fn in_process_pipes_and_cancellation() {
 }
 
 #[tokio::test]
-async fn forced_modern_over_a_legacy_stdio_server_fails() {
-    let e = McpClient::builder()
-        .era(Era::Modern)
+async fn forced_legacy_over_stdio_still_opens_a_session() {
+    let client = McpClient::builder()
+        .era(Era::Legacy)
+        .on_elicitation(greeter("Ada"))
         .spawn(Command::new(stdio_server()))
         .await
-        .unwrap_err();
-    assert!(
-        matches!(&e, Error::Protocol(o) if o.code.0 == -32601),
-        "{e:?}"
+        .unwrap();
+    assert_eq!(client.era(), Era::Legacy);
+    assert_eq!(client.protocol_version(), ProtocolVersion::V2025_11_25);
+    assert_eq!(
+        text(
+            &client
+                .call_tool("add", json!({"a": 1, "b": 2}))
+                .await
+                .unwrap()
+        ),
+        "3"
     );
+    // On the legacy wire the question is a real request to the client.
+    assert_eq!(
+        text(&client.call_tool("ask", ()).await.unwrap()),
+        "hello Ada"
+    );
+    client.close().await.unwrap();
 }
 
 #[tokio::test]

@@ -109,3 +109,108 @@ async fn a_closed_stdin_ends_the_server() {
     let done = tokio::time::timeout(Duration::from_secs(5), task).await;
     assert!(matches!(done, Ok(Ok(Ok(())))));
 }
+
+/// `_meta` of a 2026-07-28 request.
+fn modern_meta(capabilities: Value) -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "0"},
+    })
+}
+
+#[tokio::test]
+async fn the_modern_era_over_stdio_needs_no_initialize() {
+    let mut p = Pipe::start();
+    // Discovery and a call, each carrying its version and capabilities (T-38).
+    p.send(&json!({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":modern_meta(json!({}))}}))
+        .await;
+    let discovered = p.until(1).await.pop().unwrap();
+    assert!(
+        discovered["result"]["supportedVersions"]
+            .as_array()
+            .is_some_and(|v| v.contains(&json!("2026-07-28"))),
+        "{discovered}"
+    );
+    p.send(&json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"add","arguments":{"a":2,"b":3},"_meta":modern_meta(json!({}))}}))
+        .await;
+    let called = p.until(2).await.pop().unwrap();
+    assert_eq!(called["result"]["resultType"], "complete", "{called}");
+    assert_eq!(called["result"]["content"][0]["text"], "5");
+
+    // A question to the client is an input_required result, never a request on stdout (MRTR).
+    p.send(&json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"ask","arguments":{},"_meta":modern_meta(json!({"elicitation":{}}))}}))
+        .await;
+    let seen = p.until(3).await;
+    assert!(
+        seen.iter()
+            .all(|m| m.get("method").is_none() || m.get("id").is_none()),
+        "{seen:?}"
+    );
+    let asked = &seen.last().unwrap()["result"];
+    assert_eq!(asked["resultType"], "input_required", "{asked}");
+    let key = asked["inputRequests"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let retry = json!({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"ask","arguments":{},
+        "inputResponses":{key: {"action":"accept","content":{"name":"Ada"}}},
+        "requestState": asked["requestState"], "_meta":modern_meta(json!({"elicitation":{}}))}});
+    p.send(&retry).await;
+    let answered = p.until(4).await.pop().unwrap();
+    assert_eq!(
+        answered["result"]["content"][0]["text"], "hello Ada",
+        "{answered}"
+    );
+
+    // Removed methods, unsupported versions, missing capabilities' data, batches.
+    p.send(&json!({"jsonrpc":"2.0","id":5,"method":"initialize","params":{"_meta":modern_meta(json!({}))}}))
+        .await;
+    assert_eq!(p.until(5).await.pop().unwrap()["error"]["code"], -32601);
+    let mut old = modern_meta(json!({}));
+    old["io.modelcontextprotocol/protocolVersion"] = json!("2099-01-01");
+    p.send(&json!({"jsonrpc":"2.0","id":6,"method":"tools/list","params":{"_meta":old}}))
+        .await;
+    // T-39: an unsupported version is -32022 naming the supported ones.
+    let r = p.until(6).await.pop().unwrap();
+    assert_eq!(r["error"]["code"], -32022, "{r}");
+    assert_eq!(r["error"]["data"]["requested"], "2099-01-01");
+    assert!(
+        r["error"]["data"]["supported"]
+            .as_array()
+            .is_some_and(|v| v.contains(&json!("2026-07-28")))
+    );
+    p.send(&json!({"jsonrpc":"2.0","id":7,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}))
+        .await;
+    let r = p.until(7).await.pop().unwrap();
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    p.send_raw(&json!([{"jsonrpc":"2.0","id":8,"method":"tools/list","params":{"_meta":modern_meta(json!({}))}}]).to_string())
+        .await;
+    let r = p.recv().await;
+    assert_eq!(r[0]["error"]["code"], -32600, "{r}");
+    p.send(&json!({"jsonrpc":"2.0","id":9,"method":"subscriptions/listen","params":{"_meta":modern_meta(json!({}))}}))
+        .await;
+    assert_eq!(p.until(9).await.pop().unwrap()["error"]["code"], -32601);
+}
+
+#[tokio::test]
+async fn a_modern_request_over_stdio_stops_on_notifications_cancelled() {
+    let mut p = Pipe::start();
+    p.send(&json!({"jsonrpc":"2.0","id":"s","method":"tools/call","params":{"name":"slow","arguments":{"steps":500},"_meta":modern_meta(json!({}))}}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    p.send(&json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"s"}}))
+        .await;
+    // The cancelled request gets no answer; the connection keeps serving.
+    p.send(&json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"after"},"_meta":modern_meta(json!({}))}}))
+        .await;
+    let seen = p.until(2).await;
+    assert!(seen.iter().all(|m| m["id"] != "s"), "{seen:?}");
+    assert_eq!(
+        seen.last().unwrap()["result"]["content"][0]["text"],
+        "after"
+    );
+}

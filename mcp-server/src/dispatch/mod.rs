@@ -4,6 +4,7 @@
 
 mod calls;
 mod lists;
+pub(crate) mod meta;
 pub(crate) mod shape;
 
 use std::sync::Arc;

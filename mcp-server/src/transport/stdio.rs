@@ -1,6 +1,15 @@
 //! stdio: newline-delimited JSON-RPC on stdin/stdout. Nothing but protocol messages goes to
 //! stdout; logs belong on stderr.
+//!
+//! Both eras on one connection. A request whose `_meta` names a protocol version is a 2026-07-28
+//! request, served on its own with the version, capabilities and identity it declares: no
+//! `initialize`, questions to the client become `input_required` results, and
+//! `notifications/cancelled` stops it (another version is `-32022` naming the supported ones).
+//! Anything else belongs to the legacy session that `initialize` opens. `subscriptions/listen`
+//! is an HTTP stream and is not offered here (`-32601`); list changes are sent to a legacy
+//! session only.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::join_all;
@@ -18,7 +27,7 @@ use tokio::task::JoinSet;
 use crate::BoxFuture;
 use crate::client_state::ClientState;
 use crate::context::Peer;
-use crate::dispatch::{self, Outcome, RequestEnv};
+use crate::dispatch::{self, Outcome, RequestEnv, meta};
 use crate::error::ClientRequestError;
 use crate::server::{Change, ChangeListener, McpServer};
 
@@ -28,6 +37,8 @@ const MAX_LINE: usize = 16 * 1024 * 1024;
 struct Connection {
     out: mpsc::UnboundedSender<String>,
     client: Mutex<Option<Arc<ClientState>>>,
+    /// The modern requests in progress, each with the client state it declared.
+    modern: Mutex<HashMap<RequestId, Arc<ClientState>>>,
 }
 
 impl Connection {
@@ -43,10 +54,28 @@ impl Connection {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
+
+    fn modern(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, Arc<ClientState>>> {
+        self.modern.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The modern request a `notifications/cancelled` names, if it is one in progress.
+    fn modern_target(&self, notification: &Notification) -> Option<Arc<ClientState>> {
+        if notification.method != methods::NOTIFICATION_CANCELLED {
+            return None;
+        }
+        let id = notification.params.as_ref()?.get("requestId")?;
+        let id: RequestId = serde_json::from_value(id.clone()).ok()?;
+        self.modern().get(&id).cloned()
+    }
 }
 
 impl ChangeListener for Connection {
     fn on_change(&self, change: &Change) {
+        // List changes are news for a legacy session only; a 2026-07-28 client asks again.
+        if self.client().is_none() {
+            return;
+        }
         let n = match change {
             Change::Tools => Notification::new(methods::NOTIFICATION_TOOLS_LIST_CHANGED, None),
             Change::Prompts => Notification::new(methods::NOTIFICATION_PROMPTS_LIST_CHANGED, None),
@@ -137,6 +166,7 @@ impl McpServer {
         let conn = Arc::new(Connection {
             out: tx,
             client: Mutex::new(None),
+            modern: Mutex::new(HashMap::new()),
         });
         let listener: Arc<dyn ChangeListener> = conn.clone();
         self.inner.add_listener(Arc::downgrade(&listener));
@@ -178,6 +208,58 @@ impl McpServer {
         Ok(())
     }
 
+    /// Serves one 2026-07-28 request: the version, capabilities and identity come from its
+    /// `_meta`; its answer (or error) is written when it is done.
+    fn handle_modern(&self, conn: &Arc<Connection>, tasks: &mut JoinSet<()>, request: Request) {
+        let id = request.id.clone();
+        let refuse = |e: mcp_core::ErrorObject| conn.send(&ErrorResponse::new(Some(id.clone()), e));
+        let meta = match meta::read_meta(request.params.as_ref()) {
+            Ok(m) => m,
+            Err(why) => return refuse(mcp_core::ErrorObject::invalid_params(why)),
+        };
+        let version = match meta::modern_version(&self.inner, &meta.version) {
+            Ok(v) => v,
+            Err(e) => return refuse(e),
+        };
+        if request.method == methods::SUBSCRIPTIONS_LISTEN {
+            return refuse(mcp_core::ErrorObject::method_not_found(&request.method));
+        }
+        let state = Arc::new(ClientState::per_request(
+            version,
+            meta.capabilities,
+            meta.client_info.unwrap_or_default(),
+            meta.log_level,
+        ));
+        {
+            let mut in_progress = conn.modern();
+            if in_progress.contains_key(&id) {
+                drop(in_progress);
+                let e =
+                    mcp_core::ErrorObject::invalid_request("a request with this id is in progress");
+                return refuse(e);
+            }
+            in_progress.insert(id.clone(), Arc::clone(&state));
+        }
+        let env = RequestEnv {
+            version,
+            peer: Arc::new(StdioPeer {
+                conn: Arc::clone(conn),
+            }),
+            client: Some(state),
+            http: None,
+            auth: None,
+        };
+        let work = dispatch::handle_request(Arc::clone(&self.inner), request, env);
+        let conn = Arc::clone(conn);
+        tasks.spawn(async move {
+            let outcome = work.await;
+            conn.modern().remove(&id);
+            if let Some(m) = reply(id, outcome) {
+                conn.send(&m);
+            }
+        });
+    }
+
     fn handle(
         &self,
         conn: &Arc<Connection>,
@@ -190,6 +272,17 @@ impl McpServer {
         for item in items {
             match item {
                 Err(e) => invalid.push(Message::Error(e.to_error_response())),
+                // First: an `initialize` in modern form is a removed method (VERSIONS §3).
+                Ok(Message::Request(r)) if meta::carries_protocol_version(&r) => {
+                    if batch {
+                        let e = mcp_core::ErrorObject::invalid_request(
+                            "batches are not supported in protocol version 2026-07-28",
+                        );
+                        invalid.push(Message::Error(ErrorResponse::new(Some(r.id), e)));
+                    } else {
+                        self.handle_modern(conn, tasks, r);
+                    }
+                }
                 Ok(Message::Request(r)) if r.method == methods::INITIALIZE && !batch => {
                     match dispatch::initialize(&self.inner, r.params) {
                         Ok((outcome, state)) => {
@@ -203,9 +296,10 @@ impl McpServer {
                     }
                 }
                 Ok(Message::Request(r)) => requests.push(r),
-                Ok(Message::Notification(n)) => {
-                    dispatch::handle_notification(n, conn.client().as_deref())
-                }
+                Ok(Message::Notification(n)) => match conn.modern_target(&n) {
+                    Some(state) => dispatch::handle_notification(n, Some(&state)),
+                    None => dispatch::handle_notification(n, conn.client().as_deref()),
+                },
                 Ok(Message::Response(r)) => {
                     if let Some(c) = conn.client() {
                         c.complete_client_request(&r.id, Ok(r.result));

@@ -15,10 +15,7 @@ use futures_util::Stream;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, StatusCode};
 use mcp_core::jsonrpc::{ErrorCode, ErrorObject, Message, Payload, Request, RequestId};
-use mcp_core::types::{
-    ClientCapabilities, Implementation, LoggingLevel, UnsupportedProtocolVersionData, meta_keys,
-    methods,
-};
+use mcp_core::types::{meta_keys, methods};
 use mcp_core::version::{Era, ProtocolVersion};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -33,6 +30,7 @@ use crate::BoxFuture;
 use crate::auth::AuthContext;
 use crate::client_state::ClientState;
 use crate::context::{HttpRequestParts, Peer};
+use crate::dispatch::meta::{modern_version, read_meta};
 use crate::dispatch::{self, Outcome, RequestEnv, STEP_UP};
 
 /// `Mcp-Method`.
@@ -100,47 +98,6 @@ pub(crate) fn decode_header_value(raw: &str) -> Option<String> {
         }
         None => Some(v.to_owned()),
     }
-}
-
-/// What a modern request declares about itself in `_meta` (T-38).
-struct RequestMeta {
-    version: String,
-    capabilities: ClientCapabilities,
-    client_info: Option<Implementation>,
-    log_level: Option<LoggingLevel>,
-}
-
-fn read_meta(params: Option<&Value>) -> Result<RequestMeta, &'static str> {
-    let meta = params
-        .and_then(|p| p.get("_meta"))
-        .and_then(Value::as_object)
-        .ok_or("params._meta is required")?;
-    let version = meta
-        .get(meta_keys::PROTOCOL_VERSION)
-        .and_then(Value::as_str)
-        .ok_or("_meta[\"io.modelcontextprotocol/protocolVersion\"] is required")?;
-    let capabilities = meta
-        .get(meta_keys::CLIENT_CAPABILITIES)
-        .filter(|c| c.is_object())
-        .ok_or("_meta[\"io.modelcontextprotocol/clientCapabilities\"] is required")?;
-    let capabilities = serde_json::from_value(capabilities.clone())
-        .map_err(|_| "_meta[\"io.modelcontextprotocol/clientCapabilities\"] is malformed")?;
-    let client_info = meta
-        .get(meta_keys::CLIENT_INFO)
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
-    let log_level = match meta.get(meta_keys::LOG_LEVEL) {
-        None => None,
-        Some(v) => Some(
-            serde_json::from_value(v.clone())
-                .map_err(|_| "_meta[\"io.modelcontextprotocol/logLevel\"] is not a log level")?,
-        ),
-    };
-    Ok(RequestMeta {
-        version: version.to_owned(),
-        capabilities,
-        client_info,
-        log_level,
-    })
 }
 
 /// The value `Mcp-Name` must carry for `method` (T-33).
@@ -257,27 +214,9 @@ pub(crate) async fn post(
         Some(_) => return mismatch(&id, "MCP-Protocol-Version does not match _meta"),
         None => return mismatch(&id, "MCP-Protocol-Version header is required"),
     }
-    let version = match ProtocolVersion::parse(&meta.version)
-        .filter(|v| v.era() == Era::Modern && state.server.supports(*v))
-    {
-        Some(v) => v,
-        None => {
-            let data = UnsupportedProtocolVersionData {
-                supported: state
-                    .server
-                    .versions
-                    .iter()
-                    .map(|v| v.as_str().to_owned())
-                    .collect(),
-                requested: meta.version.clone(),
-            };
-            let e = ErrorObject::new(
-                ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
-                "Unsupported protocol version",
-            )
-            .with_data(serde_json::to_value(data).unwrap_or(Value::Null));
-            return respond::rpc_error(StatusCode::BAD_REQUEST, Some(id), e);
-        }
+    let version = match modern_version(&state.server, &meta.version) {
+        Ok(v) => v,
+        Err(e) => return respond::rpc_error(StatusCode::BAD_REQUEST, Some(id), e),
     };
     if dispatch::removed_in_modern(&request.method) {
         let e = ErrorObject::method_not_found(&request.method);
