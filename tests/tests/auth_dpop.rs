@@ -252,6 +252,16 @@ async fn dp03_to_dp14_each_defect_is_refused_as_invalid_dpop_proof() {
             vec![s.key.proof("POST", &url, &s.token).iat_offset(600).sign()],
         ),
         (
+            // The largest iat JSON can carry: refused, never an overflow.
+            "DP-11 iat at u64::MAX",
+            vec![
+                s.key
+                    .proof("POST", &url, &s.token)
+                    .claim("iat", json!(u64::MAX))
+                    .sign(),
+            ],
+        ),
+        (
             "DP-13 ath of another token",
             vec![s.key.proof("POST", &url, "another-token").sign()],
         ),

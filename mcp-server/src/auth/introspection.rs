@@ -221,13 +221,13 @@ impl IntrospectionValidator {
         let now = now_secs();
         let leeway = self.config.leeway.as_secs();
         let exp = answer.get("exp").and_then(Value::as_u64);
-        if exp.is_some_and(|e| e + leeway <= now) {
+        if exp.is_some_and(|e| e.saturating_add(leeway) <= now) {
             return invalid("the token has expired");
         }
         if answer
             .get("nbf")
             .and_then(Value::as_u64)
-            .is_some_and(|n| n > now + leeway)
+            .is_some_and(|n| n > now.saturating_add(leeway))
         {
             return invalid("the token is not valid yet");
         }
@@ -261,7 +261,7 @@ impl IntrospectionValidator {
         ctx.client_id = text("client_id");
         ctx.credential_id = text("jti");
         // Trusted until the token expires or the answer is due for a recheck, whichever is first.
-        let recheck = now + self.config.recheck_after.as_secs();
+        let recheck = now.saturating_add(self.config.recheck_after.as_secs());
         ctx.expires_at = Some(exp.map_or(recheck, |e| e.min(recheck)));
         ctx.claims = answer;
         Ok(ctx)

@@ -245,7 +245,7 @@ impl JwtValidator {
 
     fn context(&self, claims: Map<String, Value>) -> Result<AuthContext, TokenError> {
         if let Some(iat) = claims.get("iat").and_then(Value::as_u64) {
-            if iat > now_secs() + self.config.leeway.as_secs() {
+            if iat > now_secs().saturating_add(self.config.leeway.as_secs()) {
                 return Err(TokenError::Invalid(
                     "the token was issued in the future".into(),
                 ));

@@ -254,7 +254,8 @@ pub(crate) fn verify_proof(
         .ok_or(Invalid("the DPoP proof has no iat"))?;
     let now = now_secs();
     let window = config.iat_window.as_secs();
-    if iat + window < now || iat > now + window {
+    // Saturating: `iat` is the client's number and may be anything.
+    if iat.saturating_add(window) < now || iat > now.saturating_add(window) {
         return Err(Invalid("the DPoP proof is not fresh"));
     }
     let jti = text("jti").filter(|j| !j.is_empty() && j.len() <= 256);
@@ -284,7 +285,7 @@ pub(crate) fn verify_proof(
     Ok(VerifiedProof {
         jkt,
         replay_key: key_bytes,
-        replay_until: iat + window,
+        replay_until: iat.saturating_add(window),
     })
 }
 
