@@ -191,9 +191,65 @@ async fn the_modern_era_over_stdio_needs_no_initialize() {
         .await;
     let r = p.recv().await;
     assert_eq!(r[0]["error"]["code"], -32600, "{r}");
-    p.send(&json!({"jsonrpc":"2.0","id":9,"method":"subscriptions/listen","params":{"_meta":modern_meta(json!({}))}}))
+}
+
+#[tokio::test]
+async fn l80_subscriptions_listen_over_stdio() {
+    let (client_out, server_in) = tokio::io::duplex(1 << 16);
+    let (server_out, client_in) = tokio::io::duplex(1 << 16);
+    let server = fixture(HttpConfig::default());
+    let handle = server.clone();
+    tokio::spawn(async move { server.serve_io(server_in, server_out).await });
+    let mut p = Pipe {
+        to_server: client_out,
+        from_server: BufReader::new(client_in).lines(),
+    };
+    p.send(
+        &json!({"jsonrpc":"2.0","id":"sub","method":"subscriptions/listen",
+        "params":{"notifications":{"toolsListChanged":true},"_meta":modern_meta(json!({}))}}),
+    )
+    .await;
+    // The acknowledgement first, naming the subscription and what it will receive.
+    let ack = p.recv().await;
+    assert_eq!(
+        ack["method"], "notifications/subscriptions/acknowledged",
+        "{ack}"
+    );
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "sub"
+    );
+    assert_eq!(ack["params"]["notifications"]["toolsListChanged"], true);
+    // A change it asked for arrives tagged; one it did not ask for does not.
+    handle.notify_resource_updated("test://not-subscribed");
+    handle.remove_tool("echo");
+    let change = p.recv().await;
+    assert_eq!(
+        change["method"], "notifications/tools/list_changed",
+        "{change}"
+    );
+    assert_eq!(
+        change["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "sub"
+    );
+    // No legacy session: nothing untagged was sent. Cancelling ends the subscription quietly.
+    p.send(
+        &json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"sub"}}),
+    )
+    .await;
+    p.send(&json!({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":modern_meta(json!({}))}}))
         .await;
-    assert_eq!(p.until(9).await.pop().unwrap()["error"]["code"], -32601);
+    let listed = p.until(1).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    handle.remove_tool("add");
+    p.send(&json!({"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":modern_meta(json!({}))}}))
+        .await;
+    let listed = p.until(2).await;
+    assert_eq!(
+        listed.len(),
+        1,
+        "after the cancel no change arrives: {listed:?}"
+    );
 }
 
 #[tokio::test]

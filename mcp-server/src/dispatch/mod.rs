@@ -3,6 +3,7 @@
 //! both eras; [`shape`] dresses results for the wire.
 
 mod calls;
+pub(crate) mod listen;
 mod lists;
 pub(crate) mod meta;
 pub(crate) mod shape;

@@ -5,9 +5,10 @@
 //! request, served on its own with the version, capabilities and identity it declares: no
 //! `initialize`, questions to the client become `input_required` results, and
 //! `notifications/cancelled` stops it (another version is `-32022` naming the supported ones).
-//! Anything else belongs to the legacy session that `initialize` opens. `subscriptions/listen`
-//! is an HTTP stream and is not offered here (`-32601`); list changes are sent to a legacy
-//! session only.
+//! Anything else belongs to the legacy session that `initialize` opens. A `subscriptions/listen`
+//! is acknowledged at once and stays open until `notifications/cancelled` names it: the
+//! changes it asked for arrive tagged with its id. A legacy session hears of list changes as
+//! before.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,7 @@ use futures_util::future::join_all;
 use mcp_core::jsonrpc::{
     ErrorResponse, Message, Notification, Payload, Request, RequestId, Response, parse_payload,
 };
-use mcp_core::types::{ResourceUpdatedNotificationParams, methods};
+use mcp_core::types::{ResourceUpdatedNotificationParams, SubscriptionFilter, methods};
 use mcp_core::version::ProtocolVersion;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -27,7 +28,7 @@ use tokio::task::JoinSet;
 use crate::BoxFuture;
 use crate::client_state::ClientState;
 use crate::context::Peer;
-use crate::dispatch::{self, Outcome, RequestEnv, meta};
+use crate::dispatch::{self, Outcome, RequestEnv, listen, meta};
 use crate::error::ClientRequestError;
 use crate::server::{Change, ChangeListener, McpServer};
 
@@ -39,6 +40,8 @@ struct Connection {
     client: Mutex<Option<Arc<ClientState>>>,
     /// The modern requests in progress, each with the client state it declared.
     modern: Mutex<HashMap<RequestId, Arc<ClientState>>>,
+    /// Open `subscriptions/listen` requests and what each asked for.
+    listens: Mutex<HashMap<RequestId, SubscriptionFilter>>,
 }
 
 impl Connection {
@@ -61,18 +64,37 @@ impl Connection {
 
     /// The modern request a `notifications/cancelled` names, if it is one in progress.
     fn modern_target(&self, notification: &Notification) -> Option<Arc<ClientState>> {
-        if notification.method != methods::NOTIFICATION_CANCELLED {
-            return None;
-        }
-        let id = notification.params.as_ref()?.get("requestId")?;
-        let id: RequestId = serde_json::from_value(id.clone()).ok()?;
+        let id = cancelled_id(notification)?;
         self.modern().get(&id).cloned()
+    }
+
+    /// Whether `notification` cancels an open subscription, which it then closes (no answer).
+    fn ends_listen(&self, notification: &Notification) -> bool {
+        cancelled_id(notification).is_some_and(|id| {
+            self.listens
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id)
+                .is_some()
+        })
     }
 }
 
 impl ChangeListener for Connection {
     fn on_change(&self, change: &Change) {
-        // List changes are news for a legacy session only; a 2026-07-28 client asks again.
+        // 2026-07-28 clients hear of changes through their subscriptions only.
+        let listens: Vec<RequestId> = self
+            .listens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, filter)| listen::wants(filter, change))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &listens {
+            self.send(&listen::notification(id, change));
+        }
+        // A legacy session hears of every list change, and of updates it subscribed to.
         if self.client().is_none() {
             return;
         }
@@ -130,6 +152,15 @@ impl Peer for StdioPeer {
     }
 }
 
+/// The request id a `notifications/cancelled` names.
+fn cancelled_id(notification: &Notification) -> Option<RequestId> {
+    if notification.method != methods::NOTIFICATION_CANCELLED {
+        return None;
+    }
+    let id = notification.params.as_ref()?.get("requestId")?;
+    serde_json::from_value(id.clone()).ok()
+}
+
 fn reply(id: RequestId, outcome: Outcome) -> Option<Message> {
     match outcome {
         Err(e) if e == dispatch::cancelled_error() => None,
@@ -167,6 +198,7 @@ impl McpServer {
             out: tx,
             client: Mutex::new(None),
             modern: Mutex::new(HashMap::new()),
+            listens: Mutex::new(HashMap::new()),
         });
         let listener: Arc<dyn ChangeListener> = conn.clone();
         self.inner.add_listener(Arc::downgrade(&listener));
@@ -222,7 +254,22 @@ impl McpServer {
             Err(e) => return refuse(e),
         };
         if request.method == methods::SUBSCRIPTIONS_LISTEN {
-            return refuse(mcp_core::ErrorObject::method_not_found(&request.method));
+            return match listen::honoured(request.params) {
+                Err(e) => refuse(e),
+                Ok(filter) => {
+                    let mut listens = conn.listens.lock().unwrap_or_else(|e| e.into_inner());
+                    if listens.contains_key(&id) {
+                        drop(listens);
+                        let e = mcp_core::ErrorObject::invalid_request(
+                            "a subscription with this id is open",
+                        );
+                        return refuse(e);
+                    }
+                    // The acknowledgement goes out before any notification can.
+                    conn.send(&listen::acknowledgement(&id, &filter));
+                    listens.insert(id, filter);
+                }
+            };
         }
         let state = Arc::new(ClientState::per_request(
             version,
@@ -296,6 +343,7 @@ impl McpServer {
                     }
                 }
                 Ok(Message::Request(r)) => requests.push(r),
+                Ok(Message::Notification(n)) if conn.ends_listen(&n) => {}
                 Ok(Message::Notification(n)) => match conn.modern_target(&n) {
                     Some(state) => dispatch::handle_notification(n, Some(&state)),
                     None => dispatch::handle_notification(n, conn.client().as_deref()),

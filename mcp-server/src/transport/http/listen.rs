@@ -12,19 +12,15 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::Stream;
 use http::StatusCode;
-use mcp_core::jsonrpc::{Notification, Request, RequestId};
-use mcp_core::types::{
-    Meta, SubscriptionFilter, SubscriptionsAcknowledgedNotificationParams,
-    SubscriptionsListenRequestParams, meta_keys, methods,
-};
-use serde_json::Value;
+use mcp_core::jsonrpc::{Request, RequestId};
+use mcp_core::types::SubscriptionFilter;
 use tokio::sync::mpsc;
 
 use super::HttpState;
 use super::guard::{Accepts, Refusal};
 use super::respond;
 use super::sse::{LiveBody, frame};
-use crate::dispatch::parse_params;
+use crate::dispatch::listen;
 use crate::server::{Change, ChangeListener};
 
 const BUFFER: usize = 64;
@@ -41,26 +37,6 @@ struct Subscription {
 }
 
 impl Subscription {
-    fn meta(&self) -> Meta {
-        let mut meta = Meta::new();
-        let id = serde_json::to_value(&self.id).unwrap_or(Value::Null);
-        meta.insert(meta_keys::SUBSCRIPTION_ID.to_owned(), id);
-        meta
-    }
-
-    fn wants(&self, change: &Change) -> bool {
-        let f = &self.filter;
-        match change {
-            Change::Tools => f.tools_list_changed == Some(true),
-            Change::Prompts => f.prompts_list_changed == Some(true),
-            Change::Resources => f.resources_list_changed == Some(true),
-            Change::ResourceUpdated(uri) => f
-                .resource_subscriptions
-                .as_ref()
-                .is_some_and(|uris| uris.iter().any(|u| u == uri)),
-        }
-    }
-
     fn send(&self, json: &str) -> bool {
         let tx = lock(&self.tx);
         tx.as_ref()
@@ -88,12 +64,7 @@ impl Subscriptions {
     /// Ends every subscription with its final result (graceful shutdown).
     pub fn close_all(&self) {
         for s in self.live() {
-            let result = serde_json::json!({
-                "jsonrpc": "2.0",
-                "id": s.id,
-                "result": {"resultType": "complete", "_meta": s.meta()},
-            });
-            s.send(&result.to_string());
+            s.send(&listen::final_result(&s.id).to_string());
             lock(&s.tx).take();
         }
     }
@@ -101,21 +72,11 @@ impl Subscriptions {
 
 impl ChangeListener for Subscriptions {
     fn on_change(&self, change: &Change) {
-        for s in self.live().into_iter().filter(|s| s.wants(change)) {
-            let mut params = serde_json::Map::new();
-            if let Change::ResourceUpdated(uri) = change {
-                params.insert("uri".to_owned(), Value::from(uri.as_str()));
-            }
-            params.insert("_meta".to_owned(), Value::Object(s.meta()));
-            let method = match change {
-                Change::Tools => methods::NOTIFICATION_TOOLS_LIST_CHANGED,
-                Change::Prompts => methods::NOTIFICATION_PROMPTS_LIST_CHANGED,
-                Change::Resources => methods::NOTIFICATION_RESOURCES_LIST_CHANGED,
-                Change::ResourceUpdated(_) => methods::NOTIFICATION_RESOURCES_UPDATED,
-            };
-            let n = Notification::new(method, Some(Value::Object(params)));
-            if let Ok(json) = serde_json::to_string(&n) {
-                s.send(&json);
+        for s in self.live() {
+            if listen::wants(&s.filter, change) {
+                if let Ok(json) = serde_json::to_string(&listen::notification(&s.id, change)) {
+                    s.send(&json);
+                }
             }
         }
     }
@@ -142,31 +103,17 @@ pub(crate) fn listen(state: &HttpState, request: Request, accepts: Accepts) -> R
             "Not Acceptable: subscriptions/listen answers with text/event-stream",
         ));
     }
-    let params: SubscriptionsListenRequestParams = match parse_params(request.params) {
-        Ok(p) => p,
+    let honoured = match listen::honoured(request.params) {
+        Ok(f) => f,
         Err(e) => return respond::rpc_error(StatusCode::BAD_REQUEST, Some(request.id), e),
-    };
-    // Everything a client may ask for is honoured: lists change and resources update here.
-    let honoured = SubscriptionFilter {
-        tools_list_changed: params.notifications.tools_list_changed.filter(|&b| b),
-        prompts_list_changed: params.notifications.prompts_list_changed.filter(|&b| b),
-        resources_list_changed: params.notifications.resources_list_changed.filter(|&b| b),
-        resource_subscriptions: params.notifications.resource_subscriptions.clone(),
     };
     let (tx, rx) = mpsc::channel(BUFFER);
     let subscription = Arc::new(Subscription {
         id: request.id,
-        filter: honoured.clone(),
+        filter: honoured,
         tx: Mutex::new(Some(tx)),
     });
-    let ack = SubscriptionsAcknowledgedNotificationParams {
-        notifications: honoured,
-        meta: Some(subscription.meta()),
-    };
-    let ack = Notification::new(
-        methods::NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED,
-        serde_json::to_value(ack).ok(),
-    );
+    let ack = listen::acknowledgement(&subscription.id, &subscription.filter);
     if let Ok(json) = serde_json::to_string(&ack) {
         subscription.send(&json);
     }
