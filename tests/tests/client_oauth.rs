@@ -301,6 +301,27 @@ async fn dpop_bound_client_credentials_against_a_dpop_required_server() {
     whoami(&ok).await;
 }
 
+/// DP-17: a server whose metadata says `dpop_bound_access_tokens_required` refuses Bearer
+/// tokens, so a strategy without a DPoP key fails at once with a clear error instead of asking
+/// the authorization server for a token it cannot use.
+#[tokio::test]
+async fn without_a_dpop_key_a_dpop_required_server_is_refused_before_any_token_request() {
+    let issuer = TestIssuer::start().await.unwrap();
+    issuer.register_client("svc", "s3cret", "read");
+    let srv = protected(&issuer, |c| c.dpop(DpopConfig::required())).await;
+    let e = McpClient::connect(&srv.url(), ClientCredentialsAuth::new("svc", "s3cret"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("DPoP-bound"), "{e}");
+    assert_eq!(issuer.token_requests(), 0, "{:?}", issuer.token_grants());
+    // Where DPoP is merely allowed, the same strategy gets a Bearer token and works.
+    let allowed = protected(&issuer, |c| c.dpop(DpopConfig::allowed())).await;
+    let client = McpClient::connect(&allowed.url(), ClientCredentialsAuth::new("svc", "s3cret"))
+        .await
+        .unwrap();
+    whoami(&client).await;
+}
+
 /// Nonces on both sides: the authorization server answers the first token request 400
 /// `use_dpop_nonce` (the client retries once with it), and the resource server demands its own
 /// nonce (401 `use_dpop_nonce`, retried with it); calls keep working afterwards.

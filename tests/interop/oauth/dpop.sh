@@ -147,17 +147,16 @@ else
   fail "server log not found: $SERVER_LOG"
 fi
 
-# --- 5. without a DPoP key the client gets a Bearer token, which the server refuses -----------
-# --scope read: the refusal's challenge names no scope, and without a configured scope the client
-# would ask for the resource's scopes_supported (read files:delete) on its retry, which the AS
-# refuses to mcp-reader (invalid_scope) before the server is asked again.
+# --- 5. without a DPoP key the client stops before asking for a token ------------------------
+# The server's metadata says dpop_bound_access_tokens_required: a Bearer token would be refused,
+# so the client fails at once (exit 2) with an error naming the requirement.
 timeout 60 "$CLIENT_BIN" --url "$URL" --client-id mcp-reader --client-secret reader-secret \
   --scope read call add '{"a":2,"b":3}' >"$TMP/out" 2>"$TMP/err"
 rc=$?
-if [ "$rc" -eq 2 ] && grep -qiE 'WWW-Authenticate: DPoP .*error="?invalid_token' "$TMP/err"; then
-  pass "client without --dpop-key (Bearer token from the same AS) refused: exit 2, DPoP challenge invalid_token"
+if [ "$rc" -eq 2 ] && grep -q 'dpop_bound_access_tokens_required' "$TMP/err"; then
+  pass "client without --dpop-key: exit 2 before any token request (the server requires DPoP-bound tokens)"
 else
-  fail "client without --dpop-key --scope read: exit $rc (expected 2 with a DPoP invalid_token challenge), stdout '$(head -c 200 "$TMP/out")'"
+  fail "client without --dpop-key --scope read: exit $rc (expected 2 naming dpop_bound_access_tokens_required), stdout '$(head -c 200 "$TMP/out")'"
   show "$TMP/err"
 fi
 

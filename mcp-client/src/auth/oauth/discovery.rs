@@ -19,6 +19,8 @@ pub(super) struct Discovery {
     pub(super) authorization_endpoint: Option<Url>,
     pub(super) registration_endpoint: Option<Url>,
     pub(super) prm_scopes: Vec<String>,
+    /// The resource accepts only DPoP-bound tokens (`dpop_bound_access_tokens_required`).
+    pub(super) dpop_required: bool,
 }
 
 pub(super) fn strings(v: Option<&Value>) -> Vec<String> {
@@ -146,6 +148,9 @@ impl Engine {
         challenge: Option<&Challenge>,
     ) -> Result<Discovery, AuthError> {
         let prm = self.protected_resource(server, challenge).await?;
+        let dpop_required = prm.as_ref().is_some_and(|m| {
+            m.get("dpop_bound_access_tokens_required") == Some(&Value::Bool(true))
+        });
         let mut server_resource = server.clone();
         server_resource.set_fragment(None);
         let (resource, issuer, prm_scopes) = match &prm {
@@ -200,6 +205,7 @@ impl Engine {
             metadata: metadata.unwrap_or_default(),
             token_endpoint,
             prm_scopes,
+            dpop_required,
         })
     }
 }

@@ -11,6 +11,7 @@ use tokio::sync::Mutex;
 
 use super::client_identity::Client;
 use super::discovery::Discovery;
+use super::error::OAuthError;
 use super::jwt_bearer::AssertionProvider;
 use super::redirect::RedirectHandler;
 use super::token_endpoint::{Token, TokenEndpointAuth};
@@ -150,6 +151,10 @@ impl Engine {
             .is_some_and(|old| old.issuer != d.issuer)
         {
             st.token = None;
+        }
+        // A token the server will refuse is not worth asking for.
+        if d.dpop_required && self.config.dpop.is_none() {
+            return Err(OAuthError::DpopRequired.into());
         }
         st.discovery = Some(d.clone());
         let token = self.obtain(st, &d).await?;

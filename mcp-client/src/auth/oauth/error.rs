@@ -9,6 +9,14 @@ use crate::auth::AuthError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OAuthError {
+    /// The server accepts only DPoP-bound tokens (its metadata says
+    /// `dpop_bound_access_tokens_required`) and the strategy has no DPoP key, so no token is
+    /// requested: give it one with `.dpop(key)`.
+    #[error(
+        "the server accepts only DPoP-bound tokens (dpop_bound_access_tokens_required): \
+         configure a DPoP key on the strategy (.dpop(key))"
+    )]
+    DpopRequired,
     /// No usable metadata or endpoint was found.
     #[error("OAuth discovery failed: {0}")]
     Discovery(String),
