@@ -185,25 +185,31 @@ async fn questions_of_a_task_are_seen_on_the_other_instance() {
         parked["inputRequests"]["who"]["method"],
         "elicitation/create"
     );
-    // The handler runs on `a`: `b` cannot take the answers and says so rather than lose them.
+    // The handler runs on `a`, which resumes it.
     let p = json!({"taskId": id, "inputResponses": {"who": {"action": "accept", "content": {"v": "Ada"}}}});
-    let elsewhere = req(&b.url(), "tasks/update", p.clone(), Some(&id)).await;
-    let error = elsewhere
-        .messages()
-        .into_iter()
-        .find_map(|m| m.get("error").cloned());
-    assert_eq!(
-        error.map(|e| e["code"].clone()),
-        Some(json!(-32603)),
-        "{}",
-        elsewhere.body
-    );
-    assert_eq!(get(&a, &id).await["status"], "input_required");
     let ack = result(&req(&a.url(), "tasks/update", p, Some(&id)).await);
     assert_eq!(ack["resultType"], "complete");
     let done = wait_for(&b, &id, "completed").await;
     assert_eq!(done["result"]["content"][0]["text"], "hi Ada");
     assert!(done.get("inputRequests").is_none());
+}
+
+#[tokio::test]
+async fn answers_through_another_instance_resume_the_task_there() {
+    let Some(url) = redis_url() else { return };
+    let (a, b) = pair(&url).await;
+    let id = create(&a, "greet", json!({})).await;
+    wait_for(&b, &id, "input_required").await;
+    // `b` did not start the task; the record's call lets it run the handler with the answer.
+    let p = json!({"taskId": id, "inputResponses": {"who": {"action": "accept", "content": {"v": "Lin"}}}});
+    let ack = result(&req(&b.url(), "tasks/update", p.clone(), Some(&id)).await);
+    assert_eq!(ack["resultType"], "complete");
+    let done = wait_for(&a, &id, "completed").await;
+    assert_eq!(done["result"]["content"][0]["text"], "hi Lin");
+    // A late duplicate answer through `a` changes nothing.
+    let again = result(&req(&a.url(), "tasks/update", p, Some(&id)).await);
+    assert_eq!(again["resultType"], "complete");
+    assert_eq!(get(&b, &id).await["result"]["content"][0]["text"], "hi Lin");
 }
 
 #[tokio::test]
@@ -224,6 +230,27 @@ async fn unknown_ids_get_the_same_error_as_in_memory() {
     }
 }
 
+#[tokio::test]
+async fn answers_for_a_task_no_instance_here_can_run_are_refused_not_lost() {
+    let Some(url) = redis_url() else { return };
+    let shared = Arc::new(store(&url, &redis_prefix()).await);
+    let srv = instance(Arc::clone(&shared) as Arc<dyn TaskStore>).await;
+    // A waiting task whose record keeps no call (written by another deployment).
+    let mut waiting = record("orphan", Duration::from_secs(60));
+    waiting.owner = None;
+    waiting.status = TaskStatus::InputRequired;
+    waiting.input_requests = serde_json::from_value(json!({"who": {"method": "elicitation/create",
+        "params": {"mode": "form", "message": "who?", "requestedSchema": {"type": "object", "properties": {}}}}}))
+    .unwrap();
+    shared.insert(waiting).await.unwrap();
+    let p = json!({"taskId": "orphan", "inputResponses": {"who": {"action": "decline"}}});
+    let r = req(&srv.url(), "tasks/update", p, Some("orphan")).await;
+    assert_eq!(r.error_code(), -32603, "{}", r.body);
+    let kept = shared.get("orphan").await.unwrap().unwrap();
+    assert_eq!(kept.status, TaskStatus::InputRequired);
+    assert!(kept.input_requests.is_some_and(|q| q.contains_key("who")));
+}
+
 fn record(id: &str, ttl: Duration) -> TaskRecord {
     let now = SystemTime::now();
     TaskRecord {
@@ -238,6 +265,8 @@ fn record(id: &str, ttl: Duration) -> TaskRecord {
         result: None,
         error: None,
         input_requests: None,
+        call: None,
+        answers: Default::default(),
     }
 }
 

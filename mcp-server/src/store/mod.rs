@@ -5,8 +5,7 @@
 //!
 //! With the `redis` feature: [`RedisReplayCache`] (DPoP proofs accepted by one instance are
 //! refused as replays by every other) and [`RedisTaskStore`] (a task created through one
-//! instance can be polled and cancelled through another; its handler, and so the answers of
-//! `tasks/update`, stay with the instance that created it).
+//! instance can be polled, answered and cancelled through another).
 
 #[cfg(feature = "redis")]
 mod redis;

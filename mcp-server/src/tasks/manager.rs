@@ -33,8 +33,6 @@ pub(super) struct Spec {
 pub(super) struct Live {
     pub(super) token: CancellationToken,
     pub(super) spec: Spec,
-    /// Answers collected so far (kept while `input_required`).
-    pub(super) answers: JsonObject,
     /// Taken by each `tasks/update` of this task, so that deliveries happen one at a time.
     pub(super) gate: Arc<tokio::sync::Mutex<()>>,
 }

@@ -9,9 +9,10 @@ use mcp_core::types::{EmptyResult, JsonObject};
 use mcp_core::version::Era;
 use serde::Deserialize;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use super::extension::{declares_extension, missing_extension};
-use super::manager::{TaskManager, principal, store_failed};
+use super::manager::{Live, Spec, TaskManager, principal, store_failed};
 use super::run::{spawn_run, watch};
 use super::wire::{server_meta, task_fields};
 use super::{TaskRecord, TaskStatus};
@@ -31,6 +32,14 @@ struct TaskIdParams {
 struct UpdateParams {
     task_id: String,
     input_responses: JsonObject,
+}
+
+/// `-32603` for answers to a task that only another instance can run (its record keeps no
+/// call, or the tool is not registered here).
+fn elsewhere_error() -> ErrorObject {
+    ErrorObject::internal_error(
+        "The task waits in another server instance: its answers cannot be taken here",
+    )
 }
 
 fn unknown_task(task_id: &str) -> ErrorObject {
@@ -102,16 +111,32 @@ pub(crate) async fn handle(
         mcp_core::types::methods::TASKS_UPDATE => {
             let p: UpdateParams = parse_params(params)?;
             let record = lookup(manager, &p.task_id, env).await?;
-            // Answers can only resume a handler this instance runs; anywhere else they would
-            // be lost, so the client hears so and may retry (another instance, or later).
+            // What it takes to run the handler here if another instance started it (or this
+            // one, before a restart).
             let here = manager.live().contains_key(&p.task_id);
-            if record.status == TaskStatus::InputRequired && !here {
-                return Err(ErrorObject::internal_error(
-                    "The task waits in another server instance: its answers cannot be taken here",
-                ));
-            }
+            let elsewhere = match (&record.call, here) {
+                (Some(call), false) => {
+                    let tool = server.registry.load().tools.get(&call.tool).cloned();
+                    tool.map(|tool| Spec {
+                        tool,
+                        arguments: call.arguments.clone(),
+                        request_id: call.request_id.clone(),
+                        meta: call.meta.clone(),
+                        version: env.version,
+                        client: env.client.clone(),
+                        auth: env.auth.clone(),
+                        request_timeout: server.client_request_timeout,
+                    })
+                }
+                _ => None,
+            };
             // Spawned: a hang-up half-way must not leave a task `working` with nothing running.
-            let delivery = tokio::spawn(deliver(Arc::clone(manager), p.task_id, p.input_responses));
+            let delivery = tokio::spawn(deliver(
+                Arc::clone(manager),
+                p.task_id,
+                p.input_responses,
+                elsewhere,
+            ));
             delivery
                 .await
                 .map_err(|_| ErrorObject::internal_error("Could not deliver the answers"))??;
@@ -121,39 +146,48 @@ pub(crate) async fn handle(
     }
 }
 
-/// Delivers answers to an `input_required` task; answers to unknown keys are ignored. Once no
-/// question is pending the handler runs again with every answer. Only the instance running the
-/// task's handler can resume it; elsewhere the answers are ignored.
+/// Delivers answers to an `input_required` task; answers to unknown keys are ignored. The
+/// answers are kept in the record; once no question is pending the handler runs again with every
+/// answer: here if this instance runs the task, else from the task's stored call (`spec`), for
+/// the caller of `tasks/update`.
 async fn deliver(
     manager: Arc<TaskManager>,
     task_id: String,
     responses: JsonObject,
+    spec: Option<Spec>,
 ) -> Result<(), ErrorObject> {
-    let Some(gate) = manager.live().get(&task_id).map(|l| Arc::clone(&l.gate)) else {
-        return Ok(());
+    // One delivery at a time in this instance; between instances the store's update is the
+    // referee: only the update that takes the last pending question resumes the handler.
+    let gate = manager.live().get(&task_id).map(|l| Arc::clone(&l.gate));
+    let _turn = match &gate {
+        Some(gate) => Some(gate.lock().await),
+        None => None,
     };
-    // One delivery at a time: the answers a delivery takes must reach the entry before another
-    // delivery may find nothing pending and resume the handler.
-    let _turn = gate.lock().await;
-    let mut accepted: Vec<&String> = Vec::new();
-    let mut resume = false;
+    let runnable = gate.is_some() || spec.is_some();
+    let mut resume: Option<JsonObject> = None;
+    let mut stranded = false;
     let mut take = |r: &mut TaskRecord| {
         // The store may run this more than once; the last run is the one stored.
-        accepted.clear();
-        resume = false;
+        resume = None;
+        stranded = false;
         if r.status != TaskStatus::InputRequired {
             return;
         }
+        if !runnable {
+            // Taking the answers would lose them: nothing here can run the handler.
+            stranded = true;
+            return;
+        }
         let pending = r.input_requests.get_or_insert_with(Default::default);
-        for key in responses.keys() {
+        for (key, answer) in &responses {
             if pending.remove(key).is_some() {
-                accepted.push(key);
+                r.answers.insert(key.clone(), answer.clone());
             }
         }
         if pending.is_empty() {
             r.input_requests = None;
             r.status = TaskStatus::Working;
-            resume = true;
+            resume = Some(std::mem::take(&mut r.answers));
         }
         r.last_updated_at = SystemTime::now();
     };
@@ -163,20 +197,30 @@ async fn deliver(
         .update(&task_id, &mut take)
         .await
         .map_err(|e| store_failed(&e))?;
-    let mut live = manager.live();
-    let Some(entry) = live.get_mut(&task_id) else {
+    if stranded {
+        return Err(elsewhere_error());
+    }
+    let Some(answers) = resume else {
         return Ok(());
     };
-    for key in accepted {
-        if let Some(answer) = responses.get(key) {
-            entry.answers.insert(key.clone(), answer.clone());
+    let round = Arc::new(InputRound::new(answers));
+    let mut live = manager.live();
+    let handle = match (live.get(&task_id), spec) {
+        (Some(entry), _) => spawn_run(&entry.spec, &entry.token, Arc::clone(&round)),
+        (None, Some(spec)) => {
+            let token = CancellationToken::new();
+            let handle = spawn_run(&spec, &token, Arc::clone(&round));
+            let gate = Arc::new(tokio::sync::Mutex::new(()));
+            live.insert(task_id.clone(), Live { token, spec, gate });
+            handle
         }
-    }
-    if !resume {
-        return Ok(());
-    }
-    let round = Arc::new(InputRound::new(std::mem::take(&mut entry.answers)));
-    let handle = spawn_run(&entry.spec, &entry.token, Arc::clone(&round));
+        // Checked before the delivery; the record says `working` and nothing runs it.
+        (None, None) => {
+            drop(live);
+            tracing::error!(task = %task_id, "a resumed task has nothing to run it");
+            return Err(ErrorObject::internal_error("Could not resume the task"));
+        }
+    };
     drop(live);
     tokio::spawn(watch(Arc::clone(&manager), task_id, handle, round));
     Ok(())

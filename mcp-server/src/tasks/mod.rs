@@ -19,11 +19,13 @@
 //! default, see [`TaskConfig`]); a store that fails makes the request fail with `-32603`.
 //!
 //! With a store shared by several instances (the Redis one in `store`), any instance answers
-//! `tasks/get` and `tasks/cancel`. A handler runs only in the instance that created its task: a
-//! cancellation through another instance settles the record but the handler runs to its end,
-//! and only the creating instance can resume a task with the answers of `tasks/update` (elsewhere
-//! the update fails with `-32603`, so that no answer is silently lost; when task tools ask
-//! questions, keep each client on one instance).
+//! `tasks/get`, `tasks/cancel` and `tasks/update`. A handler runs in one instance at a time: a
+//! cancellation through another instance settles the record, but a running handler runs to its
+//! end (its result is then ignored). Answers are kept in the record with the call that started
+//! the task, so whichever instance takes the last answer runs the handler again, for the caller
+//! of `tasks/update` (the task's owner). A record without its call (or whose tool is not
+//! registered here) cannot be resumed here: the update fails with `-32603` and the answers stay
+//! unanswered rather than lost.
 
 mod extension;
 mod manager;
@@ -35,7 +37,7 @@ mod wire;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use store::{InMemoryTaskStore, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
+pub use store::{InMemoryTaskStore, TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
 
 pub(crate) use extension::{Route, declare, route};
 pub(crate) use manager::TaskManager;

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::manager::{Live, Spec, TaskManager, principal, store_failed};
 use super::wire::{server_meta, task_fields};
-use super::{TaskRecord, TaskStatus, TaskStoreError};
+use super::{TaskCall, TaskRecord, TaskStatus, TaskStoreError};
 use crate::BoxFuture;
 use crate::ToolDef;
 use crate::context::{Context, ContextInner, Peer};
@@ -168,6 +168,13 @@ async fn create(
         result: None,
         error: None,
         input_requests: None,
+        call: Some(TaskCall::new(
+            spec.tool.name(),
+            spec.arguments.clone(),
+            spec.request_id.clone(),
+            spec.meta.clone(),
+        )),
+        answers: JsonObject::new(),
     };
     // A hang-up while the record is written stops the handler: nobody learns the task's id.
     let guard = token.clone().drop_guard();
@@ -187,7 +194,6 @@ async fn create(
         Live {
             token,
             spec,
-            answers: JsonObject::new(),
             gate: Arc::new(tokio::sync::Mutex::new(())),
         },
     );
@@ -234,13 +240,12 @@ pub(super) async fn watch(
             }
             RoundOutcome::InputRequired { requests, answers } => {
                 parked = true;
-                // The answers must be in place before the record asks for more.
-                if let Some(l) = manager.live().get_mut(&task_id) {
-                    l.answers = answers;
-                }
+                // The answers so far go with the questions, so that whichever instance takes
+                // the last answer can run the handler again with all of them.
                 Box::new(move |r: &mut TaskRecord| {
                     r.status = TaskStatus::InputRequired;
                     r.input_requests = Some(requests.clone());
+                    r.answers = answers.clone();
                 })
             }
             RoundOutcome::MissingCapabilities(required) => {

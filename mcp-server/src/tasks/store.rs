@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mcp_core::jsonrpc::ErrorObject;
-use mcp_core::types::InputRequests;
+use mcp_core::jsonrpc::{ErrorObject, RequestId};
+use mcp_core::types::{InputRequests, JsonObject, Meta};
 use serde_json::Value;
 
 use crate::BoxFuture;
@@ -72,6 +72,44 @@ pub struct TaskRecord {
     pub error: Option<ErrorObject>,
     /// The questions still pending while `input_required`.
     pub input_requests: Option<InputRequests>,
+    /// The call that started the task, so that any instance sharing the store can run its
+    /// handler again once every question is answered (`None`: only the creating instance can).
+    pub call: Option<TaskCall>,
+    /// The answers collected so far while `input_required`, by input key.
+    pub answers: JsonObject,
+}
+
+/// The `tools/call` behind a task: enough to run its handler again anywhere. The caller's
+/// identity is not kept: a resumed handler runs for the caller of `tasks/update`, who must be
+/// the task's owner.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct TaskCall {
+    /// The tool's name.
+    pub tool: String,
+    /// The call's arguments.
+    pub arguments: Option<JsonObject>,
+    /// The id of the request that created the task (handlers see it as theirs).
+    pub request_id: RequestId,
+    /// The call's `_meta`.
+    pub meta: Option<Meta>,
+}
+
+impl TaskCall {
+    /// A call of `tool` with `arguments`, made by request `request_id` with `meta`.
+    pub fn new(
+        tool: impl Into<String>,
+        arguments: Option<JsonObject>,
+        request_id: RequestId,
+        meta: Option<Meta>,
+    ) -> Self {
+        TaskCall {
+            tool: tool.into(),
+            arguments,
+            request_id,
+            meta,
+        }
+    }
 }
 
 impl TaskRecord {
@@ -285,6 +323,8 @@ mod tests {
             result: None,
             error: None,
             input_requests: None,
+            call: None,
+            answers: JsonObject::new(),
         }
     }
 

@@ -9,12 +9,12 @@ use ::redis::{
     AsyncConnectionConfig, Client, ExistenceCheck, RedisError, SetExpiry, SetOptions, cmd, pipe,
 };
 use mcp_core::jsonrpc::ErrorObject;
-use mcp_core::types::InputRequests;
+use mcp_core::types::{InputRequests, JsonObject};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::BoxFuture;
-use crate::tasks::{TaskRecord, TaskStatus, TaskStore, TaskStoreError};
+use crate::tasks::{TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
 
 /// How many times an update reads the record again after another writer changed it first.
 const UPDATE_ATTEMPTS: u32 = 32;
@@ -26,9 +26,8 @@ const IDLE_CONNECTIONS: usize = 4;
 const MAX_EXPIRY_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
 
 /// A [`TaskStore`] on Redis, shared by every instance that uses the same server and prefix: a
-/// task created through one instance can be polled and cancelled through any other. The
-/// handler itself keeps running in the instance that started it, so only that instance resumes
-/// it after `tasks/update`.
+/// task created through one instance can be polled, answered and cancelled through any other
+/// (a handler that is running keeps running where it started; see the `tasks` module).
 ///
 /// Each record is a JSON value under `{prefix}{task_id}` whose expiry is the record's remaining
 /// time to live, computed from its `created_at`: the instances' clocks should agree. There is
@@ -337,6 +336,10 @@ struct Stored {
     error: Option<ErrorObject>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     input_requests: Option<InputRequests>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    call: Option<TaskCall>,
+    #[serde(default, skip_serializing_if = "JsonObject::is_empty")]
+    answers: JsonObject,
 }
 
 fn encode(record: &TaskRecord) -> Result<Vec<u8>, TaskStoreError> {
@@ -352,6 +355,8 @@ fn encode(record: &TaskRecord) -> Result<Vec<u8>, TaskStoreError> {
         result: record.result.clone(),
         error: record.error.clone(),
         input_requests: record.input_requests.clone(),
+        call: record.call.clone(),
+        answers: record.answers.clone(),
     };
     serde_json::to_vec(&stored)
         .map_err(|e| TaskStoreError::Backend(format!("cannot encode a task record: {e}")))
@@ -382,6 +387,8 @@ fn decode(bytes: &[u8]) -> Result<TaskRecord, TaskStoreError> {
         result: stored.result,
         error: stored.error,
         input_requests: stored.input_requests,
+        call: stored.call,
+        answers: stored.answers,
     })
 }
 
@@ -408,6 +415,14 @@ mod tests {
             result: Some(serde_json::json!({"content": []})),
             error: Some(ErrorObject::internal_error("boom")),
             input_requests: Some(requests),
+            call: Some(TaskCall::new(
+                "greet",
+                serde_json::from_value(serde_json::json!({"x": 1})).ok(),
+                mcp_core::jsonrpc::RequestId::Number(7),
+                None,
+            )),
+            answers: serde_json::from_value(serde_json::json!({"a": {"action": "accept"}}))
+                .unwrap(),
         }
     }
 
@@ -422,6 +437,8 @@ mod tests {
         bare.result = None;
         bare.error = None;
         bare.input_requests = None;
+        bare.call = None;
+        bare.answers.clear();
         assert_eq!(decode(&encode(&bare).unwrap()).unwrap(), bare);
     }
 
