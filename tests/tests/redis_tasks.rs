@@ -32,6 +32,28 @@ async fn store(url: &str, prefix: &str) -> RedisTaskStore {
         .expect("Redis is reachable")
 }
 
+/// The `sleep` length that marks the run `a_cancel_through_another_instance_stops_...` watches.
+const WATCHED_SLEEP_MS: u64 = 59_000;
+
+/// How many watched `sleep` handlers run right now.
+static SLEEPING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts one running `sleep` handler until it ends or is dropped (cancelled).
+struct Sleeping;
+
+impl Sleeping {
+    fn start() -> Self {
+        SLEEPING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Sleeping
+    }
+}
+
+impl Drop for Sleeping {
+    fn drop(&mut self) {
+        SLEEPING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 #[derive(serde::Deserialize, schemars::JsonSchema)]
 struct Sleep {
     ms: u64,
@@ -56,6 +78,8 @@ async fn instance(store: Arc<dyn TaskStore>) -> TestServer {
         }))
         .tool(
             ToolDef::from_fn("sleep", |_c: Context, Sleep { ms }| async move {
+                // Only the run the cross-instance cancel test watches is counted.
+                let _running = (ms == WATCHED_SLEEP_MS).then(Sleeping::start);
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 format!("slept {ms}")
             })
@@ -173,6 +197,26 @@ async fn a_cancel_through_one_instance_holds_for_the_other() {
     }
     assert_eq!(get(&a, &id).await["status"], "cancelled");
     assert_eq!(get(&b, &id).await["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn a_cancel_through_another_instance_stops_the_running_handler() {
+    let Some(url) = redis_url() else { return };
+    let (a, b) = pair(&url).await;
+    let id = create(&a, "sleep", json!({"ms": WATCHED_SLEEP_MS})).await;
+    assert_eq!(SLEEPING.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let ack = result(&req(&b.url(), "tasks/cancel", json!({"taskId": id}), Some(&id)).await);
+    assert_eq!(ack["resultType"], "complete");
+    // `a` looks at the record every poll interval (100 ms here) and stops its handler.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while SLEEPING.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the handler on `a` still runs"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(get(&a, &id).await["status"], "cancelled");
 }
 
 #[tokio::test]

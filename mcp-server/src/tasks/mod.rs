@@ -19,13 +19,13 @@
 //! default, see [`TaskConfig`]); a store that fails makes the request fail with `-32603`.
 //!
 //! With a store shared by several instances (the Redis one in `store`), any instance answers
-//! `tasks/get`, `tasks/cancel` and `tasks/update`. A handler runs in one instance at a time: a
-//! cancellation through another instance settles the record, but a running handler runs to its
-//! end (its result is then ignored). Answers are kept in the record with the call that started
-//! the task, so whichever instance takes the last answer runs the handler again, for the caller
-//! of `tasks/update` (the task's owner). A record without its call (or whose tool is not
-//! registered here) cannot be resumed here: the update fails with `-32603` and the answers stay
-//! unanswered rather than lost.
+//! `tasks/get`, `tasks/cancel` and `tasks/update`. A handler runs in one instance at a time; a
+//! cancellation through another instance settles the record, and the running instance, which
+//! looks at the record every poll interval, stops the handler then. Answers are kept in the
+//! record with the call that started the task, so whichever instance takes the last answer runs
+//! the handler again, for the caller of `tasks/update` (the task's owner). A record without its
+//! call (or whose tool is not registered here) cannot be resumed here: the update fails with
+//! `-32603` and the answers stay unanswered rather than lost.
 
 mod extension;
 mod manager;

@@ -211,7 +211,7 @@ pub(super) async fn watch(
     handle: JoinHandle<Exit>,
     round: Arc<InputRound>,
 ) {
-    let exit = handle.await.unwrap_or(Exit::Panicked);
+    let exit = run_to_end(&manager, &task_id, handle).await;
     let name = manager
         .live()
         .get(&task_id)
@@ -277,6 +277,29 @@ pub(super) async fn watch(
     let waiting = stored.is_some_and(|r| r.status == TaskStatus::InputRequired);
     if !(parked && waiting) {
         manager.live().remove(&task_id);
+    }
+}
+
+/// Waits for a handler run, looking at the record every poll interval meanwhile: a
+/// cancellation that reached the record through another instance (sharing the store) stops the
+/// handler here too.
+async fn run_to_end(manager: &TaskManager, task_id: &str, mut handle: JoinHandle<Exit>) -> Exit {
+    let every = manager.config.poll_interval.max(Duration::from_millis(50));
+    loop {
+        tokio::select! {
+            joined = &mut handle => return joined.unwrap_or(Exit::Panicked),
+            () = tokio::time::sleep(every) => {
+                let cancelled = matches!(
+                    manager.config.store.get(task_id).await,
+                    Ok(Some(r)) if r.status == TaskStatus::Cancelled
+                );
+                if cancelled {
+                    if let Some(live) = manager.live().get(task_id) {
+                        live.token.cancel();
+                    }
+                }
+            }
+        }
     }
 }
 
