@@ -80,6 +80,7 @@ mod clock;
 pub mod context;
 mod dispatch;
 pub mod error;
+mod form;
 mod mrtr;
 pub mod registry;
 pub mod schema;

@@ -52,12 +52,51 @@ impl RawResponse {
             .join(" | ")
     }
 
+    /// The `result` of the response message, JSON or SSE (panics with the error or the body
+    /// when there is none).
+    pub fn result(&self) -> Value {
+        let m = self
+            .messages()
+            .into_iter()
+            .find(|m| m.get("result").is_some() || m.get("error").is_some())
+            .unwrap_or_else(|| panic!("no response in {}", self.body));
+        m.get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("error: {m}"))
+    }
+
     /// The error code of a JSON-RPC error body.
     pub fn error_code(&self) -> i64 {
         self.json()["error"]["code"]
             .as_i64()
             .unwrap_or_else(|| panic!("no error code: {}", self.body))
     }
+}
+
+/// POSTs a 2026-07-28 request whose `params` already carry their `_meta`, with the headers that
+/// wire requires; `name` goes into `Mcp-Name`.
+pub async fn modern_post(
+    url: &str,
+    method: &str,
+    params: Value,
+    name: Option<&str>,
+) -> RawResponse {
+    let version = params["_meta"]["io.modelcontextprotocol/protocolVersion"]
+        .as_str()
+        .unwrap_or("2026-07-28")
+        .to_owned();
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        .to_string();
+    let mut headers = vec![
+        ("content-type", "application/json"),
+        ("accept", JSON_AND_SSE),
+        ("mcp-protocol-version", version.as_str()),
+        ("mcp-method", method),
+    ];
+    if let Some(n) = name {
+        headers.push(("mcp-name", n));
+    }
+    send(reqwest::Method::POST, url, &headers, Some(&body)).await
 }
 
 /// The Redis of the Redis store tests, from `MCP_TEST_REDIS_URL`; `None` (the caller skips its

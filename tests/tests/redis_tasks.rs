@@ -19,8 +19,7 @@ use mcp_server::tasks::{
 use mcp_server::testing::{TestServer, spawn};
 use mcp_server::types::ElicitRequestParams;
 use mcp_server::{ClientRequestError, HttpConfig};
-use mcp_tests::{JSON_AND_SSE, RawResponse, redis_prefix, redis_url, send};
-use reqwest::Method;
+use mcp_tests::{RawResponse, modern_post, redis_prefix, redis_url};
 use serde_json::{Value, json};
 
 const V: &str = "2026-07-28";
@@ -113,28 +112,7 @@ async fn req(url: &str, method: &str, mut params: Value, name: Option<&str>) -> 
         "io.modelcontextprotocol/protocolVersion": V,
         "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}, "extensions": {EXT: {}}},
     });
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-    let mut headers = vec![
-        ("content-type", "application/json"),
-        ("accept", JSON_AND_SSE),
-        ("mcp-protocol-version", V),
-        ("mcp-method", method),
-    ];
-    if let Some(n) = name {
-        headers.push(("mcp-name", n));
-    }
-    send(Method::POST, url, &headers, Some(&body)).await
-}
-
-fn result(r: &RawResponse) -> Value {
-    let m = r
-        .messages()
-        .into_iter()
-        .find(|m| m.get("result").is_some() || m.get("error").is_some())
-        .unwrap_or_else(|| panic!("no response in {}", r.body));
-    m.get("result")
-        .cloned()
-        .unwrap_or_else(|| panic!("error: {m}"))
+    modern_post(url, method, params, name).await
 }
 
 /// The JSON-RPC error of a response.
@@ -152,13 +130,15 @@ fn error(r: &RawResponse) -> Value {
 /// Calls `tool` as a task and returns the task's id.
 async fn create(srv: &TestServer, tool: &str, args: Value) -> String {
     let p = json!({"name": tool, "arguments": args});
-    let created = result(&req(&srv.url(), "tools/call", p, Some(tool)).await);
+    let created = req(&srv.url(), "tools/call", p, Some(tool)).await.result();
     assert_eq!(created["resultType"], "task", "{created}");
     created["taskId"].as_str().unwrap().to_owned()
 }
 
 async fn get(srv: &TestServer, id: &str) -> Value {
-    result(&req(&srv.url(), "tasks/get", json!({"taskId": id}), Some(id)).await)
+    req(&srv.url(), "tasks/get", json!({"taskId": id}), Some(id))
+        .await
+        .result()
 }
 
 async fn wait_for(srv: &TestServer, id: &str, status: &str) -> Value {
@@ -192,7 +172,9 @@ async fn a_cancel_through_one_instance_holds_for_the_other() {
     let (a, b) = pair(&url).await;
     let id = create(&a, "sleep", json!({"ms": 60_000})).await;
     for srv in [&b, &b, &a] {
-        let ack = result(&req(&srv.url(), "tasks/cancel", json!({"taskId": id}), Some(&id)).await);
+        let ack = req(&srv.url(), "tasks/cancel", json!({"taskId": id}), Some(&id))
+            .await
+            .result();
         assert_eq!(ack["resultType"], "complete");
     }
     assert_eq!(get(&a, &id).await["status"], "cancelled");
@@ -205,7 +187,9 @@ async fn a_cancel_through_another_instance_stops_the_running_handler() {
     let (a, b) = pair(&url).await;
     let id = create(&a, "sleep", json!({"ms": WATCHED_SLEEP_MS})).await;
     assert_eq!(SLEEPING.load(std::sync::atomic::Ordering::SeqCst), 1);
-    let ack = result(&req(&b.url(), "tasks/cancel", json!({"taskId": id}), Some(&id)).await);
+    let ack = req(&b.url(), "tasks/cancel", json!({"taskId": id}), Some(&id))
+        .await
+        .result();
     assert_eq!(ack["resultType"], "complete");
     // `a` looks at the record every poll interval (100 ms here) and stops its handler.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -231,7 +215,7 @@ async fn questions_of_a_task_are_seen_on_the_other_instance() {
     );
     // The handler runs on `a`, which resumes it.
     let p = json!({"taskId": id, "inputResponses": {"who": {"action": "accept", "content": {"v": "Ada"}}}});
-    let ack = result(&req(&a.url(), "tasks/update", p, Some(&id)).await);
+    let ack = req(&a.url(), "tasks/update", p, Some(&id)).await.result();
     assert_eq!(ack["resultType"], "complete");
     let done = wait_for(&b, &id, "completed").await;
     assert_eq!(done["result"]["content"][0]["text"], "hi Ada");
@@ -246,12 +230,14 @@ async fn answers_through_another_instance_resume_the_task_there() {
     wait_for(&b, &id, "input_required").await;
     // `b` did not start the task; the record's call lets it run the handler with the answer.
     let p = json!({"taskId": id, "inputResponses": {"who": {"action": "accept", "content": {"v": "Lin"}}}});
-    let ack = result(&req(&b.url(), "tasks/update", p.clone(), Some(&id)).await);
+    let ack = req(&b.url(), "tasks/update", p.clone(), Some(&id))
+        .await
+        .result();
     assert_eq!(ack["resultType"], "complete");
     let done = wait_for(&a, &id, "completed").await;
     assert_eq!(done["result"]["content"][0]["text"], "hi Lin");
     // A late duplicate answer through `a` changes nothing.
-    let again = result(&req(&a.url(), "tasks/update", p, Some(&id)).await);
+    let again = req(&a.url(), "tasks/update", p, Some(&id)).await.result();
     assert_eq!(again["resultType"], "complete");
     assert_eq!(get(&b, &id).await["result"]["content"][0]["text"], "hi Lin");
 }
@@ -466,6 +452,8 @@ async fn a_failing_store_is_an_internal_error_and_the_server_keeps_serving() {
     }
     // Calls that need no task still work.
     let p = json!({"name": "plain", "arguments": {}});
-    let plain = result(&req(&srv.url(), "tools/call", p, Some("plain")).await);
+    let plain = req(&srv.url(), "tools/call", p, Some("plain"))
+        .await
+        .result();
     assert_eq!(plain["content"][0]["text"], "plain");
 }

@@ -9,8 +9,7 @@ use mcp_server::tasks::TaskSupport;
 use mcp_server::testing::{TestServer, spawn};
 use mcp_server::types::ElicitRequestParams;
 use mcp_server::{ClientRequestError, HttpConfig};
-use mcp_tests::{JSON_AND_SSE, RawResponse, send};
-use reqwest::Method;
+use mcp_tests::{RawResponse, modern_post};
 use serde_json::{Value, json};
 
 const V: &str = "2026-07-28";
@@ -100,28 +99,7 @@ async fn req(
         "io.modelcontextprotocol/protocolVersion": V,
         "io.modelcontextprotocol/clientCapabilities": caps(tasks),
     });
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-    let mut headers = vec![
-        ("content-type", "application/json"),
-        ("accept", JSON_AND_SSE),
-        ("mcp-protocol-version", V),
-        ("mcp-method", method),
-    ];
-    if let Some(n) = name {
-        headers.push(("mcp-name", n));
-    }
-    send(Method::POST, url, &headers, Some(&body)).await
-}
-
-fn result(r: &RawResponse) -> Value {
-    let m = r
-        .messages()
-        .into_iter()
-        .find(|m| m.get("result").is_some() || m.get("error").is_some())
-        .unwrap_or_else(|| panic!("no response in {}", r.body));
-    m.get("result")
-        .cloned()
-        .unwrap_or_else(|| panic!("error: {m}"))
+    modern_post(url, method, params, name).await
 }
 
 async fn call(url: &str, tool: &str, args: Value, tasks: bool) -> RawResponse {
@@ -136,7 +114,9 @@ async fn call(url: &str, tool: &str, args: Value, tasks: bool) -> RawResponse {
 }
 
 async fn get(url: &str, id: &str) -> Value {
-    result(&req(url, "tasks/get", json!({"taskId": id}), Some(id), true).await)
+    req(url, "tasks/get", json!({"taskId": id}), Some(id), true)
+        .await
+        .result()
 }
 
 async fn wait_for(url: &str, id: &str, status: &str) -> Value {
@@ -153,10 +133,14 @@ async fn wait_for(url: &str, id: &str, status: &str) -> Value {
 #[tokio::test]
 async fn discovery_and_tools_list_declare_task_support() {
     let srv = server().await;
-    let d = result(&req(&srv.url(), "server/discover", json!({}), None, false).await);
+    let d = req(&srv.url(), "server/discover", json!({}), None, false)
+        .await
+        .result();
     assert!(d["capabilities"]["extensions"][EXT].is_object(), "{d}");
     assert!(d["capabilities"].get("tasks").is_none());
-    let list = result(&req(&srv.url(), "tools/list", json!({}), None, false).await);
+    let list = req(&srv.url(), "tools/list", json!({}), None, false)
+        .await
+        .result();
     let support = |name: &str| {
         list["tools"]
             .as_array()
@@ -171,7 +155,9 @@ async fn discovery_and_tools_list_declare_task_support() {
 #[tokio::test]
 async fn without_the_extension_calls_are_sync_and_task_methods_are_refused() {
     let srv = server().await;
-    let r = result(&call(&srv.url(), "sleep", json!({"ms": 1}), false).await);
+    let r = call(&srv.url(), "sleep", json!({"ms": 1}), false)
+        .await
+        .result();
     assert_eq!(r["resultType"], "complete");
     assert_eq!(r["content"][0]["text"], "slept 1");
     let r = call(&srv.url(), "must_task", json!({}), false).await;
@@ -183,7 +169,7 @@ async fn without_the_extension_calls_are_sync_and_task_methods_are_refused() {
         assert_eq!(r.error_code(), -32021, "{method}");
     }
     // A sync tool is never a task, even with the extension.
-    let r = result(&call(&srv.url(), "plain", json!({}), true).await);
+    let r = call(&srv.url(), "plain", json!({}), true).await.result();
     assert_eq!(r["resultType"], "complete");
     assert!(r.get("taskId").is_none());
 }
@@ -191,7 +177,9 @@ async fn without_the_extension_calls_are_sync_and_task_methods_are_refused() {
 #[tokio::test]
 async fn a_task_runs_in_the_background_and_inlines_its_result() {
     let srv = server().await;
-    let created = result(&call(&srv.url(), "sleep", json!({"ms": 300}), true).await);
+    let created = call(&srv.url(), "sleep", json!({"ms": 300}), true)
+        .await
+        .result();
     assert_eq!(created["resultType"], "task");
     assert_eq!(created["status"], "working");
     for field in ["createdAt", "lastUpdatedAt"] {
@@ -220,11 +208,13 @@ async fn a_task_runs_in_the_background_and_inlines_its_result() {
     let done = wait_for(&srv.url(), &id, "completed").await;
     assert_eq!(done["result"]["content"][0]["text"], "slept 300");
     // A tool error is `completed` with isError; a crash is `failed` with an error.
-    let created = result(&call(&srv.url(), "must_task", json!({}), true).await);
+    let created = call(&srv.url(), "must_task", json!({}), true)
+        .await
+        .result();
     let id = created["taskId"].as_str().unwrap_or_default().to_owned();
     let done = wait_for(&srv.url(), &id, "completed").await;
     assert_eq!(done["result"]["isError"], true);
-    let created = result(&call(&srv.url(), "crash", json!({}), true).await);
+    let created = call(&srv.url(), "crash", json!({}), true).await.result();
     let id = created["taskId"].as_str().unwrap_or_default().to_owned();
     let failed = wait_for(&srv.url(), &id, "failed").await;
     assert_eq!(failed["error"]["code"], -32603);
@@ -234,19 +224,20 @@ async fn a_task_runs_in_the_background_and_inlines_its_result() {
 #[tokio::test]
 async fn cancel_is_an_idempotent_empty_ack() {
     let srv = server().await;
-    let created = result(&call(&srv.url(), "sleep", json!({"ms": 60_000}), true).await);
+    let created = call(&srv.url(), "sleep", json!({"ms": 60_000}), true)
+        .await
+        .result();
     let id = created["taskId"].as_str().unwrap_or_default().to_owned();
     for _ in 0..2 {
-        let ack = result(
-            &req(
-                &srv.url(),
-                "tasks/cancel",
-                json!({"taskId": id}),
-                Some(&id),
-                true,
-            )
-            .await,
-        );
+        let ack = req(
+            &srv.url(),
+            "tasks/cancel",
+            json!({"taskId": id}),
+            Some(&id),
+            true,
+        )
+        .await
+        .result();
         assert_eq!(ack["resultType"], "complete");
         assert!(ack.get("taskId").is_none() && ack.get("status").is_none());
     }
@@ -271,7 +262,9 @@ async fn unknown_ids_removed_methods_and_header_mismatches() {
         assert_eq!(r.status, 404, "{method}");
         assert_eq!(r.error_code(), -32601, "{method}");
     }
-    let created = result(&call(&srv.url(), "sleep", json!({"ms": 10}), true).await);
+    let created = call(&srv.url(), "sleep", json!({"ms": 10}), true)
+        .await
+        .result();
     let id = created["taskId"].as_str().unwrap_or_default().to_owned();
     let r = req(
         &srv.url(),
@@ -288,7 +281,9 @@ async fn unknown_ids_removed_methods_and_header_mismatches() {
 #[tokio::test]
 async fn questions_park_the_task_until_every_answer_arrives() {
     let srv = server().await;
-    let created = result(&call(&srv.url(), "two_questions", json!({}), true).await);
+    let created = call(&srv.url(), "two_questions", json!({}), true)
+        .await
+        .result();
     let id = created["taskId"].as_str().unwrap_or_default().to_owned();
     let parked = wait_for(&srv.url(), &id, "input_required").await;
     let keys: Vec<_> = parked["inputRequests"]
@@ -302,7 +297,7 @@ async fn questions_park_the_task_until_every_answer_arrives() {
         let id = id.clone();
         async move {
             let p = json!({"taskId": id, "inputResponses": answers});
-            result(&req(&url, "tasks/update", p, Some(&id), true).await)
+            req(&url, "tasks/update", p, Some(&id), true).await.result()
         }
     };
     let ack = update(json!({"a": {"action": "accept", "content": {"v": "1"}}, "zzz": {}})).await;
@@ -319,7 +314,9 @@ async fn questions_park_the_task_until_every_answer_arrives() {
 #[tokio::test]
 async fn input_first_then_a_task() {
     let srv = server().await;
-    let round1 = result(&call(&srv.url(), "input_then_task", json!({}), true).await);
+    let round1 = call(&srv.url(), "input_then_task", json!({}), true)
+        .await
+        .result();
     assert_eq!(round1["resultType"], "input_required", "{round1}");
     assert!(round1.get("taskId").is_none());
     let p = json!({
@@ -328,7 +325,9 @@ async fn input_first_then_a_task() {
         "inputResponses": {"who": {"action": "accept", "content": {"v": "Ada"}}},
         "requestState": round1["requestState"],
     });
-    let round2 = result(&req(&srv.url(), "tools/call", p, Some("input_then_task"), true).await);
+    let round2 = req(&srv.url(), "tools/call", p, Some("input_then_task"), true)
+        .await
+        .result();
     assert_eq!(round2["resultType"], "task", "{round2}");
     assert!(round2.get("requestState").is_none());
     let id = round2["taskId"].as_str().unwrap_or_default().to_owned();

@@ -16,6 +16,7 @@ use super::context::{AuthContext, CredentialKind};
 use super::jwt::scopes_of;
 use super::validator::{TokenError, TokenValidator};
 use crate::BoxFuture;
+use crate::form::form_urlencode;
 
 /// How this server authenticates itself to the introspection endpoint (RFC 7662 §2.1).
 #[derive(Clone)]
@@ -180,7 +181,7 @@ impl IntrospectionValidator {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(format!(
                 "token={}&token_type_hint=access_token",
-                url_form(token)
+                form_urlencode(token)
             ));
         let request = match &self.config.auth {
             IntrospectionAuth::ClientSecret {
@@ -188,7 +189,10 @@ impl IntrospectionValidator {
                 client_secret,
             } => {
                 // RFC 6749 §2.3.1: both parts form-urlencoded before Basic encoding.
-                request.basic_auth(url_form(client_id), Some(url_form(client_secret)))
+                request.basic_auth(
+                    form_urlencode(client_id),
+                    Some(form_urlencode(client_secret)),
+                )
             }
             IntrospectionAuth::Bearer(t) => request.bearer_auth(t),
         };
@@ -266,21 +270,6 @@ impl IntrospectionValidator {
         ctx.claims = answer;
         Ok(ctx)
     }
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value.
-fn url_form(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(b as char);
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 impl TokenValidator for IntrospectionValidator {
@@ -370,6 +359,6 @@ mod tests {
         let c = IntrospectionConfig::new("https://as/introspect", "rs", "top-secret");
         assert!(!format!("{c:?}").contains("top-secret"));
         assert!(!format!("{:?}", c.bearer("tok-secret")).contains("tok-secret"));
-        assert_eq!(url_form("a b:c/é"), "a+b%3Ac%2F%C3%A9");
+        assert_eq!(form_urlencode("a b:c/é"), "a+b%3Ac%2F%C3%A9");
     }
 }

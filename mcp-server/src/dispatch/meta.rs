@@ -1,7 +1,7 @@
 //! What a 2026-07-28 request declares about itself in `_meta` (T-38): its protocol version, the
 //! client's capabilities, identity and log level. Every transport reads it the same way.
 
-use mcp_core::jsonrpc::{ErrorCode, ErrorObject, Request};
+use mcp_core::jsonrpc::{ErrorCode, ErrorObject};
 use mcp_core::types::{
     ClientCapabilities, Implementation, LoggingLevel, UnsupportedProtocolVersionData, meta_keys,
 };
@@ -52,15 +52,11 @@ pub(crate) fn read_meta(params: Option<&Value>) -> Result<RequestMeta, &'static 
     })
 }
 
-/// Whether a request is in the modern form: its `_meta` carries a protocol version, whatever
-/// the version (VERSIONS §3; an unknown one is then `-32022`, never a legacy request).
-pub(crate) fn carries_protocol_version(request: &Request) -> bool {
-    request
-        .params
-        .as_ref()
-        .and_then(|p| p.get("_meta"))
-        .and_then(|m| m.get(meta_keys::PROTOCOL_VERSION))
-        .is_some()
+/// The protocol version a message's `params._meta` carries, if any. A request carrying one is
+/// in the modern form whatever the version (VERSIONS §3; an unknown one is then `-32022`, never
+/// a legacy request).
+pub(crate) fn declared_version(params: Option<&Value>) -> Option<&Value> {
+    params?.get("_meta")?.get(meta_keys::PROTOCOL_VERSION)
 }
 
 /// The version `requested` names when this server speaks it in the modern era; otherwise the

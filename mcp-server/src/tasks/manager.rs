@@ -10,7 +10,7 @@ use mcp_core::types::{JsonObject, Meta};
 use mcp_core::version::ProtocolVersion;
 use tokio_util::sync::CancellationToken;
 
-use super::{TaskConfig, TaskStoreError};
+use super::{TaskCall, TaskConfig, TaskStoreError};
 use crate::ToolDef;
 use crate::auth::AuthContext;
 use crate::client_state::ClientState;
@@ -27,6 +27,40 @@ pub(super) struct Spec {
     pub(super) client: Option<Arc<ClientState>>,
     pub(super) auth: Option<Arc<AuthContext>>,
     pub(super) request_timeout: Option<Duration>,
+}
+
+impl Spec {
+    /// A run of `tool` for the call (`arguments`, `request_id`, `meta`), on behalf of the
+    /// caller of request `env`.
+    pub(super) fn new(
+        tool: Arc<ToolDef>,
+        arguments: Option<JsonObject>,
+        request_id: RequestId,
+        meta: Option<Meta>,
+        env: &RequestEnv,
+        request_timeout: Option<Duration>,
+    ) -> Self {
+        Spec {
+            tool,
+            arguments,
+            request_id,
+            meta,
+            version: env.version,
+            client: env.client.clone(),
+            auth: env.auth.clone(),
+            request_timeout,
+        }
+    }
+
+    /// The call a record keeps, so that another instance can run this again.
+    pub(super) fn call(&self) -> TaskCall {
+        TaskCall::new(
+            self.tool.name(),
+            self.arguments.clone(),
+            self.request_id.clone(),
+            self.meta.clone(),
+        )
+    }
 }
 
 /// A task whose handler may still run (or run again).

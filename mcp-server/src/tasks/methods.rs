@@ -117,15 +117,20 @@ pub(crate) async fn handle(
             let elsewhere = match (&record.call, here) {
                 (Some(call), false) => {
                     let tool = server.registry.load().tools.get(&call.tool).cloned();
-                    tool.map(|tool| Spec {
-                        tool,
-                        arguments: call.arguments.clone(),
-                        request_id: call.request_id.clone(),
-                        meta: call.meta.clone(),
-                        version: env.version,
-                        client: env.client.clone(),
-                        auth: env.auth.clone(),
-                        request_timeout: server.client_request_timeout,
+                    tool.map(|tool| {
+                        let (arguments, id, meta) = (
+                            call.arguments.clone(),
+                            call.request_id.clone(),
+                            call.meta.clone(),
+                        );
+                        Spec::new(
+                            tool,
+                            arguments,
+                            id,
+                            meta,
+                            env,
+                            server.client_request_timeout,
+                        )
                     })
                 }
                 _ => None,

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::manager::{Live, Spec, TaskManager, principal, store_failed};
 use super::wire::{server_meta, task_fields};
-use super::{TaskCall, TaskRecord, TaskStatus, TaskStoreError};
+use super::{TaskRecord, TaskStatus, TaskStoreError};
 use crate::BoxFuture;
 use crate::ToolDef;
 use crate::context::{Context, ContextInner, Peer};
@@ -109,16 +109,14 @@ pub(crate) async fn start(
     round: Arc<InputRound>,
 ) -> Started {
     let owner = principal(&env);
-    let spec = Spec {
+    let spec = Spec::new(
         tool,
         arguments,
-        request_id: id,
+        id,
         meta,
-        version: env.version,
-        client: env.client,
-        auth: env.auth,
-        request_timeout: server.client_request_timeout,
-    };
+        &env,
+        server.client_request_timeout,
+    );
     let token = CancellationToken::new();
     let mut handle = spawn_run(&spec, &token, Arc::clone(&round));
     let window = spec.tool.task_after;
@@ -168,12 +166,7 @@ async fn create(
         result: None,
         error: None,
         input_requests: None,
-        call: Some(TaskCall::new(
-            spec.tool.name(),
-            spec.arguments.clone(),
-            spec.request_id.clone(),
-            spec.meta.clone(),
-        )),
+        call: Some(spec.call()),
         answers: JsonObject::new(),
     };
     // A hang-up while the record is written stops the handler: nobody learns the task's id.

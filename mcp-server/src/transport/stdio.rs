@@ -62,6 +62,10 @@ impl Connection {
         self.modern.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn listens(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, SubscriptionFilter>> {
+        self.listens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The modern request a `notifications/cancelled` names, if it is one in progress.
     fn modern_target(&self, notification: &Notification) -> Option<Arc<ClientState>> {
         let id = cancelled_id(notification)?;
@@ -70,13 +74,7 @@ impl Connection {
 
     /// Whether `notification` cancels an open subscription, which it then closes (no answer).
     fn ends_listen(&self, notification: &Notification) -> bool {
-        cancelled_id(notification).is_some_and(|id| {
-            self.listens
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id)
-                .is_some()
-        })
+        cancelled_id(notification).is_some_and(|id| self.listens().remove(&id).is_some())
     }
 }
 
@@ -84,9 +82,7 @@ impl ChangeListener for Connection {
     fn on_change(&self, change: &Change) {
         // 2026-07-28 clients hear of changes through their subscriptions only.
         let listens: Vec<RequestId> = self
-            .listens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .listens()
             .iter()
             .filter(|(_, filter)| listen::wants(filter, change))
             .map(|(id, _)| id.clone())
@@ -257,7 +253,7 @@ impl McpServer {
             return match listen::honoured(request.params) {
                 Err(e) => refuse(e),
                 Ok(filter) => {
-                    let mut listens = conn.listens.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut listens = conn.listens();
                     if listens.contains_key(&id) {
                         drop(listens);
                         let e = mcp_core::ErrorObject::invalid_request(
@@ -320,7 +316,7 @@ impl McpServer {
             match item {
                 Err(e) => invalid.push(Message::Error(e.to_error_response())),
                 // First: an `initialize` in modern form is a removed method (VERSIONS §3).
-                Ok(Message::Request(r)) if meta::carries_protocol_version(&r) => {
+                Ok(Message::Request(r)) if meta::declared_version(r.params.as_ref()).is_some() => {
                     if batch {
                         let e = mcp_core::ErrorObject::invalid_request(
                             "batches are not supported in protocol version 2026-07-28",

@@ -27,25 +27,8 @@ fi
 URL=$1 ISSUER=$2 SERVER_LOG=$3
 CLIENT_BIN=${4:-${MCP_INTEROP_CLIENT_BIN:-$ROOT/target/debug/examples/client}}
 
-PASSED=0
-FAILED=0
-pass() {
-  echo "PASS $*"
-  PASSED=$((PASSED + 1))
-}
-fail() {
-  echo "FAIL $*"
-  FAILED=$((FAILED + 1))
-}
-finish() {
-  echo "$PASSED passed, $FAILED failed"
-  [ "$FAILED" -eq 0 ]
-  exit
-}
-# Indented excerpt of a file for a failure, with any access token cut out.
-show() {
-  sed -E -e 's/^(access token \([^)]*\): ).*/\1<redacted>/' -e 's/^/    /' "$1" | tail -n 15
-}
+# shellcheck source=checks.sh
+. "$HERE/checks.sh"
 
 if ! [ -x "$CLIENT_BIN" ]; then
   fail "client binary not found: $CLIENT_BIN (build it: cargo build --example client)"

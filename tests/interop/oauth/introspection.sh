@@ -35,25 +35,8 @@ URL=$1 ISSUER=$2 SERVER_LOG=$3 AS_LOG=$4
 FOREIGN=${5:-}
 CLIENT_BIN=${6:-${MCP_INTEROP_CLIENT_BIN:-$ROOT/target/debug/examples/client}}
 
-PASSED=0
-FAILED=0
-pass() {
-  echo "PASS $*"
-  PASSED=$((PASSED + 1))
-}
-fail() {
-  echo "FAIL $*"
-  FAILED=$((FAILED + 1))
-}
-finish() {
-  echo "$PASSED passed, $FAILED failed"
-  [ "$FAILED" -eq 0 ]
-  exit
-}
-# Indented excerpt of a file for a failure, with any access token cut out.
-show() {
-  sed -E -e 's/^(access token \([^)]*\): ).*/\1<redacted>/' -e 's/^/    /' "$1" | tail -n 15
-}
+# shellcheck source=checks.sh
+. "$HERE/checks.sh"
 
 command -v curl >/dev/null 2>&1 || { fail "curl not found on PATH"; finish; }
 

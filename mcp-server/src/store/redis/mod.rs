@@ -13,15 +13,17 @@ use ::redis::Client;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 /// Opens a reconnecting connection to `url` with bounds that keep a request from hanging on a
-/// Redis that does not answer: 2 s to connect, 1 s per reply, two reconnection attempts. The
-/// error never repeats the URL, which may hold a password.
-pub(crate) async fn connect(url: &str) -> Result<ConnectionManager, String> {
+/// Redis that does not answer: 2 s to connect, 1 s per reply, two reconnection attempts; with
+/// the client, for stores that open connections of their own. The error never repeats the URL,
+/// which may hold a password.
+pub(crate) async fn connect(url: &str) -> Result<(Client, ConnectionManager), String> {
     let client = Client::open(url).map_err(|_| "the Redis URL is invalid".to_owned())?;
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(2)))
         .set_response_timeout(Some(Duration::from_secs(1)))
         .set_number_of_retries(2);
-    ConnectionManager::new_with_config(client, config)
+    let connection = ConnectionManager::new_with_config(client.clone(), config)
         .await
-        .map_err(|e| format!("Redis is unreachable: {:?}", e.kind()))
+        .map_err(|e| format!("Redis is unreachable: {:?}", e.kind()))?;
+    Ok((client, connection))
 }

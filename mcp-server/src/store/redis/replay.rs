@@ -50,7 +50,7 @@ impl RedisReplayCache {
 
     /// Connects to `url` (`redis://host:port/db`); every key starts with `prefix`.
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, ReplayCacheError> {
-        let connection = super::connect(url)
+        let (_, connection) = super::connect(url)
             .await
             .map_err(ReplayCacheError::Unavailable)?;
         Ok(Self::new(connection, prefix))

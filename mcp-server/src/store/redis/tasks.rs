@@ -85,9 +85,7 @@ impl RedisTaskStore {
 
     /// Connects to `url` (`redis://host:port/db`); every key starts with `prefix`.
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, TaskStoreError> {
-        let client = Client::open(url)
-            .map_err(|_| TaskStoreError::Backend("the Redis URL is invalid".to_owned()))?;
-        let connection = super::connect(url).await.map_err(TaskStoreError::Backend)?;
+        let (client, connection) = super::connect(url).await.map_err(TaskStoreError::Backend)?;
         Ok(Self::new(client, connection, prefix))
     }
 

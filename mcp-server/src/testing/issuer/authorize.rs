@@ -10,9 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::endpoints::unavailable;
-use super::form::{decode_form, form_encode};
+use super::form::decode_form;
 use super::token_endpoint::grant_scopes;
 use super::{PendingCode, Shared, random_id};
+use crate::form::form_urlencode;
 
 /// `/authorize`: no login, no consent; checks the request and redirects at once with a code,
 /// the `state` and `iss` (RFC 9207).
@@ -62,11 +63,11 @@ pub(super) async fn authorize(State(s): State<Arc<Shared>>, uri: axum::http::Uri
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
     let mut location = format!(
         "{redirect_uri}{sep}code={}&iss={}",
-        form_encode(&code),
-        form_encode(&s.issuer)
+        form_urlencode(&code),
+        form_urlencode(&s.issuer)
     );
     if let Some(state) = get("state") {
-        location.push_str(&format!("&state={}", form_encode(state)));
+        location.push_str(&format!("&state={}", form_urlencode(state)));
     }
     let mut r = StatusCode::FOUND.into_response();
     if let Ok(v) = axum::http::HeaderValue::from_str(&location) {

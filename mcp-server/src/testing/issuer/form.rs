@@ -1,4 +1,4 @@
-//! `application/x-www-form-urlencoded` decoding and encoding for the endpoints.
+//! `application/x-www-form-urlencoded` decoding for the endpoints (encoding: `crate::form`).
 
 pub(super) fn form_value<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
@@ -37,18 +37,4 @@ pub(super) fn decode_form(body: &str) -> Vec<(String, String)> {
             Some((dec(k), dec(v)))
         })
         .collect()
-}
-
-/// `application/x-www-form-urlencoded` encoding of one component.
-pub(super) fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(char::from(b));
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

@@ -15,7 +15,7 @@ use futures_util::Stream;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, StatusCode};
 use mcp_core::jsonrpc::{ErrorCode, ErrorObject, Message, Payload, Request, RequestId};
-use mcp_core::types::{meta_keys, methods};
+use mcp_core::types::methods;
 use mcp_core::version::{Era, ProtocolVersion};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -30,7 +30,7 @@ use crate::BoxFuture;
 use crate::auth::AuthContext;
 use crate::client_state::ClientState;
 use crate::context::{HttpRequestParts, Peer};
-use crate::dispatch::meta::{modern_version, read_meta};
+use crate::dispatch::meta::{declared_version, modern_version, read_meta};
 use crate::dispatch::{self, Outcome, RequestEnv, STEP_UP};
 
 /// `Mcp-Method`.
@@ -50,12 +50,11 @@ pub(crate) fn is_modern(headers: &HeaderMap, payload: &Payload) -> bool {
 }
 
 fn body_version(payload: &Payload) -> Option<&Value> {
-    let params = match payload {
-        Payload::Single(Ok(Message::Request(r))) => r.params.as_ref(),
-        Payload::Single(Ok(Message::Notification(n))) => n.params.as_ref(),
+    match payload {
+        Payload::Single(Ok(Message::Request(r))) => declared_version(r.params.as_ref()),
+        Payload::Single(Ok(Message::Notification(n))) => declared_version(n.params.as_ref()),
         _ => None,
-    }?;
-    params.get("_meta")?.get(meta_keys::PROTOCOL_VERSION)
+    }
 }
 
 fn error(status: StatusCode, id: Option<RequestId>, code: ErrorCode, message: &str) -> Response {
