@@ -35,8 +35,8 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use mcp_server::auth::{
-    AuthorizationConfig, DpopConfig, IntrospectionConfig, IntrospectionValidator, JwtValidator,
-    JwtValidatorConfig,
+    AuthorizationConfig, Danger, DpopConfig, IntrospectionConfig, IntrospectionValidator,
+    JwtValidator, JwtValidatorConfig,
 };
 use mcp_server::prelude::*;
 use mcp_server::store::RedisReplayCache;
@@ -184,8 +184,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .authorization_server(&issuer)
         .required_scopes(scopes.clone())
         .resource(&public_url)
-        .fail_open(env("MCP_FAIL_OPEN").as_deref() == Some("1"))
         .dpop(dpop);
+    let auth = if env("MCP_FAIL_OPEN").as_deref() == Some("1") {
+        auth.dangerously_allow(Danger::FailOpen)
+    } else {
+        auth
+    };
     let auth = match introspection {
         Some(config) => {
             let mut config = config.issuer(&issuer);

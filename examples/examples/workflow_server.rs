@@ -36,9 +36,8 @@ use std::time::Duration;
 use axum::extract::Extension;
 use axum::response::{IntoResponse, Response};
 use mcp_server::auth::{
-    ApiKey, ApiKeys, Attribution, AuthContext, Authenticator, AuthorizationConfig, JsonlFileSink,
-    KeyStatus, NewApiKey, SqliteStore, Surface, User, UserStore, WorkspaceAccess, hash_password,
-    require_auth,
+    ApiKey, ApiKeys, Attribution, AuthorizationConfig, Caller, Danger, JsonlFileSink, KeyStatus,
+    NewApiKey, SqliteStore, Surface, User, UserStore, WorkspaceAccess, hash_password,
 };
 use mcp_server::prelude::*;
 use serde_json::{Value, json};
@@ -257,29 +256,23 @@ fn json_response(status: u16, body: &Value) -> Response {
         .into_response()
 }
 
-async fn get_runs(
-    Extension(engine): Extension<Arc<Engine>>,
-    Extension(auth): Extension<Arc<Authenticator>>,
-    ctx: Option<Extension<Arc<AuthContext>>>,
-) -> Response {
-    let ctx = ctx.as_deref().map(|c| &**c);
-    if let Err(refusal) = auth.require_role(ctx, "viewer") {
-        return refusal;
+async fn get_runs(Extension(engine): Extension<Arc<Engine>>, caller: Caller) -> Response {
+    if let Err(refusal) = caller.require_role("viewer") {
+        return refusal.into_response();
     }
-    let runs = engine.runs(ctx.and_then(|c| c.workspace.as_deref()));
+    let runs = engine.runs(caller.context().and_then(|c| c.workspace.as_deref()));
     json_response(200, &json!({ "runs": runs }))
 }
 
 async fn post_run(
     Extension(engine): Extension<Arc<Engine>>,
-    Extension(auth): Extension<Arc<Authenticator>>,
-    ctx: Option<Extension<Arc<AuthContext>>>,
+    caller: Caller,
     uri: axum::http::Uri,
 ) -> Response {
-    let ctx = ctx.as_deref().map(|c| &**c);
-    if let Err(refusal) = auth.require_role(ctx, "operator") {
-        return refusal;
+    if let Err(refusal) = caller.require_role("operator") {
+        return refusal.into_response();
     }
+    let ctx = caller.context();
     let workflow = uri
         .query()
         .unwrap_or("")
@@ -509,10 +502,12 @@ async fn serve(args: &Args, keys: ApiKeys, flags: &Flags) -> CliResult {
         .unwrap_or_else(|| "127.0.0.1:8000".to_owned());
     let audit = JsonlFileSink::open(&args.audit_dir, 7)?;
     let engine = Arc::new(Engine::new(args.audit_dir.clone()));
-    let config = AuthorizationConfig::builtin(keys)
-        .query_token(flags.has("--query-token"))
+    let mut config = AuthorizationConfig::builtin(keys)
         .known_workspaces(["dev", "ops"])
         .audit(audit);
+    if flags.has("--query-token") {
+        config = config.dangerously_allow(Danger::QueryToken);
+    }
     let server = McpServer::builder("workflows")
         .instructions("Read workflows, start and stop runs, edit specs. Add ?workspace=ops to act in one workspace.")
         .authorization(config)
@@ -521,10 +516,8 @@ async fn serve(args: &Args, keys: ApiKeys, flags: &Flags) -> CliResult {
     let api = axum::Router::new()
         .route("/api/runs", axum::routing::get(get_runs).post(post_run))
         .layer(Extension(engine))
-        .layer(axum::middleware::from_fn_with_state(
-            server.authenticator(Surface::RestApi, "/api"),
-            require_auth,
-        ));
+        .layer(server.auth_layer(Surface::RestApi))
+        .layer(server.host_guard_layer());
     let app = server.into_router().merge(api);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("MCP endpoint: http://{addr}/mcp    REST: http://{addr}/api/runs");

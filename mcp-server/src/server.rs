@@ -48,6 +48,9 @@ pub enum BuildError {
     /// The MRTR state key is shorter than 32 bytes.
     #[error("the request-state key must be at least 32 bytes")]
     WeakRequestStateKey,
+    /// The authorization configuration cannot be enforced as written.
+    #[error("authorization: {0}")]
+    Authorization(#[from] crate::auth::AuthConfigError),
     /// A tool's `min_role` is not on the server's role ladder.
     #[error("tool {tool:?} needs the role {role:?}, which is not on the role ladder")]
     UnknownRole {
@@ -175,6 +178,7 @@ impl McpServer {
     pub fn add_tool(&self, tool: impl IntoTool) -> Result<(), BuildError> {
         let tool = tool.into_tool();
         check_tool(&tool)?;
+        check_tool_roles(&self.inner.auth, &tool)?;
         self.inner.registry.rcu(|r| {
             let mut r = Registry::clone(r);
             r.tools
@@ -242,6 +246,22 @@ fn check_tool(tool: &ToolDef) -> Result<(), BuildError> {
     if tool.tool.input_schema.get("type").and_then(|t| t.as_str()) != Some("object") {
         return Err(BuildError::InvalidInputSchema(name.clone()));
     }
+    Ok(())
+}
+
+/// A tool's `min_role` must be on the ladder, and enforceable in this authorization mode
+/// (never silently ignored).
+fn check_tool_roles(auth: &AuthorizationConfig, tool: &ToolDef) -> Result<(), BuildError> {
+    let Some(role) = &tool.min_role else {
+        return Ok(());
+    };
+    if !auth.roles.contains(role) {
+        return Err(BuildError::UnknownRole {
+            tool: tool.tool.name.clone(),
+            role: role.clone(),
+        });
+    }
+    auth.check_min_role(&tool.tool.name, role)?;
     Ok(())
 }
 
@@ -400,7 +420,8 @@ impl McpServerBuilder {
         self
     }
 
-    /// Protects the HTTP endpoint (OAuth 2.1 resource server). stdio is never protected.
+    /// Protects the HTTP endpoint (see [`AuthorizationConfig`]); `build()` checks that it can be
+    /// enforced. stdio is never protected.
     pub fn authorization(mut self, config: AuthorizationConfig) -> Self {
         self.auth = config;
         self
@@ -414,6 +435,7 @@ impl McpServerBuilder {
 
     /// Checks everything and builds the server.
     pub fn build(self) -> Result<McpServer, BuildError> {
+        self.auth.check()?;
         if self.versions.is_empty() {
             return Err(BuildError::NoProtocolVersion);
         }
@@ -428,23 +450,7 @@ impl McpServerBuilder {
         let mut registry = Registry::default();
         for tool in self.tools {
             check_tool(&tool)?;
-            if let Some(role) = tool
-                .min_role
-                .as_ref()
-                .filter(|r| !self.auth.roles.contains(r))
-            {
-                return Err(BuildError::UnknownRole {
-                    tool: tool.tool.name.clone(),
-                    role: role.clone(),
-                });
-            }
-            if tool.min_role.is_some() && self.auth.enabled && !self.auth.roles_in_use() {
-                tracing::warn!(
-                    tool = %tool.tool.name,
-                    "the tool declares min_role, but roles are off (OAuth without role_claim): \
-                     only its scopes are checked"
-                );
-            }
+            check_tool_roles(&self.auth, &tool)?;
             let name = tool.tool.name.clone();
             if registry
                 .tools

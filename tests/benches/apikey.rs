@@ -84,7 +84,7 @@ fn bench(c: &mut Criterion) {
         ("memory", &memory, &mem_secret),
         ("sqlite", &sqlite, &sql_secret),
     ] {
-        let auth = Authenticator::new(AuthorizationConfig::builtin(keys.clone()), "/mcp");
+        let auth = Authenticator::new(AuthorizationConfig::builtin(keys.clone())).unwrap();
         let mut h = HeaderMap::new();
         h.insert(
             "authorization",

@@ -18,14 +18,14 @@ const URL: &str = "http://127.0.0.1:9/mcp";
 
 fn authenticator(issuer: &TestIssuer, cache: usize, dpop: DpopConfig) -> Authenticator {
     let validator = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
-    let mut config = AuthorizationConfig::enabled()
+    let config = AuthorizationConfig::enabled()
         .authorization_server(issuer.issuer())
         .required_scopes(["read"])
         .resource(URL)
         .validator(validator)
-        .dpop(dpop);
-    config.token_cache_capacity = cache;
-    Authenticator::new(config, "/mcp")
+        .dpop(dpop)
+        .token_cache_capacity(cache);
+    Authenticator::new(config).unwrap()
 }
 
 fn headers(auth: &str, proof: Option<&str>) -> HeaderMap {

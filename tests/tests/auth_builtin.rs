@@ -19,12 +19,12 @@ use base64::Engine;
 use mcp_client::McpClient;
 use mcp_client::auth::{ApiKeyAuth, BasicAuth};
 use mcp_server::auth::{
-    ApiKeys, AuditAction, AuditEvent, AuditSink, AuthContext, Authenticator, AuthorizationConfig,
-    CredentialKind, DEFAULT_ROLES, JsonlFileSink, JwtValidator, JwtValidatorConfig, KeyDigest,
-    MemoryAuditSink, MemoryStore, NewApiKey, RoleLadder, SqliteStore, Surface, User, UserStore,
-    hash_password, require_auth,
+    ApiKeys, AuditAction, AuditEvent, AuditSink, AuthContext, AuthRejection, AuthorizationConfig,
+    Caller, CredentialKind, DEFAULT_ROLES, Danger, JsonlFileSink, JwtValidator, JwtValidatorConfig,
+    KeyDigest, MemoryAuditSink, MemoryStore, NewApiKey, RoleLadder, SqliteStore, Surface, User,
+    UserStore, hash_password,
 };
-use mcp_server::testing::{TestIssuer, spawn};
+use mcp_server::testing::{TestIssuer, TestListener, spawn};
 use mcp_server::{Context, McpServer, tool};
 use mcp_tests::{JSON_AND_SSE, RawResponse, send};
 use reqwest::Method;
@@ -125,14 +125,9 @@ async fn list_runs(Extension(ctx): Extension<Arc<AuthContext>>) -> Response {
     }))
 }
 
-async fn create_run(
-    Extension(auth): Extension<Arc<Authenticator>>,
-    Extension(ctx): Extension<Arc<AuthContext>>,
-) -> Response {
-    match auth.require_role(Some(&ctx), "operator") {
-        Ok(()) => json_response(&json!({"started": "r-2"})),
-        Err(refusal) => refusal,
-    }
+async fn create_run(caller: Caller) -> Result<Response, AuthRejection> {
+    caller.require_role("operator")?;
+    Ok(json_response(&json!({"started": "r-2"})))
 }
 
 /// The MCP endpoint and the REST API in one axum app, served on 127.0.0.1:0.
@@ -152,10 +147,7 @@ impl App {
 async fn serve_app(server: McpServer) -> App {
     let api = axum::Router::new()
         .route("/api/runs", get(list_runs).post(create_run))
-        .layer(axum::middleware::from_fn_with_state(
-            server.authenticator(Surface::RestApi, "/api"),
-            require_auth,
-        ));
+        .layer(server.auth_layer(Surface::RestApi));
     let app = server.into_router().merge(api);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -1000,7 +992,7 @@ async fn query_token_off_by_default_and_header_wins_when_on() {
     let audit = MemoryAuditSink::new();
     let on = serve_app(server(
         AuthorizationConfig::builtin(keys.clone())
-            .query_token(true)
+            .dangerously_allow(Danger::QueryToken)
             .audit(audit.clone()),
     ))
     .await;
@@ -1172,13 +1164,12 @@ async fn builtin_mode_accepts_jwts_beside_keys() {
     let issuer = TestIssuer::start().await.unwrap();
     let keys = ApiKeys::in_memory();
     let jwt = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
-    let srv = spawn(server(
-        AuthorizationConfig::builtin(keys.clone())
-            .authorization_server(issuer.issuer())
-            .validator(jwt),
-    ))
-    .await
-    .unwrap();
+    let listener = TestListener::bind().await.unwrap();
+    let config = AuthorizationConfig::builtin(keys.clone())
+        .authorization_server(issuer.issuer())
+        .resource(listener.url())
+        .validator(jwt);
+    let srv = listener.spawn(server(config));
     let dev = issuer
         .token(&srv.url())
         .subject("dana")

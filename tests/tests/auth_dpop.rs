@@ -6,7 +6,7 @@ use std::time::Duration;
 use mcp_server::auth::{
     Algorithm, AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig,
 };
-use mcp_server::testing::{DpopKey, TestIssuer, TestServer, spawn};
+use mcp_server::testing::{DpopKey, TestIssuer, TestListener, TestServer};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 use mcp_tests::{RawResponse, post, send};
 use reqwest::Method;
@@ -15,9 +15,11 @@ use serde_json::{Value, json};
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
 
 async fn server(issuer: &TestIssuer, dpop: DpopConfig) -> TestServer {
+    let listener = TestListener::bind().await.unwrap();
     let validator = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
     let auth = AuthorizationConfig::enabled()
         .authorization_server(issuer.issuer())
+        .resource(listener.url())
         .required_scopes(["read"])
         .validator(validator)
         .dpop(dpop);
@@ -32,7 +34,7 @@ async fn server(issuer: &TestIssuer, dpop: DpopConfig) -> TestServer {
             ))
             .build()
             .unwrap();
-    spawn(server).await.unwrap()
+    listener.spawn(server)
 }
 
 async fn dpop_call(url: &str, token: &str, proofs: &[&str]) -> RawResponse {

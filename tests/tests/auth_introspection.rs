@@ -9,15 +9,17 @@ use std::time::Duration;
 use mcp_server::auth::{
     AuthorizationConfig, DpopConfig, IntrospectionConfig, IntrospectionValidator,
 };
-use mcp_server::testing::{DpopKey, TestIssuer, TestServer, spawn};
+use mcp_server::testing::{DpopKey, TestIssuer, TestListener, TestServer};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 use mcp_tests::{RawResponse, post};
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
 
 async fn server(issuer: &TestIssuer, config: IntrospectionConfig) -> TestServer {
+    let listener = TestListener::bind().await.unwrap();
     let auth = AuthorizationConfig::enabled()
         .authorization_server(issuer.issuer())
+        .resource(listener.url())
         .required_scopes(["read"])
         .validator(IntrospectionValidator::new(config).unwrap())
         .dpop(DpopConfig::allowed());
@@ -28,7 +30,7 @@ async fn server(issuer: &TestIssuer, config: IntrospectionConfig) -> TestServer 
         }))
         .build()
         .unwrap();
-    spawn(server).await.unwrap()
+    listener.spawn(server)
 }
 
 fn config(issuer: &TestIssuer) -> IntrospectionConfig {

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use mcp_server::auth::{AuthorizationConfig, JwtValidator, JwtValidatorConfig};
-use mcp_server::testing::{TestIssuer, TestServer, spawn};
+use mcp_server::auth::{AuthorizationConfig, Danger, JwtValidator, JwtValidatorConfig};
+use mcp_server::testing::{TestIssuer, TestListener, TestServer};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 use mcp_tests::{JSON_AND_SSE, RawResponse, post, send};
 use reqwest::Method;
@@ -45,16 +45,18 @@ async fn protected(
     issuer: &TestIssuer,
     config: impl FnOnce(AuthorizationConfig) -> AuthorizationConfig,
 ) -> TestServer {
+    let listener = TestListener::bind().await.unwrap();
     let auth = config(
         AuthorizationConfig::enabled()
             .authorization_server(issuer.issuer())
+            .resource(listener.url())
             .required_scopes(["read"])
             .validator(jwt(issuer)),
     );
     let server = tools(McpServer::builder("protected").authorization(auth))
         .build()
         .unwrap();
-    spawn(server).await.unwrap()
+    listener.spawn(server)
 }
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
@@ -378,17 +380,17 @@ async fn unreachable_keys_are_503_unless_fail_open_which_never_bypasses_scopes()
 
     let open = TestIssuer::start().await.unwrap();
     open.set_available(false);
+    let listener = TestListener::bind().await.unwrap();
     let auth = AuthorizationConfig::enabled()
         .authorization_server(open.issuer())
+        .resource(listener.url())
         .validator(jwt(&open))
-        .fail_open(true);
-    let srv = spawn(
+        .dangerously_allow(Danger::FailOpen);
+    let srv = listener.spawn(
         tools(McpServer::builder("open").authorization(auth))
             .build()
             .unwrap(),
-    )
-    .await
-    .unwrap();
+    );
     let token = open.token(&srv.url()).scope("files:delete").sign();
     let r = call(&srv.url(), &token, "delete_file", json!({"path": "/tmp/x"})).await;
     assert_eq!(
@@ -406,8 +408,10 @@ async fn unreachable_keys_are_503_unless_fail_open_which_never_bypasses_scopes()
 #[tokio::test]
 async fn the_last_good_keys_are_kept_while_the_issuer_is_down() {
     let issuer = TestIssuer::start().await.unwrap();
+    let listener = TestListener::bind().await.unwrap();
     let auth = AuthorizationConfig::enabled()
         .authorization_server(issuer.issuer())
+        .resource(listener.url())
         .validator(
             JwtValidator::new(
                 JwtValidatorConfig::new(issuer.issuer(), "")
@@ -415,13 +419,11 @@ async fn the_last_good_keys_are_kept_while_the_issuer_is_down() {
             )
             .unwrap(),
         );
-    let srv = spawn(
+    let srv = listener.spawn(
         tools(McpServer::builder("p").authorization(auth))
             .build()
             .unwrap(),
-    )
-    .await
-    .unwrap();
+    );
     let first = issuer.token(&srv.url()).sign();
     assert_eq!(with_token(&srv.url(), &first, INIT).await.status, 200);
     issuer.set_available(false);

@@ -5,13 +5,15 @@ use std::time::Duration;
 use mcp_client::McpClient;
 use mcp_client::auth::{ClientCredentialsAuth, DpopAuth, DpopKey};
 use mcp_server::auth::{AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig};
-use mcp_server::testing::{TestIssuer, TestServer, spawn};
+use mcp_server::testing::{TestIssuer, TestListener, TestServer};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 
 async fn server(issuer: &TestIssuer, dpop: DpopConfig) -> TestServer {
+    let listener = TestListener::bind().await.unwrap();
     let validator = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
     let auth = AuthorizationConfig::enabled()
         .authorization_server(issuer.issuer())
+        .resource(listener.url())
         .required_scopes(["read"])
         .validator(validator)
         .dpop(dpop);
@@ -26,7 +28,7 @@ async fn server(issuer: &TestIssuer, dpop: DpopConfig) -> TestServer {
             ))
             .build()
             .unwrap();
-    spawn(server).await.unwrap()
+    listener.spawn(server)
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ use mcp_server::auth::{
     ApiKeys, AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig, MemoryStore,
     NewApiKey, Surface, User, UserStore, hash_password,
 };
-use mcp_server::testing::{TestIssuer, TestServer, spawn};
+use mcp_server::testing::{TestIssuer, TestListener, TestServer, spawn};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 use serde_json::{Value, json};
 
@@ -49,17 +49,19 @@ async fn protected(
     issuer: &TestIssuer,
     config: impl FnOnce(AuthorizationConfig) -> AuthorizationConfig,
 ) -> TestServer {
+    let listener = TestListener::bind().await.unwrap();
     let validator = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
     let auth = config(
         AuthorizationConfig::enabled()
             .authorization_server(issuer.issuer())
+            .resource(listener.url())
             .required_scopes(["read"])
             .validator(validator),
     );
     let server = tools(McpServer::builder("oauth").authorization(auth))
         .build()
         .unwrap();
-    spawn(server).await.unwrap()
+    listener.spawn(server)
 }
 
 fn claims(token: &str) -> Value {
@@ -152,11 +154,10 @@ async fn a_401_for_a_cached_token_gets_a_new_token_and_one_retry() {
         JwtValidatorConfig::new(issuer.issuer(), "").jwks_cache(Duration::ZERO, Duration::ZERO),
     )
     .unwrap();
-    let srv = protected(&issuer, |mut c| {
+    let srv = protected(&issuer, |c| {
         // Re-verify every request against freshly fetched keys, so that the rotation is
         // visible at once.
-        c.token_cache_capacity = 0;
-        c.validator(validator)
+        c.token_cache_capacity(0).validator(validator)
     })
     .await;
     let client = McpClient::connect(&srv.url(), ClientCredentialsAuth::new("svc", "s3cret"))

@@ -5,14 +5,16 @@
 use mcp_client::auth::{BearerAuth, NoAuth};
 use mcp_client::{Era, Error, McpClient};
 use mcp_server::auth::{AuthorizationConfig, JwtValidator, JwtValidatorConfig};
-use mcp_server::testing::{TestIssuer, TestServer, spawn};
+use mcp_server::testing::{TestIssuer, TestListener, TestServer};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 use serde_json::json;
 
 async fn protected(issuer: &TestIssuer, step_up: bool) -> TestServer {
+    let listener = TestListener::bind().await.unwrap();
     let validator = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
     let mut auth = AuthorizationConfig::enabled()
         .authorization_server(issuer.issuer())
+        .resource(listener.url())
         .required_scopes(["read"])
         .validator(validator);
     if step_up {
@@ -29,7 +31,7 @@ async fn protected(issuer: &TestIssuer, step_up: bool) -> TestServer {
         )
         .build()
         .unwrap();
-    spawn(server).await.unwrap()
+    listener.spawn(server)
 }
 
 #[tokio::test]

@@ -878,17 +878,23 @@ async fn required_scopes_are_enforced_when_authorization_is_on() {
     let issuer = TestIssuer::start().await.expect("issuer");
     let validator =
         JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).expect("validator");
+    let listener = mcp_server::testing::TestListener::bind()
+        .await
+        .expect("a port");
     let server = McpServer::builder("protected-macros")
         .authorization(
             AuthorizationConfig::enabled()
                 .authorization_server(issuer.issuer())
+                .resource(listener.url())
+                // `delete_file` needs a role too: tokens carry it in `role` (AZ-15 aside).
+                .role_claim(mcp_server::auth::RoleClaim::default())
                 .validator(validator),
         )
         .tool(delete_file)
         .tool(caller)
         .build()
         .expect("builds");
-    let srv = spawn(server).await.expect("starts");
+    let srv = listener.spawn(server);
 
     async fn call_with(url: &str, token: &str, tool: &str, args: Value) -> Value {
         let bearer = format!("Bearer {token}");
@@ -914,7 +920,11 @@ async fn required_scopes_are_enforced_when_authorization_is_on() {
             .expect("an answer")
     }
 
-    let read = issuer.token(&srv.url()).scope("files:read").sign();
+    let read = issuer
+        .token(&srv.url())
+        .scope("files:read")
+        .claim("role", json!("operator"))
+        .sign();
     let r = call_with(&srv.url(), &read, "delete_file", json!({"path": "/tmp/x"})).await;
     assert_eq!(r["result"]["isError"], true, "{r}");
     assert!(text(&r["result"]).contains("files:delete"), "{r}");
@@ -922,6 +932,7 @@ async fn required_scopes_are_enforced_when_authorization_is_on() {
     let both = issuer
         .token(&srv.url())
         .scope("files:read files:delete")
+        .claim("role", json!("operator"))
         .sign();
     let r = call_with(&srv.url(), &both, "delete_file", json!({"path": "/tmp/x"})).await;
     assert_eq!(r["result"]["structuredContent"]["deleted"], true, "{r}");

@@ -1,12 +1,10 @@
 //! `WWW-Authenticate` challenges and the responses that carry them (AZ-08, AZ-09, AZ-14,
 //! BE-01..BE-06): 401 without `error` when no credentials came, 401 `invalid_token`, 403
 //! `insufficient_scope` naming every scope needed, 400 `invalid_request`, always with an absolute
-//! `resource_metadata` and a short JSON body. Tokens are never echoed.
+//! `resource_metadata`. [`AuthRejection`](super::AuthRejection) sends them. Tokens are never
+//! echoed.
 
-use axum::body::Body;
-use axum::response::Response;
-use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderValue, StatusCode};
+use http::StatusCode;
 
 /// An OAuth error code of RFC 6750 §3.1 (or RFC 9449 §7 for DPoP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,79 +168,21 @@ impl Challenge {
         format!("{} {}", self.scheme, parts.join(", "))
     }
 
+    /// The error code, if any.
+    pub fn error_code(&self) -> Option<BearerError> {
+        self.error
+    }
+
+    /// The error description, if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
     /// The status of this challenge's response.
     pub fn status(&self) -> StatusCode {
         self.error
             .map_or(StatusCode::UNAUTHORIZED, BearerError::status)
     }
-}
-
-/// A response carrying one or more challenges (e.g. `Bearer` and `DPoP` when both are
-/// accepted) and a short JSON body `{error, error_description}`.
-pub fn challenge_response(challenges: &[Challenge]) -> Response {
-    challenge_response_with(challenges, None, None)
-}
-
-/// A challenge response whose body also carries a machine-readable `reason` (e.g.
-/// `api_key_revoked`), and, for challenges without an error code (Basic), a description.
-pub fn challenge_response_with(
-    challenges: &[Challenge],
-    reason: Option<&str>,
-    description: Option<&str>,
-) -> Response {
-    let first = challenges.first();
-    let status = first.map_or(StatusCode::UNAUTHORIZED, Challenge::status);
-    let error = first
-        .and_then(|c| c.error)
-        .map_or("unauthorized", BearerError::as_str);
-    let description = first
-        .and_then(|c| c.description.clone())
-        .or_else(|| description.map(str::to_owned))
-        .unwrap_or_else(|| "authorization required".to_owned());
-    let mut r = json_error(status, error, &description, reason);
-    let h = r.headers_mut();
-    for c in challenges {
-        if let Ok(v) = HeaderValue::from_str(&c.render()) {
-            h.append(WWW_AUTHENTICATE, v);
-        }
-    }
-    r
-}
-
-/// A JSON error without a challenge: `{error, error_description, reason}` (403 for a key on the
-/// wrong surface, 404 for an invisible workspace, ...). The client should not re-authenticate.
-pub fn json_error(
-    status: StatusCode,
-    error: &str,
-    description: &str,
-    reason: Option<&str>,
-) -> Response {
-    let mut body = serde_json::json!({"error": error, "error_description": description});
-    if let Some(reason) = reason {
-        body["reason"] = serde_json::Value::from(reason);
-    }
-    let mut r = Response::new(Body::from(body.to_string()));
-    *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    r
-}
-
-/// 503 with `Retry-After`: the authorization server cannot be reached and no key is cached.
-pub fn unavailable_response(retry_after_secs: u64) -> Response {
-    let body = serde_json::json!({
-        "error": "temporarily_unavailable",
-        "error_description": "the authorization server cannot be reached",
-    })
-    .to_string();
-    let mut r = Response::new(Body::from(body));
-    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-        r.headers_mut().insert(RETRY_AFTER, v);
-    }
-    r
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! [`AuthorizationConfig`]: whether and how the HTTP endpoint is protected, in one of four
-//! modes ([`AuthMode`]).
+//! modes ([`AuthMode`]). The mode carries what it needs; what cannot be checked by the types is
+//! checked by [`McpServerBuilder::build`](crate::McpServerBuilder::build), which refuses a
+//! configuration it could not enforce with an [`AuthConfigError`] saying how to fix it.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -9,7 +11,8 @@ use http::HeaderName;
 
 use super::apikey::ApiKeys;
 use super::audit::{Audit, AuditSink};
-use super::dpop::DpopConfig;
+use super::danger::{Danger, is_remote_plain_http};
+use super::dpop::{DpopConfig, DpopMode};
 use super::roles::{RoleClaim, RoleLadder};
 use super::users::UserStore;
 use super::validator::TokenValidator;
@@ -19,9 +22,9 @@ use super::validator::TokenValidator;
 ///
 /// | mode | credentials | client setup |
 /// |---|---|---|
-/// | `None` | none; every caller is let in. Local development only: logged loudly at start | nothing |
+/// | `None` | none; every caller is let in. Local development only: logged loudly, and refused on a non-loopback bind | nothing |
 /// | `OAuth` | `Authorization: Bearer <JWT>` (or `DPoP`) from the trusted authorization servers | the client's OAuth support (RFC 9728 discovery), or a token in the header |
-/// | `Builtin` | API keys, as `Authorization: Bearer mcp_...` or `X-API-Key: mcp_...` (and `?token=` when enabled); JWTs too when a validator is set | a header in the client's MCP server entry (see below) |
+/// | `Builtin` | API keys, as `Authorization: Bearer mcp_...` or `X-API-Key: mcp_...`; JWTs too when a validator is set | a header in the client's MCP server entry (see below) |
 /// | `Basic` | `Authorization: Basic base64(user:password)` against a user store | clients with Basic support, or the header |
 ///
 /// Header forms for common MCP clients (builtin mode; replace the key):
@@ -30,22 +33,40 @@ use super::validator::TokenValidator;
 ///   `http_headers = { Authorization = "Bearer mcp_..." }` (or `bearer_token_env_var`)
 /// - Cursor / VS Code / Windsurf (`mcp.json`): `{"url": "http://host:8000/mcp", "headers": {"Authorization": "Bearer mcp_..."}}`
 /// - `mcp-client`: `ApiKeyAuth::new(key)` (`X-API-Key`) or `ApiKeyAuth::new(key).bearer()`
-/// - A client that cannot send headers: `http://host:8000/mcp?token=mcp_...` when the server
-///   enables [`query_token`](AuthorizationConfig::query_token); prefer headers behind proxies.
+/// - A client that cannot send headers: `http://host:8000/mcp?token=mcp_...`, only when the
+///   server accepts [`Danger::QueryToken`]; prefer headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum AuthMode {
-    /// No authentication (the default). Loudly logged when an HTTP endpoint is built.
+    /// No authentication (the default).
     #[default]
     None,
-    /// OAuth 2.1 resource server: JWT access tokens.
+    /// OAuth 2.1 resource server: access tokens checked by a [`TokenValidator`].
     OAuth,
     /// API keys, and JWTs too when a validator is configured. Order: a token starting with the
-    /// key prefix (or sent in the API-key header or `?token=`) is checked as an API key only;
-    /// any other bearer token is checked as a JWT.
+    /// key prefix (or sent in the API-key header) is checked as an API key only; any other
+    /// bearer token is checked as a JWT.
     Builtin,
     /// HTTP Basic against a user store with Argon2id password hashes.
     Basic,
+}
+
+impl AuthMode {
+    /// The name used in errors and logs: `none`, `oauth`, `builtin`, `basic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::None => "none",
+            AuthMode::OAuth => "oauth",
+            AuthMode::Builtin => "builtin",
+            AuthMode::Basic => "basic",
+        }
+    }
+}
+
+impl std::fmt::Display for AuthMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What happens when a caller lacks a scope (or the role) one tool needs.
@@ -62,7 +83,113 @@ pub enum ScopeDenial {
     StepUp,
 }
 
-/// How the MCP endpoint is protected. Off by default; stdio is never protected.
+/// Why an [`AuthorizationConfig`] cannot be enforced as written. Each message says how to fix
+/// it; [`McpServerBuilder::build`](crate::McpServerBuilder::build) returns it inside
+/// [`BuildError::Authorization`](crate::BuildError::Authorization).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthConfigError {
+    /// OAuth mode without a token validator.
+    #[error(
+        "OAuth mode checks access tokens but has no validator: add \
+         `.validator(JwtValidator::new(JwtValidatorConfig::new(issuer, \"\"))?)` \
+         (or an IntrospectionValidator)"
+    )]
+    MissingValidator,
+    /// Tokens are checked but the resource (their audience) is not configured.
+    #[error(
+        "{mode} mode checks access tokens, whose audience must be this server's public URL, and \
+         that URL is never guessed from a request: add `.resource(\"https://mcp.example.com/mcp\")` \
+         with the URL clients connect to (behind a proxy, the public one)"
+    )]
+    MissingResource {
+        /// The mode.
+        mode: AuthMode,
+    },
+    /// The resource is not an absolute `http(s)` URL without query or fragment.
+    #[error("the resource {url:?} is not usable: {reason}")]
+    InvalidResource {
+        /// The configured value.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// OAuth metadata must name an authorization server, and none is known.
+    #[error(
+        "OAuth mode publishes RFC 9728 metadata, which must name the authorization server that \
+         issues tokens: add `.authorization_server(\"https://auth.example.com\")`"
+    )]
+    MissingAuthorizationServer,
+    /// An authorization server on plain `http://` beyond loopback.
+    #[error(
+        "the authorization server {url:?} is plain http on a host other than loopback, so tokens \
+         and keys would cross the network in clear: use https, or accept it with \
+         `.dangerously_allow(Danger::PlainHttpAuthorizationServer)`"
+    )]
+    PlainHttpAuthorizationServer {
+        /// The URL.
+        url: String,
+    },
+    /// A setting that the mode does not use (it would silently do nothing).
+    #[error("`.{setting}()` does not apply to {mode} mode{hint}")]
+    NotInMode {
+        /// The builder method.
+        setting: &'static str,
+        /// The mode.
+        mode: AuthMode,
+        /// How to get what was probably meant.
+        hint: &'static str,
+    },
+    /// A danger accepted in a mode it does not concern.
+    #[error("`Danger::{danger:?}` does not concern {mode} mode: remove it")]
+    DangerNotInMode {
+        /// The danger.
+        danger: Danger,
+        /// The mode.
+        mode: AuthMode,
+    },
+    /// A tool needs a role, and nothing gives callers roles.
+    #[error(
+        "tool {tool:?} requires the role {role:?}, but {mode} mode has no source of roles, so the \
+         requirement could not be enforced: add `.role_claim(RoleClaim::...)` to read roles from \
+         tokens, or remove `min_role`"
+    )]
+    MinRoleWithoutRoles {
+        /// The tool.
+        tool: String,
+        /// Its `min_role`.
+        role: String,
+        /// The mode.
+        mode: AuthMode,
+    },
+    /// The metadata path does not start with `/`.
+    #[error("the metadata path {0:?} must start with `/`")]
+    InvalidMetadataPath(String),
+}
+
+/// The credentials of a mode: what it cannot work without.
+#[derive(Clone)]
+pub(crate) enum Mode {
+    None,
+    OAuth {
+        validator: Option<Arc<dyn TokenValidator>>,
+    },
+    Builtin {
+        keys: ApiKeys,
+        /// JWTs beside the keys.
+        validator: Option<Arc<dyn TokenValidator>>,
+    },
+    Basic {
+        users: Arc<dyn UserStore>,
+    },
+}
+
+/// How the HTTP endpoint is protected. Off by default; stdio is never protected.
+///
+/// The mode is chosen by the constructor ([`enabled`](Self::enabled) for OAuth,
+/// [`builtin`](Self::builtin), [`basic`](Self::basic), [`none`](Self::none)) and carries what it
+/// cannot work without; the rest is set with the builder methods. Settings that weaken
+/// authorization are only reachable through [`dangerously_allow`](Self::dangerously_allow).
 ///
 /// ```
 /// use mcp_server::auth::{AuthorizationConfig, JwtValidator, JwtValidatorConfig};
@@ -73,142 +200,90 @@ pub enum ScopeDenial {
 ///     .required_scopes(["read"])
 ///     .resource("https://mcp.example.com/mcp")
 ///     .validator(jwt);
+/// let server = mcp_server::McpServer::builder("protected").authorization(auth).build()?;
+/// # let _ = server;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-#[non_exhaustive]
 pub struct AuthorizationConfig {
-    /// Whether authorization is enforced.
-    pub enabled: bool,
-    /// Issuer URLs of the trusted authorization servers (published in the metadata).
-    pub authorization_servers: Vec<String>,
-    /// Scopes every request needs.
-    pub required_scopes: Vec<String>,
-    /// Path of the RFC 9728 metadata (default `/.well-known/oauth-protected-resource`); it is
-    /// served there and at that path followed by the endpoint's path.
-    pub metadata_path: String,
-    /// `Cache-Control: max-age` of the metadata (default 300 s).
-    pub cache_ttl: Duration,
-    /// When the authorization server cannot be reached and no key is cached, let requests in
-    /// with no identity and no scopes (audited) instead of answering 503. Invalid tokens are
-    /// always refused.
-    pub fail_open: bool,
-    /// The public URL of the MCP endpoint: the resource identifier tokens must name. Default:
-    /// `http://<bound address><path>`, or the request's `Host` when mounted in your own app.
-    pub resource: Option<String>,
-    /// `resource_name` in the metadata.
-    pub resource_name: Option<String>,
-    /// How a missing tool scope or role is reported.
-    pub scope_denial: ScopeDenial,
-    /// Hide from `tools/list` the tools the caller cannot call, by scopes and role (lists become
-    /// `private`).
-    pub filter_tools: bool,
-    /// How many verified tokens are remembered until they expire (default 10 000).
-    pub token_cache_capacity: usize,
-    /// Seconds suggested in `Retry-After` when the authorization server is down (default 5).
-    pub retry_after: u64,
-    /// Checks access tokens.
-    pub validator: Option<Arc<dyn TokenValidator>>,
-    /// DPoP (RFC 9449): off, allowed or required, and how proofs are checked.
-    pub dpop: DpopConfig,
-    /// The mode.
-    pub mode: AuthMode,
-    /// The API keys of builtin mode.
-    pub api_keys: Option<ApiKeys>,
-    /// The users of Basic mode.
-    pub users: Option<Arc<dyn UserStore>>,
-    /// The role ladder `min_role` is checked against (default: Dagu's).
-    pub roles: RoleLadder,
-    /// Where JWTs carry their role. In OAuth mode, setting it turns roles on (`min_role` is then
-    /// enforced); builtin mode reads the `role` claim when it is not set.
-    pub role_claim: Option<RoleClaim>,
-    /// Accept an API key in `?token=` on the MCP endpoint when no credential header is present
-    /// (builtin mode only; off by default). The parameter is always removed from the request
-    /// before anything else sees it.
-    pub query_token: bool,
-    /// The header API keys may also come in (default `X-API-Key`; `None`: only `Authorization`).
-    pub api_key_header: Option<HeaderName>,
-    /// The workspaces that exist; when set, selecting another one is "not found" for everyone.
-    pub known_workspaces: Option<BTreeSet<String>>,
-    /// The realm of `Bearer` challenges without RFC 9728 metadata, and of `Basic` ones.
-    pub realm: String,
-    /// Where audit events go (always `tracing`, plus this sink).
-    pub audit: Audit,
+    pub(crate) mode: Mode,
+    pub(crate) authorization_servers: Vec<String>,
+    pub(crate) required_scopes: Vec<String>,
+    pub(crate) metadata_path: String,
+    pub(crate) cache_ttl: Duration,
+    pub(crate) resource: Option<String>,
+    pub(crate) resource_name: Option<String>,
+    pub(crate) scope_denial: ScopeDenial,
+    pub(crate) filter_tools: bool,
+    pub(crate) token_cache_capacity: usize,
+    pub(crate) retry_after: Duration,
+    pub(crate) dpop: DpopConfig,
+    pub(crate) roles: RoleLadder,
+    pub(crate) role_claim: Option<RoleClaim>,
+    pub(crate) api_key_header: Option<HeaderName>,
+    pub(crate) known_workspaces: Option<BTreeSet<String>>,
+    pub(crate) realm: String,
+    pub(crate) audit: Audit,
+    pub(crate) dangers: BTreeSet<Danger>,
+    /// The first setting given to a mode that does not use it, reported by `check`.
+    misuse: Option<AuthConfigError>,
 }
 
 impl std::fmt::Debug for AuthorizationConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthorizationConfig")
-            .field("enabled", &self.enabled)
+            .field("mode", &self.mode())
             .field("authorization_servers", &self.authorization_servers)
             .field("required_scopes", &self.required_scopes)
             .field("resource", &self.resource)
-            .field("fail_open", &self.fail_open)
             .field("scope_denial", &self.scope_denial)
             .field("filter_tools", &self.filter_tools)
-            .field("validator", &self.validator.is_some())
             .field("dpop", &self.dpop)
-            .field("mode", &self.mode)
-            .field("api_keys", &self.api_keys)
-            .field("users", &self.users.is_some())
             .field("roles", &self.roles)
-            .field("query_token", &self.query_token)
+            .field("dangers", &self.dangers)
             .field("audit", &self.audit)
             .finish_non_exhaustive()
     }
 }
 
-impl Default for AuthorizationConfig {
-    fn default() -> Self {
+impl AuthorizationConfig {
+    fn with_mode(mode: Mode) -> Self {
         AuthorizationConfig {
-            enabled: false,
+            mode,
             authorization_servers: Vec::new(),
             required_scopes: Vec::new(),
             metadata_path: "/.well-known/oauth-protected-resource".to_owned(),
             cache_ttl: Duration::from_secs(300),
-            fail_open: false,
             resource: None,
             resource_name: None,
             scope_denial: ScopeDenial::ToolError,
             filter_tools: false,
             token_cache_capacity: 10_000,
-            retry_after: 5,
-            validator: None,
+            retry_after: Duration::from_secs(5),
             dpop: DpopConfig::default(),
-            mode: AuthMode::None,
-            api_keys: None,
-            users: None,
             roles: RoleLadder::default(),
             role_claim: None,
-            query_token: false,
             api_key_header: Some(HeaderName::from_static("x-api-key")),
             known_workspaces: None,
             realm: "mcp".to_owned(),
             audit: Audit::default(),
+            dangers: BTreeSet::new(),
+            misuse: None,
         }
     }
-}
 
-impl AuthorizationConfig {
-    /// Authorization on, OAuth mode. Without a validator every request is refused (fail
-    /// closed).
+    /// Authorization on, OAuth mode: an OAuth 2.1 resource server. It needs a
+    /// [`validator`](Self::validator) and the public URL of the endpoint
+    /// ([`resource`](Self::resource)); `build()` says so when either is missing.
     pub fn enabled() -> Self {
-        AuthorizationConfig {
-            enabled: true,
-            mode: AuthMode::OAuth,
-            ..Default::default()
-        }
+        Self::with_mode(Mode::OAuth { validator: None })
     }
 
-    /// OAuth mode: the same as [`enabled`](Self::enabled).
-    pub fn oauth() -> Self {
-        Self::enabled()
-    }
-
-    /// Mode `none`: nobody is asked for anything. For local development only; serving it logs
-    /// a warning.
+    /// Mode `none`: nobody is asked for anything. For local development only: building an
+    /// endpoint logs a warning, and serving it on an address other than loopback is refused
+    /// unless [`Danger::UnprotectedNetworkBind`] is accepted.
     pub fn none() -> Self {
-        Self::default()
+        Self::with_mode(Mode::None)
     }
 
     /// Builtin mode: API keys from `keys` (and JWTs once a [`validator`](Self::validator) is
@@ -216,17 +291,16 @@ impl AuthorizationConfig {
     ///
     /// ```
     /// use mcp_server::auth::{ApiKeys, AuthorizationConfig};
-    /// let config = AuthorizationConfig::builtin(ApiKeys::in_memory()).query_token(true);
+    /// let config = AuthorizationConfig::builtin(ApiKeys::in_memory()).required_scopes(["mcp"]);
     /// # let _ = config;
     /// ```
     pub fn builtin(keys: ApiKeys) -> Self {
-        AuthorizationConfig {
-            enabled: true,
-            mode: AuthMode::Builtin,
-            roles: keys.role_ladder().clone(),
-            api_keys: Some(keys),
-            ..Default::default()
-        }
+        let mut config = Self::with_mode(Mode::Builtin {
+            validator: None,
+            keys: keys.clone(),
+        });
+        config.roles = keys.role_ladder().clone();
+        config
     }
 
     /// Basic mode: users and Argon2id password hashes from `users`.
@@ -236,62 +310,198 @@ impl AuthorizationConfig {
 
     /// Basic mode with a shared user store.
     pub fn basic_shared(users: Arc<dyn UserStore>) -> Self {
-        AuthorizationConfig {
-            enabled: true,
-            mode: AuthMode::Basic,
-            users: Some(users),
-            ..Default::default()
+        Self::with_mode(Mode::Basic { users })
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> AuthMode {
+        match self.mode {
+            Mode::None => AuthMode::None,
+            Mode::OAuth { .. } => AuthMode::OAuth,
+            Mode::Builtin { .. } => AuthMode::Builtin,
+            Mode::Basic { .. } => AuthMode::Basic,
         }
     }
 
-    /// Declares the role ladder (the API keys' too, in builtin mode).
+    /// Whether authorization is enforced (any mode but `none`).
+    pub fn is_enabled(&self) -> bool {
+        !matches!(self.mode, Mode::None)
+    }
+
+    /// Whether `danger` was accepted with [`dangerously_allow`](Self::dangerously_allow).
+    pub fn allows(&self, danger: Danger) -> bool {
+        self.dangers.contains(&danger)
+    }
+
+    /// Remembers the first setting given to a mode that ignores it.
+    fn misused(&mut self, setting: &'static str, hint: &'static str) {
+        if self.misuse.is_none() {
+            self.misuse = Some(AuthConfigError::NotInMode {
+                setting,
+                mode: self.mode(),
+                hint,
+            });
+        }
+    }
+
+    /// Sets the token validator: OAuth mode's access tokens, or builtin mode's JWTs beside the
+    /// API keys.
+    #[must_use]
+    pub fn validator(self, validator: impl TokenValidator) -> Self {
+        self.validator_shared(Arc::new(validator))
+    }
+
+    /// Sets a shared token validator.
+    #[must_use]
+    pub fn validator_shared(mut self, validator: Arc<dyn TokenValidator>) -> Self {
+        match &mut self.mode {
+            Mode::OAuth { validator: v } | Mode::Builtin { validator: v, .. } => {
+                *v = Some(validator);
+            }
+            Mode::None | Mode::Basic { .. } => {
+                self.misused(
+                    "validator",
+                    ": use AuthorizationConfig::enabled() for OAuth",
+                );
+            }
+        }
+        self
+    }
+
+    /// The public URL of the MCP endpoint, exactly as clients reach it (behind a proxy, the
+    /// public one): the resource identifier access tokens must name as their audience
+    /// (RFC 8707), the `resource` of the RFC 9728 metadata, and the base of DPoP's `htu`.
+    /// Required whenever tokens are checked; never taken from a request.
+    #[must_use]
+    pub fn resource(mut self, url: impl Into<String>) -> Self {
+        self.resource = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// `resource_name` in the metadata (default: the server's name).
+    #[must_use]
+    pub fn resource_name(mut self, name: impl Into<String>) -> Self {
+        self.resource_name = Some(name.into());
+        self
+    }
+
+    /// Trusts another authorization server: its issuer URL is published in the metadata. When
+    /// none is named, the validator's issuer is published.
+    #[must_use]
+    pub fn authorization_server(mut self, issuer: impl Into<String>) -> Self {
+        self.authorization_servers.push(issuer.into());
+        self
+    }
+
+    /// Sets the scopes every request needs (403 `insufficient_scope` without them).
+    #[must_use]
+    pub fn required_scopes<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        scopes: I,
+    ) -> Self {
+        self.required_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Path of the RFC 9728 metadata (default `/.well-known/oauth-protected-resource`); it is
+    /// served there and at that path followed by the endpoint's path.
+    #[must_use]
+    pub fn metadata_path(mut self, path: impl Into<String>) -> Self {
+        self.metadata_path = path.into();
+        self
+    }
+
+    /// `Cache-Control: max-age` of the metadata (default 300 s).
+    #[must_use]
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
+    /// How many verified tokens are remembered until they expire (default 10 000).
+    #[must_use]
+    pub fn token_cache_capacity(mut self, capacity: usize) -> Self {
+        self.token_cache_capacity = capacity;
+        self
+    }
+
+    /// `Retry-After` of 503 answers (an unreachable authorization server, a store that does not
+    /// answer, a saturated check; default 5 s).
+    #[must_use]
+    pub fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = after;
+        self
+    }
+
+    /// Sets how DPoP-bound tokens are accepted (OAuth mode, and builtin mode's JWTs).
+    #[must_use]
+    pub fn dpop(mut self, dpop: DpopConfig) -> Self {
+        if matches!(self.mode, Mode::None | Mode::Basic { .. }) && dpop.mode != DpopMode::Off {
+            self.misused(
+                "dpop",
+                ": DPoP binds access tokens, which this mode does not take",
+            );
+        }
+        self.dpop = dpop;
+        self
+    }
+
+    /// Accepts only DPoP-bound tokens (`dpop_required`): the same as
+    /// `.dpop(DpopConfig::required())`.
+    #[must_use]
+    pub fn dpop_required(self) -> Self {
+        self.dpop(DpopConfig::required())
+    }
+
+    /// Answers missing tool scopes (or roles) with the step-up 403 instead of a tool error.
+    #[must_use]
+    pub fn step_up(mut self) -> Self {
+        self.scope_denial = ScopeDenial::StepUp;
+        self
+    }
+
+    /// Hides from `tools/list` the tools the caller cannot call, by scopes and role (lists
+    /// become `private`).
+    #[must_use]
+    pub fn filter_tools(mut self) -> Self {
+        self.filter_tools = true;
+        self
+    }
+
+    /// Declares the role ladder `min_role` is checked against (the API keys' too, in builtin
+    /// mode; default: Dagu's `viewer < operator < developer < manager < admin`).
     #[must_use]
     pub fn roles(mut self, roles: RoleLadder) -> Self {
-        self.api_keys = self.api_keys.map(|k| k.roles(roles.clone()));
+        if let Mode::Builtin { keys, .. } = &mut self.mode {
+            *keys = keys.clone().roles(roles.clone());
+        }
         self.roles = roles;
         self
     }
 
-    /// Where JWTs carry their role; in OAuth mode this turns roles on.
+    /// Where JWTs carry their role. In OAuth mode this is the source of roles that
+    /// `#[tool(min_role = ..)]` needs; builtin mode reads the `role` claim when it is not set.
     #[must_use]
     pub fn role_claim(mut self, claim: RoleClaim) -> Self {
+        if matches!(self.mode, Mode::None | Mode::Basic { .. }) {
+            self.misused("role_claim", ": only tokens carry role claims");
+        }
         self.role_claim = Some(claim);
         self
     }
 
-    /// Whether `min_role` is enforced: builtin and Basic modes always (every credential has a
-    /// role, or none and is refused); OAuth mode once a [`role_claim`](Self::role_claim) says
-    /// where tokens carry roles. Without one, OAuth servers authorize tools by scopes only.
-    pub fn roles_in_use(&self) -> bool {
-        self.enabled
-            && (matches!(self.mode, AuthMode::Builtin | AuthMode::Basic)
-                || self.role_claim.is_some())
-    }
-
-    /// The claim JWT roles come from, if any.
-    pub(crate) fn jwt_role_claim(&self) -> Option<std::borrow::Cow<'_, RoleClaim>> {
-        match (&self.role_claim, self.mode) {
-            (Some(c), _) => Some(std::borrow::Cow::Borrowed(c)),
-            (None, AuthMode::Builtin) => Some(std::borrow::Cow::Owned(RoleClaim::default())),
-            _ => None,
-        }
-    }
-
-    /// Accepts API keys in `?token=` (builtin mode, MCP endpoint, no credential header).
-    #[must_use]
-    pub fn query_token(mut self, on: bool) -> Self {
-        self.query_token = on;
-        self
-    }
-
-    /// The header API keys may come in besides `Authorization: Bearer`; `None` turns it off.
+    /// The header API keys may come in besides `Authorization: Bearer` (default `X-API-Key`;
+    /// `None`: only `Authorization`). Builtin mode.
     #[must_use]
     pub fn api_key_header(mut self, name: Option<HeaderName>) -> Self {
+        if !matches!(self.mode, Mode::Builtin { .. }) {
+            self.misused("api_key_header", ": API keys are builtin mode's");
+        }
         self.api_key_header = name;
         self
     }
 
-    /// Declares the workspaces that exist.
+    /// Declares the workspaces that exist; selecting another one is "not found" for everyone.
     #[must_use]
     pub fn known_workspaces<I: IntoIterator<Item = S>, S: Into<String>>(
         mut self,
@@ -322,69 +532,237 @@ impl AuthorizationConfig {
         self
     }
 
-    /// Trusts another authorization server.
+    /// Accepts one setting that weakens authorization (see [`Danger`]). Each accepted danger is
+    /// logged at WARN when an endpoint is built; one that does not concern the mode is refused
+    /// by `build()`.
+    ///
+    /// ```
+    /// use mcp_server::auth::{ApiKeys, AuthorizationConfig, Danger};
+    /// // Clients that cannot send headers may put their key in `?token=`.
+    /// let config = AuthorizationConfig::builtin(ApiKeys::in_memory())
+    ///     .dangerously_allow(Danger::QueryToken);
+    /// # let _ = config;
+    /// ```
     #[must_use]
-    pub fn authorization_server(mut self, issuer: impl Into<String>) -> Self {
-        self.authorization_servers.push(issuer.into());
+    pub fn dangerously_allow(mut self, danger: Danger) -> Self {
+        self.dangers.insert(danger);
         self
     }
 
-    /// Sets the scopes every request needs.
-    #[must_use]
-    pub fn required_scopes<I: IntoIterator<Item = S>, S: Into<String>>(
-        mut self,
-        scopes: I,
-    ) -> Self {
-        self.required_scopes = scopes.into_iter().map(Into::into).collect();
-        self
+    // ----- what the rest of the crate reads -----
+
+    /// The validator of access tokens, when this mode checks them.
+    pub(crate) fn token_validator(&self) -> Option<&Arc<dyn TokenValidator>> {
+        match &self.mode {
+            Mode::OAuth { validator } | Mode::Builtin { validator, .. } => validator.as_ref(),
+            Mode::None | Mode::Basic { .. } => None,
+        }
     }
 
-    /// Sets the token validator.
-    #[must_use]
-    pub fn validator(mut self, validator: impl TokenValidator) -> Self {
-        self.validator = Some(Arc::new(validator));
-        self
+    /// The API keys of builtin mode.
+    pub(crate) fn api_keys(&self) -> Option<&ApiKeys> {
+        match &self.mode {
+            Mode::Builtin { keys, .. } => Some(keys),
+            _ => None,
+        }
     }
 
-    /// Sets the public URL of the MCP endpoint (behind a proxy, say).
-    #[must_use]
-    pub fn resource(mut self, url: impl Into<String>) -> Self {
-        self.resource = Some(url.into().trim_end_matches('/').to_owned());
-        self
+    /// Whether this mode checks access tokens (and so has a resource, metadata and challenges
+    /// naming it).
+    pub(crate) fn checks_tokens(&self) -> bool {
+        self.token_validator().is_some()
     }
 
-    /// Sets `fail_open`.
-    #[must_use]
-    pub fn fail_open(mut self, on: bool) -> Self {
-        self.fail_open = on;
-        self
+    /// The authorization servers the metadata names: the configured ones, else the validator's
+    /// issuer.
+    pub(crate) fn published_authorization_servers(&self) -> Vec<String> {
+        if !self.authorization_servers.is_empty() {
+            return self.authorization_servers.clone();
+        }
+        self.token_validator()
+            .and_then(|v| v.issuer())
+            .map(|i| vec![i.to_owned()])
+            .unwrap_or_default()
     }
 
-    /// Answers missing tool scopes with the step-up 403 instead of a tool error.
-    #[must_use]
-    pub fn step_up(mut self) -> Self {
-        self.scope_denial = ScopeDenial::StepUp;
-        self
+    /// Whether `min_role` is enforced: builtin and Basic modes always (every credential has a
+    /// role, or none and is refused); OAuth mode once a [`role_claim`](Self::role_claim) says
+    /// where tokens carry roles.
+    pub(crate) fn roles_in_use(&self) -> bool {
+        match self.mode {
+            Mode::Builtin { .. } | Mode::Basic { .. } => true,
+            Mode::OAuth { .. } => self.role_claim.is_some(),
+            Mode::None => false,
+        }
     }
 
-    /// Hides uncallable tools from `tools/list`.
-    #[must_use]
-    pub fn filter_tools(mut self) -> Self {
-        self.filter_tools = true;
-        self
+    /// The claim JWT roles come from, if any.
+    pub(crate) fn jwt_role_claim(&self) -> Option<std::borrow::Cow<'_, RoleClaim>> {
+        match (&self.role_claim, &self.mode) {
+            (Some(c), _) => Some(std::borrow::Cow::Borrowed(c)),
+            (None, Mode::Builtin { .. }) => Some(std::borrow::Cow::Owned(RoleClaim::default())),
+            _ => None,
+        }
     }
 
-    /// Sets how DPoP-bound tokens are accepted.
-    #[must_use]
-    pub fn dpop(mut self, dpop: DpopConfig) -> Self {
-        self.dpop = dpop;
-        self
+    /// Whether `fail_open` is on.
+    pub(crate) fn fail_open(&self) -> bool {
+        self.allows(Danger::FailOpen)
     }
 
-    /// Sets the metadata's `Cache-Control: max-age`.
-    #[must_use]
-    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
-        self.cache_ttl = ttl;
-        self
+    /// Whether `?token=` is accepted.
+    pub(crate) fn query_token(&self) -> bool {
+        self.allows(Danger::QueryToken)
+    }
+
+    /// Checks everything the types cannot: what `build()` refuses.
+    pub(crate) fn check(&self) -> Result<(), AuthConfigError> {
+        if let Some(e) = &self.misuse {
+            return Err(e.clone());
+        }
+        let mode = self.mode();
+        for danger in &self.dangers {
+            let concerns = match danger {
+                Danger::FailOpen | Danger::PlainHttpAuthorizationServer => self.checks_tokens(),
+                Danger::QueryToken => mode == AuthMode::Builtin,
+                Danger::UnprotectedNetworkBind => mode == AuthMode::None,
+            };
+            if !concerns {
+                return Err(AuthConfigError::DangerNotInMode {
+                    danger: *danger,
+                    mode,
+                });
+            }
+        }
+        if !self.metadata_path.starts_with('/') {
+            return Err(AuthConfigError::InvalidMetadataPath(
+                self.metadata_path.clone(),
+            ));
+        }
+        if let Mode::OAuth { validator: None } = self.mode {
+            return Err(AuthConfigError::MissingValidator);
+        }
+        if !self.checks_tokens() {
+            return Ok(());
+        }
+        match &self.resource {
+            None => return Err(AuthConfigError::MissingResource { mode }),
+            Some(url) => check_resource(url)?,
+        }
+        let servers = self.published_authorization_servers();
+        if mode == AuthMode::OAuth && servers.is_empty() {
+            return Err(AuthConfigError::MissingAuthorizationServer);
+        }
+        if !self.allows(Danger::PlainHttpAuthorizationServer) {
+            if let Some(url) = servers.iter().find(|u| is_remote_plain_http(u)) {
+                return Err(AuthConfigError::PlainHttpAuthorizationServer { url: url.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that a tool's `min_role` can be enforced here.
+    pub(crate) fn check_min_role(&self, tool: &str, role: &str) -> Result<(), AuthConfigError> {
+        if self.is_enabled() && !self.roles_in_use() {
+            return Err(AuthConfigError::MinRoleWithoutRoles {
+                tool: tool.to_owned(),
+                role: role.to_owned(),
+                mode: self.mode(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Logs what weakens this configuration, once per endpoint built from it.
+    pub(crate) fn warn_dangers(&self, path: &str) {
+        if !self.is_enabled() {
+            tracing::warn!(
+                path,
+                "authorization mode `none`: every request to this endpoint is accepted without \
+                 credentials. Use it for local development only."
+            );
+        }
+        for danger in &self.dangers {
+            tracing::warn!(
+                path,
+                danger = danger.as_str(),
+                "dangerous setting accepted: {}",
+                danger.risk()
+            );
+        }
+    }
+}
+
+impl Default for AuthorizationConfig {
+    /// Mode `none`.
+    fn default() -> Self {
+        Self::none()
+    }
+}
+
+/// An absolute `http(s)` URL with a host, no query and no fragment.
+fn check_resource(url: &str) -> Result<(), AuthConfigError> {
+    let invalid = |reason| AuthConfigError::InvalidResource {
+        url: url.to_owned(),
+        reason,
+    };
+    if url.contains(['?', '#']) {
+        return Err(invalid("a resource has no query or fragment (RFC 8707 §2)"));
+    }
+    let uri: http::Uri = url.parse().map_err(|_| invalid("it is not a URL"))?;
+    match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("http") => {}
+        _ => return Err(invalid("it must be an absolute http or https URL")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(invalid("it must not carry user information"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_are_absolute_urls_without_query_or_fragment() {
+        assert!(check_resource("https://mcp.example.com/mcp").is_ok());
+        assert!(check_resource("http://127.0.0.1:8000/mcp").is_ok());
+        for bad in [
+            "mcp.example.com/mcp",
+            "/mcp",
+            "ftp://h/mcp",
+            "https://h/mcp?x=1",
+            "https://h/mcp#f",
+            "https://user@h/mcp",
+            "",
+        ] {
+            assert!(check_resource(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn settings_a_mode_ignores_are_refused() {
+        let e = AuthorizationConfig::none()
+            .role_claim(RoleClaim::default())
+            .check();
+        assert!(matches!(
+            e,
+            Err(AuthConfigError::NotInMode {
+                setting: "role_claim",
+                ..
+            })
+        ));
+        let e = AuthorizationConfig::none()
+            .dangerously_allow(Danger::FailOpen)
+            .check();
+        assert!(matches!(e, Err(AuthConfigError::DangerNotInMode { .. })));
+        assert_eq!(
+            AuthorizationConfig::enabled().check(),
+            Err(AuthConfigError::MissingValidator)
+        );
     }
 }

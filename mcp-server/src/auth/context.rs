@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::apikey::Attribution;
+use super::principal::Principal;
 use super::roles::RoleLadder;
 use super::surface::Surface;
 use super::workspace::WorkspaceAccess;
@@ -170,15 +171,17 @@ impl AuthContext {
             .collect()
     }
 
-    /// Who the caller is, as one string (issuer, subject and client), for binding sessions and
-    /// MRTR state to their creator.
-    pub fn principal(&self) -> String {
-        format!(
-            "{}|{}|{}",
-            self.issuer.as_deref().unwrap_or(""),
-            self.subject.as_deref().unwrap_or(""),
-            self.client_id.as_deref().unwrap_or("")
-        )
+    /// Who the caller is, as sessions, request states and tasks are bound to it: the kind of
+    /// credential and its identifier (see [`Principal`]).
+    pub fn principal(&self) -> Principal {
+        Principal::of(self)
+    }
+
+    /// Sets the issuer.
+    #[must_use]
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
     }
 }
 

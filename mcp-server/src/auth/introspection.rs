@@ -283,6 +283,10 @@ impl TokenValidator for IntrospectionValidator {
             self.context(answer, resource)
         })
     }
+
+    fn issuer(&self) -> Option<&str> {
+        self.config.issuer.as_deref()
+    }
 }
 
 #[cfg(test)]

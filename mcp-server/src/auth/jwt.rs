@@ -271,6 +271,10 @@ impl TokenValidator for JwtValidator {
     ) -> BoxFuture<'a, Result<AuthContext, TokenError>> {
         Box::pin(self.check(token, resource))
     }
+
+    fn issuer(&self) -> Option<&str> {
+        Some(&self.config.issuer)
+    }
 }
 
 #[cfg(test)]

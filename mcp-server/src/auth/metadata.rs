@@ -6,7 +6,7 @@ use axum::response::Response;
 use http::header::{
     ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_TYPE,
 };
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method, StatusCode};
 use serde::Serialize;
 
 use super::authenticator::Authenticator;
@@ -35,10 +35,9 @@ pub struct ProtectedResourceMetadata {
     pub dpop_bound_access_tokens_required: Option<bool>,
 }
 
-/// Builds the document for a request.
+/// Builds the document: the same for every request (nothing in it comes from the request).
 pub(crate) fn document(
     auth: &Authenticator,
-    headers: &HeaderMap,
     tool_scopes: impl Iterator<Item = String>,
     server_name: &str,
 ) -> ProtectedResourceMetadata {
@@ -51,8 +50,8 @@ pub(crate) fn document(
     }
     scopes.retain(|s| s != "offline_access");
     ProtectedResourceMetadata {
-        resource: auth.resource(headers),
-        authorization_servers: config.authorization_servers.clone(),
+        resource: auth.resource().to_owned(),
+        authorization_servers: config.published_authorization_servers(),
         scopes_supported: scopes,
         bearer_methods_supported: vec!["header".to_owned()],
         resource_name: Some(

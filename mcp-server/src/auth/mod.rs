@@ -13,15 +13,23 @@
 //!
 //! Per tool: `required_scopes` (with hierarchies) and `min_role` on a [`RoleLadder`]; a tool error
 //! by default, the step-up 403 as an option, and `tools/list` filtering. `?workspace=<name>`
-//! selects a workspace ([`WorkspaceAccess`]); `?token=<key>` is an opt-in for clients that
+//! selects a workspace ([`WorkspaceAccess`]); `?token=<key>` is a [`Danger`] for clients that
 //! cannot send headers. Every decision and tool call is an [`AuditEvent`] (to `tracing` and an
 //! [`AuditSink`] such as [`JsonlFileSink`]). Tools read the caller with
 //! [`Context::auth`](crate::Context::auth).
 //!
+//! The configuration cannot be built wrong: each mode carries what it needs, `build()` refuses
+//! what it could not enforce ([`AuthConfigError`]: no validator, no public URL for the token
+//! audience, `min_role` with no source of roles, a plain-http authorization server...), and the
+//! settings that weaken authorization ([`Danger`]) must be named. The resource (token audience)
+//! is the configured public URL, never taken from a request. Authentication is one tower layer,
+//! [`AuthLayer`], in front of the MCP endpoint and of any application route; it refuses with a
+//! typed [`AuthRejection`].
+//!
 //! API keys, with a REST route beside the MCP endpoint under the same keys:
 //!
 //! ```no_run
-//! use mcp_server::auth::{ApiKeys, AuthorizationConfig, JsonlFileSink, Surface, require_auth};
+//! use mcp_server::auth::{ApiKeys, AuthorizationConfig, Caller, JsonlFileSink, Surface};
 //! use mcp_server::prelude::*;
 //!
 //! /// Start a run.
@@ -40,11 +48,10 @@
 //!     .tool(start_run)
 //!     .build()?;
 //! let api = axum::Router::new()
-//!     .route("/api/runs", axum::routing::get(|| async { "[]" }))
-//!     .layer(axum::middleware::from_fn_with_state(
-//!         server.authenticator(Surface::RestApi, "/api"),
-//!         require_auth,
-//!     ));
+//!     .route("/api/runs", axum::routing::get(|caller: Caller| async move {
+//!         format!("runs of {:?}", caller.context().and_then(|c| c.subject.clone()))
+//!     }))
+//!     .layer(server.auth_layer(Surface::RestApi));
 //! let app = server.into_router().merge(api);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! axum::serve(listener, app).await?;
@@ -63,6 +70,7 @@
 //!         AuthorizationConfig::enabled()
 //!             .authorization_server(issuer)
 //!             .required_scopes(["read"])
+//!             .resource("https://mcp.example.com/mcp") // the public URL: the token audience
 //!             .validator(JwtValidator::new(JwtValidatorConfig::new(issuer, ""))?),
 //!     )
 //!     .build()?;
@@ -74,27 +82,26 @@ mod apikey;
 mod audit;
 mod authenticator;
 mod basic;
-pub mod challenge;
+pub(crate) mod challenge;
 mod config;
 mod context;
+mod danger;
 pub mod dpop;
 mod introspection;
 mod jwks;
 mod jwt;
+mod layer;
 mod metadata;
+mod policy;
+mod principal;
 mod query;
+mod rejection;
 mod roles;
 mod surface;
 mod token_cache;
 mod users;
 mod validator;
 mod workspace;
-
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 
 #[cfg(feature = "sqlite")]
 pub use apikey::SqliteStore;
@@ -106,79 +113,29 @@ pub use apikey::{
 pub use audit::{Audit, AuditAction, AuditEvent, AuditSink, JsonlFileSink, MemoryAuditSink};
 pub use authenticator::Authenticator;
 pub use basic::{PasswordError, hash_password, verify_password};
-pub use config::{AuthMode, AuthorizationConfig, ScopeDenial};
+pub use config::{AuthConfigError, AuthMode, AuthorizationConfig, ScopeDenial};
 pub use context::{AuthContext, CredentialKind, scope_covered};
+pub use danger::Danger;
 pub use dpop::{
     DpopConfig, DpopMode, InMemoryReplayCache, NonceIssuer, ReplayCache, ReplayCacheError,
 };
 pub use introspection::{IntrospectionAuth, IntrospectionConfig, IntrospectionValidator};
 pub use jsonwebtoken::Algorithm;
 pub use jwt::{JwtValidator, JwtValidatorConfig};
+pub use layer::{AuthLayer, AuthService, Caller};
 pub use metadata::ProtectedResourceMetadata;
-pub use query::{QueryCredentials, take_query_credentials};
+pub use principal::Principal;
+pub use rejection::{AuthRejection, RejectionKind};
 pub use roles::{DEFAULT_ROLES, RoleClaim, RoleError, RoleLadder, is_valid_role_name};
 pub use surface::Surface;
 pub use users::{User, UserStore};
 pub use validator::{TokenError, TokenValidator};
 pub use workspace::{WorkspaceAccess, WorkspaceError, WorkspaceGrant, is_valid_workspace_name};
 
-pub(crate) use context::python_list;
 pub(crate) use metadata::{document, respond as metadata_response};
-
-/// axum middleware protecting any route with the same credentials, roles, workspaces and audit
-/// as the MCP endpoint, on the authenticator's [`Surface`]: the [`AuthContext`] (and the
-/// authenticator, for [`Authenticator::require_role`]) land in the request's extensions.
-/// `?workspace=` selects a workspace here too; `?token=` is removed and never accepted.
-///
-/// ```no_run
-/// # use std::sync::Arc;
-/// # use mcp_server::auth::{ApiKeys, AuthorizationConfig, Surface, require_auth};
-/// # use mcp_server::McpServer;
-/// let server = McpServer::builder("app")
-///     .authorization(AuthorizationConfig::builtin(ApiKeys::in_memory()))
-///     .build()
-///     .unwrap();
-/// let api: axum::Router = axum::Router::new()
-///     .route("/api/runs", axum::routing::get(|| async { "[]" }))
-///     .layer(axum::middleware::from_fn_with_state(
-///         server.authenticator(Surface::RestApi, "/api"),
-///         require_auth,
-///     ));
-/// let app = server.into_router().merge(api);
-/// # let _ = app;
-/// ```
-pub async fn require_auth(
-    State(auth): State<Arc<Authenticator>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let mut uri = request.uri().clone();
-    let query = take_query_credentials(&mut uri);
-    *request.uri_mut() = uri;
-    match auth
-        .authenticate_request(&method, &path, request.headers(), &query)
-        .await
-    {
-        Ok(ctx) => {
-            if let Some(ctx) = ctx {
-                request.extensions_mut().insert(ctx);
-            }
-            request.extensions_mut().insert(auth);
-            next.run(request).await
-        }
-        Err(refusal) => refusal,
-    }
-}
+pub(crate) use policy::ToolRequirements;
 
 impl crate::McpServer {
-    /// An authenticator with this server's authorization settings, for the application's own
-    /// routes on `surface` under `path` (use it with [`require_auth`]). It shares the server's
-    /// API keys, users, roles and audit trail.
-    pub fn authenticator(&self, surface: Surface, path: &str) -> Arc<Authenticator> {
-        Arc::new(Authenticator::new(self.inner.auth.clone(), path).surface(surface))
-    }
-
     /// The server's authorization settings.
     pub fn authorization_config(&self) -> &AuthorizationConfig {
         &self.inner.auth

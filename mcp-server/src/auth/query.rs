@@ -7,13 +7,13 @@ use http::Uri;
 
 /// The query parameters authentication reads.
 #[derive(Default, PartialEq, Eq)]
-pub struct QueryCredentials {
+pub(crate) struct QueryCredentials {
     /// `?token=`: present only when the query had exactly one.
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// `?workspace=`, decoded.
-    pub workspace: Option<String>,
+    pub(crate) workspace: Option<String>,
     /// More than one `workspace` parameter (refused: which one would apply?).
-    pub ambiguous_workspace: bool,
+    pub(crate) ambiguous_workspace: bool,
 }
 
 impl std::fmt::Debug for QueryCredentials {
@@ -56,7 +56,7 @@ fn decode(s: &str) -> Option<String> {
 }
 
 /// Reads `token` and `workspace` from `uri`'s query and removes every `token` parameter from it.
-pub fn take_query_credentials(uri: &mut Uri) -> QueryCredentials {
+pub(crate) fn take_query_credentials(uri: &mut Uri) -> QueryCredentials {
     let Some(query) = uri.query() else {
         return QueryCredentials::default();
     };

@@ -28,4 +28,10 @@ pub trait TokenValidator: Send + Sync + 'static {
         token: &'a str,
         resource: &'a str,
     ) -> BoxFuture<'a, Result<AuthContext, TokenError>>;
+
+    /// The issuer whose tokens this validator accepts, if it knows it: published as the
+    /// authorization server when the configuration names none.
+    fn issuer(&self) -> Option<&str> {
+        None
+    }
 }

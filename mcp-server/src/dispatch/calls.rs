@@ -15,10 +15,10 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::shape::{Cache, WithMeta, encode, shape};
-use super::{Outcome, RequestEnv, STEP_UP, cancelled_error, parse_params};
+use super::{Failure, Outcome, RequestEnv, StepUp, cancelled_error, parse_params};
 use crate::McpError;
 use crate::ToolDef;
-use crate::auth::{self, AuthContext, ScopeDenial};
+use crate::auth::{AuthContext, Principal, ScopeDenial};
 use crate::context::{Context, ContextInner};
 use crate::mrtr::{InputRound, RoundOutcome, merge_answers, request_digest};
 use crate::registry::ResourceMatch;
@@ -29,7 +29,7 @@ use crate::server::ServerInner;
 struct Mrtr {
     round: Arc<InputRound>,
     digest: String,
-    principal: Option<String>,
+    principal: Option<Principal>,
 }
 
 /// Opens the round of a modern call: verifies `requestState` (L-76) and gathers the answers.
@@ -51,7 +51,7 @@ fn open_round<A: Serialize>(
         None => JsonObject::new(),
         Some(s) => server
             .state_codec
-            .open(&s, &digest, principal.as_deref())
+            .open(&s, &digest, principal.as_ref().map(Principal::as_str))
             .map_err(|e| ErrorObject::invalid_params(format!("Invalid requestState: {e}")))?,
     };
     Ok(Some(Mrtr {
@@ -123,9 +123,11 @@ fn finish<T: Serialize + WithMeta>(
     match mrtr.round.outcome() {
         RoundOutcome::Complete => shape(server, era, result, cache),
         RoundOutcome::InputRequired { requests, answers } => {
-            let state = server
-                .state_codec
-                .seal(&mrtr.digest, mrtr.principal.as_deref(), answers);
+            let state = server.state_codec.seal(
+                &mrtr.digest,
+                mrtr.principal.as_ref().map(Principal::as_str),
+                answers,
+            );
             let mut result = InputRequiredResult::new(Some(requests), Some(state));
             let mut meta = Meta::new();
             meta.insert(
@@ -143,98 +145,36 @@ fn finish<T: Serialize + WithMeta>(
                 ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
                 "Missing required client capability",
             )
-            .with_data(serde_json::to_value(data).unwrap_or(Value::Null)))
+            .with_data(serde_json::to_value(data).unwrap_or(Value::Null))
+            .into())
         }
     }
 }
 
-/// The role a tool needs (`min_role`, on the server's ladder), checked before the tool runs
-/// like scopes, whenever the server uses roles (builtin and Basic modes; OAuth with a role
-/// claim). Then a missing caller or a caller without a role has none: never a bypass. Unknown
-/// roles allow nothing.
-fn check_tool_role(
+/// The per-tool policy (scopes with hierarchies AZ-15, `min_role`), checked before the tool
+/// runs: `None` when the call may go on, else the audit reason and the answer, the documented
+/// tool error or the step-up challenge (AZ-14).
+fn check_tool_access(
     server: &ServerInner,
     era: Era,
     tool: &ToolDef,
     caller: Option<&AuthContext>,
-) -> Option<Outcome> {
-    let needed = tool.min_role.as_deref()?;
-    if !server.auth.roles_in_use() {
-        return None;
-    }
-    let role = caller.and_then(|c| c.role.as_deref());
-    if server.auth.roles.allows(role, needed) {
-        return None;
-    }
-    let name = &tool.tool.name;
-    Some(match server.auth.scope_denial {
-        ScopeDenial::StepUp => Err(ErrorObject::new(
-            STEP_UP,
-            format!("Tool \"{name}\" requires role '{needed}'"),
-        )
-        .with_data(serde_json::json!({ "scopes": server.auth.required_scopes, "role": needed }))),
-        ScopeDenial::ToolError => {
-            let text = format!(
-                "Tool \"{name}\" requires role '{needed}'. Current role: '{}'",
-                role.unwrap_or("none")
-            );
-            shape(
-                server,
-                era,
-                mcp_core::types::CallToolResult::error_text(text),
-                Cache::No,
-            )
-        }
-    })
-}
-
-/// Per-tool scopes (with hierarchies, AZ-15), checked before the tool runs. With authorization
-/// on, a missing caller has no scopes: never a bypass, `fail_open` included.
-fn check_tool_scopes(
-    server: &ServerInner,
-    era: Era,
-    tool: &ToolDef,
-    caller: Option<&AuthContext>,
-) -> Option<Outcome> {
-    if !server.auth.enabled || tool.required_scopes.is_empty() {
-        return None;
-    }
-    let no_scopes = AuthContext::unauthenticated();
-    let caller_or_none = caller.unwrap_or(&no_scopes);
-    let missing = caller_or_none.missing_scopes(&tool.required_scopes);
-    if missing.is_empty() {
-        return None;
-    }
-    Some(match server.auth.scope_denial {
-        ScopeDenial::StepUp => {
-            let mut needed = server.auth.required_scopes.clone();
-            needed.extend(
-                tool.required_scopes
-                    .iter()
-                    .filter(|s| !server.auth.required_scopes.contains(s))
-                    .cloned(),
-            );
-            Err(ErrorObject::new(
-                STEP_UP,
-                format!("Tool \"{}\" requires more scopes", tool.tool.name),
-            )
-            .with_data(serde_json::json!({ "scopes": needed })))
-        }
-        ScopeDenial::ToolError => {
-            let text = format!(
-                "Tool \"{}\" requires scopes: {}. Missing: {}",
-                tool.tool.name,
-                auth::python_list(&tool.required_scopes),
-                auth::python_list(&missing)
-            );
-            shape(
-                server,
-                era,
-                mcp_core::types::CallToolResult::error_text(text),
-                Cache::No,
-            )
-        }
-    })
+) -> Option<(&'static str, Outcome)> {
+    let denial = server
+        .auth
+        .authorize_tool(tool.requirements(), caller)
+        .err()?;
+    let error = mcp_core::types::CallToolResult::error_text(denial.tool_error_text());
+    let reported = shape(server, era, error, Cache::No);
+    let outcome = match (server.auth.scope_denial, reported) {
+        (ScopeDenial::StepUp, Ok(fallback)) => Err(Failure::StepUp(Box::new(StepUp {
+            scopes: denial.step_up_scopes(&server.auth),
+            description: denial.step_up_description(),
+            fallback,
+        }))),
+        (_, reported) => reported,
+    };
+    Some((denial.reason(), outcome))
 }
 
 pub(super) async fn call_tool(
@@ -251,20 +191,16 @@ pub(super) async fn call_tool(
         request_state,
     } = parse_params(params)?;
     let Some(tool) = server.registry.load().tools.get(&name).cloned() else {
-        return Err(ErrorObject::invalid_params(format!("Unknown tool: {name}")));
+        return Err(ErrorObject::invalid_params(format!("Unknown tool: {name}")).into());
     };
     let era = env.version.era();
     let audit = server
         .auth
         .audit
         .tool_call(&name, arguments.as_ref(), env.auth.as_deref());
-    if let Some(denied) = check_tool_role(server, era, &tool, env.auth.as_deref()) {
-        audit.denied("insufficient_role");
-        return denied;
-    }
-    if let Some(denied) = check_tool_scopes(server, era, &tool, env.auth.as_deref()) {
-        audit.denied("insufficient_scope");
-        return denied;
+    if let Some((reason, outcome)) = check_tool_access(server, era, &tool, env.auth.as_deref()) {
+        audit.denied(reason);
+        return outcome;
     }
     let mrtr = match open_round(
         server,
@@ -278,7 +214,7 @@ pub(super) async fn call_tool(
         Ok(m) => m,
         Err(e) => {
             audit.finished(true, Some("invalid_request_state"));
-            return Err(e);
+            return Err(e.into());
         }
     };
     // --- tasks extension (SEP-2663), see `crate::tasks` ---
@@ -286,7 +222,7 @@ pub(super) async fn call_tool(
         Ok(r) => r,
         Err(e) => {
             audit.finished(true, Some("missing_capability"));
-            return Err(e);
+            return Err(e.into());
         }
     };
     if let (crate::tasks::Route::Task, Some(m)) = (route, mrtr.as_ref()) {
@@ -311,7 +247,7 @@ pub(super) async fn call_tool(
         Ok(r) => r,
         Err(e) => {
             audit.finished(true, Some("cancelled"));
-            return Err(e);
+            return Err(e.into());
         }
     };
     audit.finished(result.is_error(), None);
@@ -341,21 +277,31 @@ pub(super) async fn read_resource(
         input_responses,
         request_state,
     )?;
+    // What an authenticated caller reads may be theirs alone: never for shared caches.
+    let cache = if env.auth.is_some() {
+        Cache::Private
+    } else {
+        Cache::Public
+    };
     let (ctx, token) = context(server, id, meta, env, mrtr.as_ref());
     let read = match registry.find_resource(&uri) {
         Some(ResourceMatch::Fixed(r)) => r.read(ctx.clone(), uri),
         Some(ResourceMatch::Template(t, vars)) => t.read(ctx.clone(), uri, vars),
-        None => return Err(McpError::resource_not_found(uri).to_error_object(version)),
+        None => {
+            return Err(McpError::resource_not_found(uri)
+                .to_error_object(version)
+                .into());
+        }
     };
     let result = cancellable(&ctx, token, read).await?;
     match result {
-        Ok(r) => finish(server, version.era(), mrtr, r, Cache::Public),
+        Ok(r) => finish(server, version.era(), mrtr, r, cache),
         // The handler stopped to ask the client something (its error is that): ask.
         Err(_) if mrtr.as_ref().is_some_and(|m| m.round.is_pending()) => {
             let placeholder = mcp_core::types::ReadResourceResult::default();
-            finish(server, version.era(), mrtr, placeholder, Cache::Public)
+            finish(server, version.era(), mrtr, placeholder, cache)
         }
-        Err(e) => Err(e.to_error_object(version)),
+        Err(e) => Err(e.to_error_object(version).into()),
     }
 }
 
@@ -374,9 +320,7 @@ pub(super) async fn get_prompt(
     } = parse_params(params)?;
     let version = env.version;
     let Some(prompt) = server.registry.load().prompts.get(&name).cloned() else {
-        return Err(ErrorObject::invalid_params(format!(
-            "Unknown prompt: {name}"
-        )));
+        return Err(ErrorObject::invalid_params(format!("Unknown prompt: {name}")).into());
     };
     let mrtr = open_round(
         server,
@@ -396,7 +340,7 @@ pub(super) async fn get_prompt(
             let placeholder = mcp_core::types::GetPromptResult::default();
             finish(server, version.era(), mrtr, placeholder, Cache::No)
         }
-        Err(e) => Err(e.to_error_object(version)),
+        Err(e) => Err(e.to_error_object(version).into()),
     }
 }
 
@@ -407,15 +351,12 @@ pub(super) async fn complete(
     env: RequestEnv,
 ) -> Outcome {
     let Some(handler) = server.completion.clone() else {
-        return Err(ErrorObject::method_not_found(methods::COMPLETION_COMPLETE));
+        return Err(ErrorObject::method_not_found(methods::COMPLETION_COMPLETE).into());
     };
     let params: CompleteRequestParams = parse_params(params)?;
     if let Reference::Prompt(p) = &params.reference {
         if !server.registry.load().prompts.contains_key(&p.name) {
-            return Err(ErrorObject::invalid_params(format!(
-                "Unknown prompt: {}",
-                p.name
-            )));
+            return Err(ErrorObject::invalid_params(format!("Unknown prompt: {}", p.name)).into());
         }
     }
     let version = env.version;

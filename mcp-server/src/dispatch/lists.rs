@@ -80,21 +80,11 @@ pub(super) fn tools(
     caller: Option<&AuthContext>,
 ) -> Outcome {
     let r = server.registry.load();
-    let filter = server.auth.enabled && server.auth.filter_tools;
-    let roles = server.auth.roles_in_use();
-    let no_scopes = AuthContext::unauthenticated();
-    let caller = caller.unwrap_or(&no_scopes);
+    let filter = server.auth.is_enabled() && server.auth.filter_tools;
     let all: Vec<_> = r
         .tools
         .values()
-        .filter(|t| {
-            !filter
-                || (caller.missing_scopes(&t.required_scopes).is_empty()
-                    && (!roles
-                        || t.min_role.as_deref().is_none_or(|needed| {
-                            server.auth.roles.allows(caller.role.as_deref(), needed)
-                        })))
-        })
+        .filter(|t| !filter || server.auth.authorize_tool(t.requirements(), caller).is_ok())
         .map(|t| &t.tool)
         .collect();
     let cache = if filter {

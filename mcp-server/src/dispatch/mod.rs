@@ -28,8 +28,36 @@ use crate::context::{HttpRequestParts, Peer};
 use crate::server::ServerInner;
 pub(crate) use shape::encode;
 
-/// A serialized result, or the error to send instead.
-pub(crate) type Outcome = Result<Box<RawValue>, ErrorObject>;
+/// A serialized result, or why there is none.
+pub(crate) type Outcome = Result<Box<RawValue>, Failure>;
+
+/// Why a request produced no ordinary result.
+#[derive(Debug, Clone)]
+pub(crate) enum Failure {
+    /// A JSON-RPC error.
+    Error(ErrorObject),
+    /// The caller may not call the tool, and the server answers that with the step-up challenge
+    /// (AZ-14): the HTTP transport sends 403 `insufficient_scope`. Where one HTTP status cannot
+    /// speak for the answer (stdio, a batch), the tool error `fallback` is sent instead.
+    StepUp(Box<StepUp>),
+}
+
+/// What the step-up challenge says.
+#[derive(Debug, Clone)]
+pub(crate) struct StepUp {
+    /// Every scope the call needs.
+    pub scopes: Vec<String>,
+    /// The challenge's `error_description`.
+    pub description: String,
+    /// The tool error result that reports the same denial.
+    pub fallback: Box<RawValue>,
+}
+
+impl From<ErrorObject> for Failure {
+    fn from(e: ErrorObject) -> Self {
+        Failure::Error(e)
+    }
+}
 
 /// Everything about a request that does not come from its JSON-RPC body.
 pub(crate) struct RequestEnv {
@@ -46,16 +74,12 @@ impl RequestEnv {
         self.version.era()
     }
 
-    /// Who is calling (bound into `requestState`); `None` without authentication.
-    fn principal(&self) -> Option<String> {
+    /// Who is calling (bound into `requestState`, sessions and tasks); `None` without
+    /// authentication.
+    pub(crate) fn principal(&self) -> Option<crate::auth::Principal> {
         self.auth.as_ref().map(|a| a.principal())
     }
 }
-
-/// The JSON-RPC error dispatch uses to ask the HTTP transport for a step-up 403
-/// (`insufficient_scope`); `data.scopes` lists every scope the call needs. Outside HTTP it is an
-/// ordinary error.
-pub(crate) const STEP_UP: mcp_core::ErrorCode = mcp_core::ErrorCode(403);
 
 pub(crate) fn parse_params<T: DeserializeOwned>(params: Option<Value>) -> Result<T, ErrorObject> {
     let value = params.unwrap_or_else(|| Value::Object(Default::default()));
@@ -171,7 +195,7 @@ pub(crate) fn handle_request(
         let Request { id, method, params } = request;
         let era = env.era();
         if era == Era::Modern && removed_in_modern(&method) {
-            return Err(ErrorObject::method_not_found(&method));
+            return Err(ErrorObject::method_not_found(&method).into());
         }
         match method.as_str() {
             methods::TOOLS_CALL => calls::call_tool(&server, id, params, env).await,
@@ -211,10 +235,10 @@ pub(crate) fn handle_request(
                 }
                 empty()
             }
-            methods::INITIALIZE => Err(ErrorObject::invalid_request(
-                "the session is already initialized",
-            )),
-            other => Err(ErrorObject::method_not_found(other)),
+            methods::INITIALIZE => {
+                Err(ErrorObject::invalid_request("the session is already initialized").into())
+            }
+            other => Err(ErrorObject::method_not_found(other).into()),
         }
     })
 }

@@ -38,8 +38,9 @@ with_meta!(
 
 /// Serializes any value as a result.
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Outcome {
-    serde_json::value::to_raw_value(value)
-        .map_err(|e| ErrorObject::internal_error(format!("failed to serialize the result: {e}")))
+    serde_json::value::to_raw_value(value).map_err(|e| {
+        ErrorObject::internal_error(format!("failed to serialize the result: {e}")).into()
+    })
 }
 
 #[derive(Serialize)]

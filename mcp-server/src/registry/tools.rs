@@ -53,6 +53,15 @@ impl std::fmt::Debug for ToolDef {
 }
 
 impl ToolDef {
+    /// What the tool demands of its caller, for the per-tool policy.
+    pub(crate) fn requirements(&self) -> crate::auth::ToolRequirements<'_> {
+        crate::auth::ToolRequirements {
+            name: &self.tool.name,
+            scopes: &self.required_scopes,
+            min_role: self.min_role.as_deref(),
+        }
+    }
+
     /// A tool from its description and a handler.
     pub fn new(tool: Tool, handler: impl ToolHandler) -> Self {
         ToolDef {

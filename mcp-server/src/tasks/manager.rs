@@ -90,8 +90,9 @@ impl TaskManager {
     }
 }
 
+/// The owner a task record keeps: the caller's principal, in its stored form.
 pub(super) fn principal(env: &RequestEnv) -> Option<String> {
-    env.auth.as_ref().map(|a| a.principal())
+    env.principal().map(|p| p.as_str().to_owned())
 }
 
 /// `-32603` for a store that failed. The cause goes to the log only: it may name the backend.

@@ -16,6 +16,7 @@ use super::manager::{Live, Spec, TaskManager, principal, store_failed};
 use super::run::{spawn_run, watch};
 use super::wire::{server_meta, task_fields};
 use super::{TaskRecord, TaskStatus};
+use crate::auth::AuthContext;
 use crate::dispatch::shape::{Cache, encode, shape};
 use crate::dispatch::{Outcome, RequestEnv, parse_params};
 use crate::mrtr::InputRound;
@@ -72,7 +73,7 @@ pub(crate) async fn handle(
     env: &RequestEnv,
 ) -> Outcome {
     if !declares_extension(env) {
-        return Err(missing_extension());
+        return Err(missing_extension().into());
     }
     let manager = &server.tasks;
     match method {
@@ -111,6 +112,28 @@ pub(crate) async fn handle(
         mcp_core::types::methods::TASKS_UPDATE => {
             let p: UpdateParams = parse_params(params)?;
             let record = lookup(manager, &p.task_id, env).await?;
+            // Answers may run the handler again: the caller must still be allowed to call the
+            // tool now (a key revoked, a role lowered since the task started).
+            let tool = match manager.live().get(&p.task_id) {
+                Some(live) => Some(Arc::clone(&live.spec.tool)),
+                None => record
+                    .call
+                    .as_ref()
+                    .and_then(|call| server.registry.load().tools.get(&call.tool).cloned()),
+            };
+            if let Some(tool) = &tool {
+                if let Err(denial) = server
+                    .auth
+                    .authorize_tool(tool.requirements(), env.auth.as_deref())
+                {
+                    server
+                        .auth
+                        .audit
+                        .tool_call(tool.name(), None, env.auth.as_deref())
+                        .denied(denial.reason());
+                    return Err(ErrorObject::invalid_request(denial.tool_error_text()).into());
+                }
+            }
             // What it takes to run the handler here if another instance started it (or this
             // one, before a restart).
             let here = manager.live().contains_key(&p.task_id);
@@ -141,13 +164,14 @@ pub(crate) async fn handle(
                 p.task_id,
                 p.input_responses,
                 elsewhere,
+                env.auth.clone(),
             ));
             delivery
                 .await
                 .map_err(|_| ErrorObject::internal_error("Could not deliver the answers"))??;
             ack(server)
         }
-        other => Err(ErrorObject::method_not_found(other)),
+        other => Err(ErrorObject::method_not_found(other).into()),
     }
 }
 
@@ -160,6 +184,7 @@ async fn deliver(
     task_id: String,
     responses: JsonObject,
     spec: Option<Spec>,
+    caller: Option<Arc<AuthContext>>,
 ) -> Result<(), ErrorObject> {
     // One delivery at a time in this instance; between instances the store's update is the
     // referee: only the update that takes the last pending question resumes the handler.
@@ -210,8 +235,12 @@ async fn deliver(
     };
     let round = Arc::new(InputRound::new(answers));
     let mut live = manager.live();
-    let handle = match (live.get(&task_id), spec) {
-        (Some(entry), _) => spawn_run(&entry.spec, &entry.token, Arc::clone(&round)),
+    let handle = match (live.get_mut(&task_id), spec) {
+        // The handler runs again on behalf of the caller who answered, as they are now.
+        (Some(entry), _) => {
+            entry.spec.auth = caller;
+            spawn_run(&entry.spec, &entry.token, Arc::clone(&round))
+        }
         (None, Some(spec)) => {
             let token = CancellationToken::new();
             let handle = spawn_run(&spec, &token, Arc::clone(&round));

@@ -150,7 +150,7 @@ async fn create(
         Ok(id) => id,
         Err(e) => {
             token.cancel();
-            return Err(e);
+            return Err(e.into());
         }
     };
     let now = SystemTime::now();
@@ -180,7 +180,8 @@ async fn create(
             TaskStoreError::Full | TaskStoreError::Duplicate => {
                 ErrorObject::internal_error(format!("Could not create the task: {e}"))
             }
-        });
+        }
+        .into());
     }
     manager.live().insert(
         task_id.clone(),

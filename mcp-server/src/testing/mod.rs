@@ -1,6 +1,6 @@
 //! Helpers for testing servers (feature `testing`): start a server on an ephemeral loopback port
-//! and stop it when done, and an in-process authorization server ([`TestIssuer`]) that mints
-//! real tokens.
+//! ([`spawn`], or [`TestListener`] when the configuration needs the URL first) and stop it when
+//! done, and an in-process authorization server ([`TestIssuer`]) that mints real tokens.
 
 mod dpop;
 mod issuer;
@@ -59,7 +59,77 @@ impl Drop for TestServer {
     }
 }
 
-/// Starts `server` on an ephemeral loopback port.
+/// A loopback port bound before the server is built, so that its URL can go into the
+/// configuration (an OAuth server's [`resource`](crate::auth::AuthorizationConfig::resource) is
+/// the URL tokens must name).
+///
+/// ```
+/// use mcp_server::McpServer;
+/// use mcp_server::auth::{AuthorizationConfig, JwtValidator, JwtValidatorConfig};
+/// use mcp_server::testing::{TestIssuer, TestListener};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let issuer = TestIssuer::start().await?;
+/// let listener = TestListener::bind().await?;
+/// let server = McpServer::builder("test")
+///     .authorization(
+///         AuthorizationConfig::enabled()
+///             .resource(listener.url())
+///             .validator(JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), ""))?),
+///     )
+///     .build()?;
+/// let running = listener.spawn(server);
+/// let token = issuer.token(&running.url()).sign(); // a token for this server
+/// # let _ = token;
+/// running.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct TestListener {
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+impl TestListener {
+    /// Binds `127.0.0.1:0`.
+    pub async fn bind() -> std::io::Result<TestListener> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        Ok(TestListener { listener, addr })
+    }
+
+    /// The address it is bound to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL the MCP endpoint will have (`http://127.0.0.1:<port>/mcp`).
+    pub fn url(&self) -> String {
+        format!("http://{}/mcp", self.addr)
+    }
+
+    /// Serves `server` on this port until the returned [`TestServer`] is shut down or dropped.
+    pub fn spawn(self, server: McpServer) -> TestServer {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let listener = self.listener;
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            if let Err(e) = server.serve_listener(listener, shutdown).await {
+                tracing::error!(error = %e, "test server failed");
+            }
+        });
+        TestServer {
+            addr: self.addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+}
+
+/// Starts `server` on an ephemeral loopback port. A server whose configuration needs its own
+/// URL (OAuth's `resource`) is built after [`TestListener::bind`] instead.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -71,20 +141,5 @@ impl Drop for TestServer {
 /// # Ok(()) }
 /// ```
 pub async fn spawn(server: McpServer) -> std::io::Result<TestServer> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stopped.await;
-        };
-        if let Err(e) = server.serve_listener(listener, shutdown).await {
-            tracing::error!(error = %e, "test server failed");
-        }
-    });
-    Ok(TestServer {
-        addr,
-        stop: Some(stop),
-        task: Some(task),
-    })
+    Ok(TestListener::bind().await?.spawn(server))
 }

@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 use crate::BoxFuture;
 use crate::client_state::ClientState;
 use crate::context::Peer;
-use crate::dispatch::{self, Outcome, RequestEnv, listen, meta};
+use crate::dispatch::{self, Failure, Outcome, RequestEnv, listen, meta};
 use crate::error::ClientRequestError;
 use crate::server::{Change, ChangeListener, McpServer};
 
@@ -159,8 +159,13 @@ fn cancelled_id(notification: &Notification) -> Option<RequestId> {
 
 fn reply(id: RequestId, outcome: Outcome) -> Option<Message> {
     match outcome {
-        Err(e) if e == dispatch::cancelled_error() => None,
-        Err(e) => Some(Message::Error(ErrorResponse::new(Some(id), e))),
+        Err(Failure::Error(e)) if e == dispatch::cancelled_error() => None,
+        Err(Failure::Error(e)) => Some(Message::Error(ErrorResponse::new(Some(id), e))),
+        // stdio has no HTTP status: the tool error reports the denial.
+        Err(Failure::StepUp(s)) => Some(Message::Response(Response {
+            id,
+            result: serde_json::from_str(s.fallback.get()).unwrap_or(Value::Null),
+        })),
         Ok(raw) => {
             let result: Value = serde_json::from_str(RawValue::get(&raw)).unwrap_or(Value::Null);
             Some(Message::Response(Response { id, result }))

@@ -3,26 +3,21 @@
 
 use std::sync::Arc;
 
-use axum::response::Response;
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName};
 
 use super::{Authenticator, Req};
 use crate::auth::apikey::{ApiKey, KeyRejection};
 use crate::auth::basic::BasicRejection;
-use crate::auth::challenge::{
-    BearerError, challenge_response, challenge_response_with, unavailable_response,
-};
-use crate::auth::config::AuthMode;
+use crate::auth::challenge::BearerError;
 use crate::auth::context::{AuthContext, CredentialKind};
 use crate::auth::dpop::{DpopMode, NonceIssuer, ProofError, VerifiedProof, verify_proof};
+use crate::auth::rejection::AuthRejection;
 use crate::auth::token_cache::token_digest;
 use crate::auth::validator::TokenError;
 
 /// `DPoP`.
 static DPOP: HeaderName = HeaderName::from_static("dpop");
-/// `DPoP-Nonce`.
-static DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
 
 /// The scheme a request used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,33 +64,42 @@ fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h st
 
 impl Authenticator {
     /// A refusal on the challenge of the scheme the client used.
-    fn refuse(&self, resource: &str, scheme: Scheme, error: BearerError, why: &str) -> Response {
+    fn refuse(
+        &self,
+        reason: &'static str,
+        scheme: Scheme,
+        error: BearerError,
+        why: &str,
+    ) -> AuthRejection {
         let dpop = match scheme {
             Scheme::Bearer => self.config.dpop.mode == DpopMode::Required,
             Scheme::Dpop => true,
         };
-        challenge_response(&[self.base_challenge(resource, dpop).error(error, why)])
+        AuthRejection::challenge(reason, vec![self.base_challenge(dpop).error(error, why)])
     }
 
     /// No credentials: say where to get some and which scopes, no error (AZ-09, BE-03).
-    fn no_credentials(&self, req: &Req<'_>) -> Response {
+    fn no_credentials(&self, req: &Req<'_>) -> AuthRejection {
         let c = self
-            .challenges(&req.resource)
+            .challenges()
             .into_iter()
             .map(|c| c.scope(&self.config.required_scopes));
-        let r = challenge_response(&c.collect::<Vec<_>>());
-        self.deny(req, "no_credentials", None, r)
+        self.deny(
+            req,
+            None,
+            AuthRejection::challenge("no_credentials", c.collect()),
+        )
     }
 
     /// 400 `invalid_request` for a request carrying several credentials.
-    fn several(&self, req: &Req<'_>, why: &str) -> Response {
+    fn several(&self, req: &Req<'_>, why: &str) -> AuthRejection {
         let r = self.refuse(
-            &req.resource,
+            "several_credentials",
             Scheme::Bearer,
             BearerError::InvalidRequest,
             why,
         );
-        self.deny(req, "several_credentials", None, r)
+        self.deny(req, None, r)
     }
 
     /// The credential of OAuth and builtin modes.
@@ -103,15 +107,11 @@ impl Authenticator {
         &self,
         req: &Req<'_>,
         query_token: Option<&str>,
-    ) -> Result<Arc<AuthContext>, Response> {
+    ) -> Result<Arc<AuthContext>, AuthRejection> {
         let Ok(authorization) = single(req.headers, &AUTHORIZATION) else {
             return Err(self.several(req, "send one Authorization header"));
         };
-        let keys = self
-            .config
-            .api_keys
-            .as_ref()
-            .filter(|_| self.config.mode == AuthMode::Builtin);
+        let keys = self.config.api_keys();
         if let (Some(_), Some(header)) = (keys, &self.config.api_key_header) {
             match single(req.headers, header) {
                 Err(()) => return Err(self.several(req, "send one API key")),
@@ -123,9 +123,9 @@ impl Authenticator {
             }
         }
         let Some(value) = authorization else {
-            // `?token=`: API keys only, only when enabled, only without a credential header.
+            // `?token=`: API keys only, only when accepted, only without a credential header.
             let from_query = query_token.filter(|t| {
-                self.config.query_token
+                self.config.query_token()
                     && self.surface == crate::auth::Surface::Mcp
                     && keys.is_some_and(|k| k.looks_like_key(t))
             });
@@ -146,8 +146,8 @@ impl Authenticator {
         let token = token.trim_start_matches(' ');
         if !is_b64token(token) {
             let why = "the token is malformed";
-            let r = self.refuse(&req.resource, scheme, BearerError::InvalidToken, why);
-            return Err(self.deny(req, "malformed_token", None, r));
+            let r = self.refuse("malformed_token", scheme, BearerError::InvalidToken, why);
+            return Err(self.deny(req, None, r));
         }
         if let Some(keys) = keys {
             if scheme == Scheme::Bearer && keys.looks_like_key(token) {
@@ -158,78 +158,56 @@ impl Authenticator {
     }
 
     /// Checks an API key.
-    async fn api_key(&self, req: &Req<'_>, presented: &str) -> Result<Arc<AuthContext>, Response> {
-        let Some(keys) = &self.config.api_keys else {
+    async fn api_key(
+        &self,
+        req: &Req<'_>,
+        presented: &str,
+    ) -> Result<Arc<AuthContext>, AuthRejection> {
+        let Some(keys) = self.config.api_keys() else {
             return Err(self.no_credentials(req));
         };
         match keys.verify(presented).await {
             Ok(key) => Ok(Arc::new(key_context(key))),
             Err(KeyRejection::Unavailable(e)) => {
                 tracing::error!(error = %e, "the API key store is unavailable");
-                let r = unavailable_response(self.config.retry_after);
-                Err(self.deny(req, "key_store_unavailable", None, r))
+                let r = self.unavailable("key_store_unavailable", "the key store is unavailable");
+                Err(self.deny(req, None, r))
             }
             Err(rejection) => {
                 let c = self
-                    .base_challenge(&req.resource, false)
+                    .base_challenge(false)
                     .error(BearerError::InvalidToken, &rejection.to_string());
-                let r = challenge_response_with(&[c], Some(rejection.reason()), None);
-                Err(self.deny(req, rejection.reason(), None, r))
+                let r = AuthRejection::challenge(rejection.reason(), vec![c]).with_reason_in_body();
+                Err(self.deny(req, None, r))
             }
         }
     }
 
-    /// Checks an OAuth access token (and its DPoP proof).
+    /// Checks an OAuth access token and, for `DPoP`, its proof (RFC 9449 §4.3, §7.1).
     async fn jwt(
         &self,
         req: &Req<'_>,
         scheme: Scheme,
         token: &str,
-    ) -> Result<Arc<AuthContext>, Response> {
-        let resource = req.resource.as_str();
+    ) -> Result<Arc<AuthContext>, AuthRejection> {
         if scheme == Scheme::Bearer && self.config.dpop.mode == DpopMode::Required {
             let why = "DPoP-bound tokens are required";
-            let r = self.refuse(resource, scheme, BearerError::InvalidToken, why);
-            return Err(self.deny(req, "bearer_where_dpop_required", None, r));
+            let r = self.refuse(
+                "bearer_where_dpop_required",
+                scheme,
+                BearerError::InvalidToken,
+                why,
+            );
+            return Err(self.deny(req, None, r));
         }
         // The proof first: it is cheap to refuse and must be fresh on every request (DP-02).
+        // Its `jti` is recorded only once the token and the binding are known good, so that
+        // proofs riding on invalid tokens never take a place in the replay cache.
         let proof = match scheme {
-            Scheme::Dpop => Some(self.check_proof(req, token).await?),
+            Scheme::Dpop => Some(self.check_proof(req, token)?),
             Scheme::Bearer => None,
         };
-        let key = token_digest(token);
-        let ctx = match self.cache.get(&key) {
-            Some(ctx) => ctx,
-            None => match self.validate(token, resource).await {
-                Ok(mut ctx) => {
-                    if ctx.claims.get("cnf").and_then(|c| c.get("jkt")).is_some() {
-                        ctx.credential = CredentialKind::Dpop;
-                    }
-                    let role = self
-                        .config
-                        .jwt_role_claim()
-                        .and_then(|c| c.role_of(&ctx.claims, &self.config.roles));
-                    if let Some(role) = role {
-                        ctx = ctx.with_role(role);
-                    }
-                    let ctx = Arc::new(ctx);
-                    self.cache.insert(key, Arc::clone(&ctx));
-                    ctx
-                }
-                Err(TokenError::Invalid(why)) => {
-                    let r = self.refuse(resource, scheme, BearerError::InvalidToken, &why);
-                    return Err(self.deny(req, "invalid_token", None, r));
-                }
-                Err(TokenError::Unavailable(why)) => {
-                    if !self.config.fail_open {
-                        tracing::warn!(reason = %why, "the authorization server is unavailable");
-                        let r = unavailable_response(self.config.retry_after);
-                        return Err(self.deny(req, "authorization_server_unavailable", None, r));
-                    }
-                    Arc::new(AuthContext::unauthenticated())
-                }
-            },
-        };
+        let ctx = self.token_context(req, scheme, token).await?;
         let jkt = ctx
             .claims
             .get("cnf")
@@ -251,16 +229,62 @@ impl Authenticator {
             _ => None,
         };
         if let Some((reason, why)) = refusal {
-            let r = self.refuse(resource, scheme, BearerError::InvalidToken, why);
-            return Err(self.deny(req, reason, Some(&ctx), r));
+            let r = self.refuse(reason, scheme, BearerError::InvalidToken, why);
+            return Err(self.deny(req, Some(&ctx), r));
+        }
+        if let Some(p) = &proof {
+            self.record_proof(req, p).await?;
         }
         Ok(ctx)
     }
 
-    // The refusal is the HTTP response itself, built once on a cold path: boxing buys nothing.
-    #[allow(clippy::result_large_err)]
-    async fn check_proof(&self, req: &Req<'_>, token: &str) -> Result<VerifiedProof, Response> {
-        let resource = req.resource.as_str();
+    /// The context of a token: from the cache, else from the validator (then cached).
+    async fn token_context(
+        &self,
+        req: &Req<'_>,
+        scheme: Scheme,
+        token: &str,
+    ) -> Result<Arc<AuthContext>, AuthRejection> {
+        let key = token_digest(token);
+        if let Some(ctx) = self.cache.get(&key) {
+            return Ok(ctx);
+        }
+        match self.validate(token).await {
+            Ok(mut ctx) => {
+                if ctx.claims.get("cnf").and_then(|c| c.get("jkt")).is_some() {
+                    ctx.credential = CredentialKind::Dpop;
+                }
+                let role = self
+                    .config
+                    .jwt_role_claim()
+                    .and_then(|c| c.role_of(&ctx.claims, &self.config.roles));
+                if let Some(role) = role {
+                    ctx = ctx.with_role(role);
+                }
+                let ctx = Arc::new(ctx);
+                self.cache.insert(key, Arc::clone(&ctx));
+                Ok(ctx)
+            }
+            Err(TokenError::Invalid(why)) => {
+                let r = self.refuse("invalid_token", scheme, BearerError::InvalidToken, &why);
+                Err(self.deny(req, None, r))
+            }
+            Err(TokenError::Unavailable(why)) => {
+                if self.config.fail_open() {
+                    return Ok(Arc::new(AuthContext::unauthenticated()));
+                }
+                tracing::warn!(reason = %why, "the authorization server is unavailable");
+                let r = self.unavailable(
+                    "authorization_server_unavailable",
+                    "the authorization server cannot be reached",
+                );
+                Err(self.deny(req, None, r))
+            }
+        }
+    }
+
+    /// Every check of a DPoP proof but the replay cache (RFC 9449 §4.3).
+    fn check_proof(&self, req: &Req<'_>, token: &str) -> Result<VerifiedProof, AuthRejection> {
         let mut proofs = req.headers.get_all(&DPOP).iter();
         let proof = proofs.next().and_then(|p| p.to_str().ok());
         let why = match (proof, proofs.next()) {
@@ -269,11 +293,19 @@ impl Authenticator {
             (Some(p), None) if p.contains(',') => Some("send exactly one DPoP proof"),
             _ => None,
         };
+        let invalid = |why: &str| {
+            let r = self.refuse(
+                "invalid_dpop_proof",
+                Scheme::Dpop,
+                BearerError::InvalidDpopProof,
+                why,
+            );
+            self.deny(req, None, r)
+        };
         if let Some(why) = why {
-            let r = self.refuse(resource, Scheme::Dpop, BearerError::InvalidDpopProof, why);
-            return Err(self.deny(req, "invalid_dpop_proof", None, r));
+            return Err(invalid(why));
         }
-        let (origin, _) = super::split_url(resource);
+        let (origin, _) = super::split_url(self.resource());
         let htu = format!("{origin}{}", req.path);
         match verify_proof(
             &self.config.dpop,
@@ -282,54 +314,61 @@ impl Authenticator {
             &htu,
             token,
         ) {
-            Ok(p) => {
-                let replay_cache = &self.config.dpop.replay_cache;
-                match replay_cache
-                    .insert_fresh(p.replay_key, p.replay_until)
-                    .await
-                {
-                    Ok(true) => Ok(p),
-                    Ok(false) => {
-                        let why = "the DPoP proof was already used";
-                        let r =
-                            self.refuse(resource, Scheme::Dpop, BearerError::InvalidDpopProof, why);
-                        Err(self.deny(req, "dpop_proof_replayed", None, r))
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "the DPoP replay cache is unavailable");
-                        let r = unavailable_response(self.config.retry_after);
-                        Err(self.deny(req, "replay_cache_unavailable", None, r))
-                    }
-                }
-            }
-            Err(ProofError::Invalid(why)) => {
-                let r = self.refuse(resource, Scheme::Dpop, BearerError::InvalidDpopProof, why);
-                Err(self.deny(req, "invalid_dpop_proof", None, r))
-            }
+            Ok(p) => Ok(p),
+            Err(ProofError::Invalid(why)) => Err(invalid(why)),
             Err(ProofError::UseNonce) => {
                 let mut r = self.refuse(
-                    resource,
+                    "dpop_nonce_required",
                     Scheme::Dpop,
                     BearerError::UseDpopNonce,
                     "Authorization server requires nonce in DPoP proof",
                 );
                 if let Some(nonce) = self.config.dpop.nonces.as_ref().map(NonceIssuer::current) {
-                    if let Ok(v) = http::HeaderValue::from_str(&nonce) {
-                        r.headers_mut().insert(DPOP_NONCE.clone(), v);
-                    }
+                    r = r.with_dpop_nonce(nonce);
                 }
-                Err(self.deny(req, "dpop_nonce_required", None, r))
+                Err(self.deny(req, None, r))
             }
         }
     }
 
-    async fn validate(&self, token: &str, resource: &str) -> Result<AuthContext, TokenError> {
-        match &self.config.validator {
-            Some(v) => v.validate(token, resource).await,
-            None => Err(TokenError::Invalid(match self.config.mode {
-                AuthMode::Builtin => "the token is not an API key of this server".into(),
-                _ => "no token validator is configured".into(),
-            })),
+    /// Records an accepted proof's `jti` (DP-12): a second use is a replay; a cache that cannot
+    /// answer refuses (fail closed).
+    async fn record_proof(&self, req: &Req<'_>, p: &VerifiedProof) -> Result<(), AuthRejection> {
+        match self
+            .config
+            .dpop
+            .replay_cache
+            .insert_fresh(p.replay_key, p.replay_until)
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let why = "the DPoP proof was already used";
+                let r = self.refuse(
+                    "dpop_proof_replayed",
+                    Scheme::Dpop,
+                    BearerError::InvalidDpopProof,
+                    why,
+                );
+                Err(self.deny(req, None, r))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the DPoP replay cache is unavailable");
+                let r = self.unavailable(
+                    "replay_cache_unavailable",
+                    "the DPoP replay cache is unavailable",
+                );
+                Err(self.deny(req, None, r))
+            }
+        }
+    }
+
+    async fn validate(&self, token: &str) -> Result<AuthContext, TokenError> {
+        match self.config.token_validator() {
+            Some(v) => v.validate(token, self.resource()).await,
+            None => Err(TokenError::Invalid(
+                "the token is not an API key of this server".into(),
+            )),
         }
     }
 
@@ -337,7 +376,7 @@ impl Authenticator {
     pub(super) async fn basic_credential(
         &self,
         req: &Req<'_>,
-    ) -> Result<Arc<AuthContext>, Response> {
+    ) -> Result<Arc<AuthContext>, AuthRejection> {
         let Ok(authorization) = single(req.headers, &AUTHORIZATION) else {
             return Err(self.several(req, "send one Authorization header"));
         };
@@ -358,17 +397,15 @@ impl Authenticator {
             }
             Err(BasicRejection::Unavailable(e)) => {
                 tracing::error!(error = %e, "the user store is unavailable");
-                let r = unavailable_response(self.config.retry_after);
-                Err(self.deny(req, "user_store_unavailable", None, r))
+                let r = self.unavailable("user_store_unavailable", "the user store is unavailable");
+                Err(self.deny(req, None, r))
             }
             Err(rejection) => {
-                let c = self.base_challenge(&req.resource, false);
-                let r = challenge_response_with(
-                    &[c],
-                    Some(rejection.reason()),
-                    Some(rejection.description()),
-                );
-                Err(self.deny(req, rejection.reason(), None, r))
+                let r =
+                    AuthRejection::challenge(rejection.reason(), vec![self.base_challenge(false)])
+                        .with_reason_in_body()
+                        .with_description(rejection.description());
+                Err(self.deny(req, None, r))
             }
         }
     }

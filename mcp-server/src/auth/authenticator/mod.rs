@@ -1,41 +1,41 @@
 //! Turns the credentials of an HTTP request into an [`AuthContext`], or into the exact refusal
-//! the specs prescribe. Used by the MCP endpoint (after the Host/Origin guard, before any
-//! JSON-RPC work, AZ-21) and by [`require_auth`](super::require_auth) for other routes.
+//! the specs prescribe ([`AuthRejection`]). The [`AuthLayer`](super::AuthLayer) runs it in front
+//! of the MCP endpoint (after the Host/Origin guard, before any JSON-RPC work, AZ-21) and of any
+//! application route.
 //!
-//! Order of checks: the credential (by mode, see [`AuthMode`]), then the surface (API keys
-//! only: 403), then the server's scopes (403), then the selected workspace (404 when the
-//! credential cannot see it). Each decision is an audit event.
+//! Order of checks: the credential (by mode, see [`AuthMode`](super::AuthMode)), then the
+//! surface (API keys only: 403), then the server's scopes (403), then the selected workspace
+//! (404 when the credential cannot see it). Each decision is an audit event.
+//!
+//! The resource (the audience tokens must name, the base of the metadata URL and of DPoP's
+//! `htu`) is the configured public URL, never anything a request says.
 
 mod credentials;
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwapOption;
-use axum::response::Response;
-use http::header::HOST;
 use http::{HeaderMap, Method, StatusCode};
 
 use super::audit::{AuditAction, AuditEvent};
 use super::basic::BasicVerifier;
-use super::challenge::{BearerError, Challenge, challenge_response, json_error};
-use super::config::{AuthMode, AuthorizationConfig};
+use super::challenge::{BearerError, Challenge};
+use super::config::{AuthConfigError, AuthorizationConfig, Mode};
 use super::context::{AuthContext, CredentialKind};
 use super::dpop::DpopMode;
 use super::query::QueryCredentials;
+use super::rejection::{AuthRejection, RejectionKind};
 use super::surface::Surface;
 use super::token_cache::TokenCache;
 use super::workspace::{WorkspaceAccess, is_valid_workspace_name};
 
 /// The request-time half of authorization, for one surface (the MCP endpoint, or REST routes).
+/// Cheap to share (`Arc`); [`McpServer::auth_layer`](crate::McpServer::auth_layer) gives one
+/// wrapped in a tower layer.
 pub struct Authenticator {
     config: AuthorizationConfig,
     cache: TokenCache,
-    /// The endpoint's path, e.g. `/mcp`.
-    path: String,
     /// Where requests arrive: API keys must allow it.
     surface: Surface,
-    /// `http://<bound address><path>`, known once the server is bound.
-    bound_resource: ArcSwapOption<String>,
     basic: Option<BasicVerifier>,
 }
 
@@ -49,7 +49,7 @@ impl std::fmt::Debug for Authenticator {
 }
 
 /// Splits `origin` and `path` of an absolute URL.
-fn split_url(url: &str) -> (&str, &str) {
+pub(super) fn split_url(url: &str) -> (&str, &str) {
     match url.find("://").map(|i| i + 3) {
         Some(start) => match url[start..].find('/') {
             Some(p) => url.split_at(start + p),
@@ -64,7 +64,6 @@ struct Req<'a> {
     method: &'a Method,
     path: &'a str,
     headers: &'a HeaderMap,
-    resource: String,
     correlation_id: String,
 }
 
@@ -85,6 +84,7 @@ fn correlation_id(headers: &HeaderMap) -> String {
     }
     let mut b = [0u8; 12];
     if getrandom::fill(&mut b).is_err() {
+        // Not a secret: it only joins audit events.
         let n = super::audit::now_millis();
         b[..8].copy_from_slice(&n.to_be_bytes());
     }
@@ -92,27 +92,23 @@ fn correlation_id(headers: &HeaderMap) -> String {
 }
 
 impl Authenticator {
-    /// An authenticator for the MCP endpoint mounted at `path` (surface `mcp`).
-    ///
-    /// In mode `none` this logs a warning: nothing is protected.
-    pub fn new(config: AuthorizationConfig, path: &str) -> Self {
-        if !config.enabled {
-            tracing::warn!(
-                path,
-                "authorization mode `none`: every request to this endpoint is accepted without \
-                 credentials. Use it for local development only."
-            );
-        }
-        let basic = match (&config.mode, &config.users) {
-            (AuthMode::Basic, Some(users)) => Some(BasicVerifier::new(Arc::clone(users))),
+    /// An authenticator for the MCP endpoint (surface `mcp`), after checking `config` as
+    /// [`McpServerBuilder::build`](crate::McpServerBuilder::build) does.
+    pub fn new(config: AuthorizationConfig) -> Result<Self, AuthConfigError> {
+        config.check()?;
+        Ok(Self::from_checked(config))
+    }
+
+    /// An authenticator from a configuration `build()` already checked.
+    pub(crate) fn from_checked(config: AuthorizationConfig) -> Self {
+        let basic = match &config.mode {
+            Mode::Basic { users } => Some(BasicVerifier::new(Arc::clone(users))),
             _ => None,
         };
         Authenticator {
             cache: TokenCache::new(config.token_cache_capacity),
             config,
-            path: path.to_owned(),
             surface: Surface::Mcp,
-            bound_resource: ArcSwapOption::empty(),
             basic,
         }
     }
@@ -137,47 +133,24 @@ impl Authenticator {
 
     /// Whether authorization is enforced.
     pub fn enabled(&self) -> bool {
-        self.config.enabled
+        self.config.is_enabled()
     }
 
-    /// Whether the RFC 9728 metadata is served: OAuth mode, or builtin mode with JWTs from
-    /// named authorization servers.
+    /// Whether the RFC 9728 metadata is served: whenever access tokens are checked (OAuth mode,
+    /// builtin mode with JWTs).
     pub fn publishes_metadata(&self) -> bool {
-        self.config.enabled
-            && match self.config.mode {
-                AuthMode::OAuth => true,
-                AuthMode::Builtin => {
-                    self.config.validator.is_some() && !self.config.authorization_servers.is_empty()
-                }
-                _ => false,
-            }
+        self.config.checks_tokens()
     }
 
-    /// Records the address the server is bound to (the default resource URL).
-    pub(crate) fn set_bound_address(&self, addr: std::net::SocketAddr) {
-        self.bound_resource
-            .store(Some(Arc::new(format!("http://{addr}{}", self.path))));
-    }
-
-    /// The resource identifier: the configured public URL, else the bound address, else the
-    /// request's (already allow-listed) `Host`.
-    pub fn resource(&self, headers: &HeaderMap) -> String {
-        if let Some(r) = &self.config.resource {
-            return r.clone();
-        }
-        if let Some(r) = self.bound_resource.load_full() {
-            return (*r).clone();
-        }
-        let host = headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        format!("http://{host}{}", self.path)
+    /// The resource identifier: the configured public URL of the endpoint (`build()` refuses a
+    /// configuration that checks tokens without one).
+    pub fn resource(&self) -> &str {
+        self.config.resource.as_deref().unwrap_or("")
     }
 
     /// The absolute URL of the resource's RFC 9728 metadata (path-suffixed form, AZ-05).
-    pub fn metadata_url(&self, resource: &str) -> String {
-        let (origin, path) = split_url(resource);
+    pub fn metadata_url(&self) -> String {
+        let (origin, path) = split_url(self.resource());
         format!("{origin}{}{path}", self.config.metadata_path)
     }
 
@@ -186,42 +159,39 @@ impl Authenticator {
     }
 
     /// The challenge for the scheme the client used (`dpop`) or the server's first one.
-    fn base_challenge(&self, resource: &str, dpop: bool) -> Challenge {
+    fn base_challenge(&self, dpop: bool) -> Challenge {
         let algs = self.config.dpop.alg_names();
-        match (self.config.mode, self.publishes_metadata(), dpop) {
-            (AuthMode::Basic, _, _) => Challenge::basic(&self.config.realm),
-            (_, true, false) => Challenge::bearer(self.metadata_url(resource)),
-            (_, true, true) => Challenge::dpop(self.metadata_url(resource), &algs),
+        let metadata = self.publishes_metadata();
+        match (&self.config.mode, metadata, dpop) {
+            (Mode::Basic { .. }, _, _) => Challenge::basic(&self.config.realm),
+            (_, true, false) => Challenge::bearer(self.metadata_url()),
+            (_, true, true) => Challenge::dpop(self.metadata_url(), &algs),
             (_, false, false) => Challenge::bearer_realm(&self.config.realm),
             (_, false, true) => Challenge::dpop_realm(&self.config.realm, &algs),
         }
     }
 
     /// The challenges of this server (and `algs` for DPoP, DP-18).
-    fn challenges(&self, resource: &str) -> Vec<Challenge> {
-        match (self.config.mode, self.config.dpop.mode) {
-            (AuthMode::Basic, _) | (_, DpopMode::Off) => vec![self.base_challenge(resource, false)],
-            (_, DpopMode::Allowed) => vec![
-                self.base_challenge(resource, false),
-                self.base_challenge(resource, true),
-            ],
-            (_, DpopMode::Required) => vec![self.base_challenge(resource, true)],
+    fn challenges(&self) -> Vec<Challenge> {
+        match (&self.config.mode, self.config.dpop.mode) {
+            (Mode::Basic { .. }, _) | (_, DpopMode::Off) => vec![self.base_challenge(false)],
+            (_, DpopMode::Allowed) => vec![self.base_challenge(false), self.base_challenge(true)],
+            (_, DpopMode::Required) => vec![self.base_challenge(true)],
         }
     }
 
     /// 403 `insufficient_scope` naming every scope in `needed` (AZ-14).
-    pub fn insufficient_scope(
-        &self,
-        headers: &HeaderMap,
-        needed: &[String],
-        why: &str,
-    ) -> Response {
-        let resource = self.resource(headers);
+    pub(crate) fn insufficient_scope(&self, needed: &[String], why: &str) -> AuthRejection {
         let c = self
-            .challenges(&resource)
+            .challenges()
             .into_iter()
             .map(|c| c.error(BearerError::InsufficientScope, why).scope(needed));
-        challenge_response(&c.collect::<Vec<_>>())
+        AuthRejection::challenge("insufficient_scope", c.collect())
+    }
+
+    /// 503 with `Retry-After`.
+    fn unavailable(&self, reason: &'static str, why: &str) -> AuthRejection {
+        AuthRejection::unavailable(reason, why, self.config.retry_after.as_secs().max(1))
     }
 
     /// Records a decision about `req`.
@@ -239,15 +209,9 @@ impl Authenticator {
     }
 
     /// Audits a refusal and returns it.
-    fn deny(
-        &self,
-        req: &Req<'_>,
-        reason: &str,
-        ctx: Option<&AuthContext>,
-        response: Response,
-    ) -> Response {
-        self.audit(req, AuditAction::AuthDenied, reason, ctx);
-        response
+    fn deny(&self, req: &Req<'_>, ctx: Option<&AuthContext>, r: AuthRejection) -> AuthRejection {
+        self.audit(req, AuditAction::AuthDenied, r.reason(), ctx);
+        r
     }
 
     /// Authenticates a request to `path` with `method`. `Ok(None)` when authorization is off.
@@ -256,42 +220,41 @@ impl Authenticator {
         method: &Method,
         path: &str,
         headers: &HeaderMap,
-    ) -> Result<Option<Arc<AuthContext>>, Response> {
+    ) -> Result<Option<Arc<AuthContext>>, AuthRejection> {
         self.authenticate_request(method, path, headers, &QueryCredentials::default())
             .await
     }
 
-    /// Authenticates a request, with what its query says (`?token=`, `?workspace=`; see
-    /// [`take_query_credentials`](super::take_query_credentials)). `Ok(None)` when
-    /// authorization is off.
-    pub async fn authenticate_request(
+    /// Authenticates a request, with what its query says (`?token=`, `?workspace=`).
+    /// `Ok(None)` when authorization is off.
+    pub(crate) async fn authenticate_request(
         &self,
         method: &Method,
         path: &str,
         headers: &HeaderMap,
         query: &QueryCredentials,
-    ) -> Result<Option<Arc<AuthContext>>, Response> {
-        if !self.config.enabled {
+    ) -> Result<Option<Arc<AuthContext>>, AuthRejection> {
+        if !self.config.is_enabled() {
             return Ok(None);
         }
         let req = Req {
             method,
             path,
             headers,
-            resource: self.resource(headers),
             correlation_id: correlation_id(headers),
         };
         if query.ambiguous_workspace {
-            let r = json_error(
+            let r = AuthRejection::plain(
+                RejectionKind::InvalidRequest,
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
+                "ambiguous_workspace",
                 "select one workspace",
-                Some("ambiguous_workspace"),
             );
-            return Err(self.deny(&req, "ambiguous_workspace", None, r));
+            return Err(self.deny(&req, None, r));
         }
         let credential = match self.config.mode {
-            AuthMode::Basic => self.basic_credential(&req).await?,
+            Mode::Basic { .. } => self.basic_credential(&req).await?,
             _ => self.token_credential(&req, query.token.as_deref()).await?,
         };
         if credential.credential == CredentialKind::ApiKey
@@ -301,22 +264,22 @@ impl Authenticator {
                 "this API key is not allowed on the {} surface",
                 self.surface
             );
-            let r = json_error(
+            let r = AuthRejection::plain(
+                RejectionKind::Forbidden,
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                &why,
-                Some("api_key_surface_denied"),
+                "api_key_surface_denied",
+                why,
             );
-            return Err(self.deny(&req, "api_key_surface_denied", Some(&credential), r));
+            return Err(self.deny(&req, Some(&credential), r));
         }
         let missing = credential.missing_scopes(&self.config.required_scopes);
         if !missing.is_empty() {
             let r = self.insufficient_scope(
-                headers,
                 &self.config.required_scopes,
                 "the token lacks a scope this server requires",
             );
-            return Err(self.deny(&req, "insufficient_scope", Some(&credential), r));
+            return Err(self.deny(&req, Some(&credential), r));
         }
         let mut ctx = AuthContext::clone(&credential);
         ctx.correlation_id = Some(req.correlation_id.clone());
@@ -328,13 +291,14 @@ impl Authenticator {
                 }
                 None => {
                     // Invisible and nonexistent workspaces look the same (no existence oracle).
-                    let r = json_error(
+                    let r = AuthRejection::plain(
+                        RejectionKind::NotFound,
                         StatusCode::NOT_FOUND,
                         "not_found",
+                        "workspace_not_found",
                         "no such workspace",
-                        Some("workspace_not_found"),
                     );
-                    return Err(self.deny(&req, "workspace_not_found", Some(&ctx), r));
+                    return Err(self.deny(&req, Some(&ctx), r));
                 }
             }
         }
@@ -364,34 +328,19 @@ impl Authenticator {
         }
     }
 
-    /// Checks that the caller's effective role is at least `min_role`, for the application's own
-    /// routes; the refusal is a 403 JSON error (`reason: insufficient_role`), audited.
-    ///
-    /// ```
-    /// use axum::Extension;
-    /// use axum::response::{IntoResponse, Response};
-    /// use std::sync::Arc;
-    /// use mcp_server::auth::{AuthContext, Authenticator};
-    ///
-    /// async fn start_run(
-    ///     Extension(auth): Extension<Arc<Authenticator>>,
-    ///     ctx: Option<Extension<Arc<AuthContext>>>,
-    /// ) -> Response {
-    ///     if let Err(refusal) = auth.require_role(ctx.as_deref().map(|c| &**c), "operator") {
-    ///         return refusal;
-    ///     }
-    ///     "started".into_response()
-    /// }
-    /// ```
-    // axum handlers return the refusal as is (`Err(r) => return r`): a `Response` error is the
-    // idiom there.
-    #[allow(clippy::result_large_err)]
-    pub fn require_role(&self, ctx: Option<&AuthContext>, min_role: &str) -> Result<(), Response> {
-        if !self.config.enabled {
+    /// Checks that the caller's effective role is at least `min_role`; the refusal is a 403
+    /// (`reason: insufficient_role`), audited. With authorization off everything is allowed.
+    /// Application routes usually reach it through [`Caller::require_role`](super::Caller::require_role).
+    pub fn require_role(
+        &self,
+        ctx: Option<&AuthContext>,
+        min_role: &str,
+    ) -> Result<(), AuthRejection> {
+        if !self.config.is_enabled() {
             return Ok(());
         }
         let role = ctx.and_then(|c| c.role.as_deref());
-        if self.config.roles.allows(role, min_role) {
+        if self.config.roles_in_use() && self.config.roles.allows(role, min_role) {
             return Ok(());
         }
         if self.config.audit.active() {
@@ -399,17 +348,19 @@ impl Authenticator {
                 .caller(ctx)
                 .reason("insufficient_role");
             e.surface = Some(self.surface.as_str().to_owned());
+            e.correlation_id = ctx.and_then(|c| c.correlation_id.clone());
             self.config.audit.record(e);
         }
         let why = format!(
             "requires role '{min_role}'; current role: '{}'",
             role.unwrap_or("none")
         );
-        Err(json_error(
+        Err(AuthRejection::plain(
+            RejectionKind::Forbidden,
             StatusCode::FORBIDDEN,
             "forbidden",
-            &why,
-            Some("insufficient_role"),
+            "insufficient_role",
+            why,
         ))
     }
 }
@@ -420,15 +371,11 @@ mod tests {
 
     #[test]
     fn metadata_urls_insert_the_well_known_segment() {
-        let a = Authenticator::new(AuthorizationConfig::enabled(), "/mcp");
         assert_eq!(
-            a.metadata_url("https://h.example/mcp"),
-            "https://h.example/.well-known/oauth-protected-resource/mcp"
+            split_url("https://h.example/mcp"),
+            ("https://h.example", "/mcp")
         );
-        assert_eq!(
-            a.metadata_url("http://127.0.0.1:9"),
-            "http://127.0.0.1:9/.well-known/oauth-protected-resource"
-        );
+        assert_eq!(split_url("http://127.0.0.1:9"), ("http://127.0.0.1:9", ""));
     }
 
     #[test]

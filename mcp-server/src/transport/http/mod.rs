@@ -4,6 +4,7 @@
 mod config;
 pub mod event_store;
 mod guard;
+mod host_layer;
 mod listen;
 mod modern;
 mod post;
@@ -26,8 +27,9 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 
 pub use config::{HttpConfig, SessionMode};
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, Replay, StoredEvent};
+pub use host_layer::{HostGuard, HostGuardLayer};
 
-use crate::auth::{self, Authenticator};
+use crate::auth::{self, AuthLayer, Authenticator, Danger};
 use crate::server::{ChangeListener, McpServer, ServerInner};
 use session::SessionManager;
 
@@ -41,25 +43,10 @@ pub(crate) struct HttpState {
     pub auth: Arc<Authenticator>,
 }
 
+/// The MCP endpoint, behind the [`HostGuardLayer`] and the [`AuthLayer`]: the caller (if any) is
+/// in the request's extensions.
 async fn endpoint(State(state): State<Arc<HttpState>>, request: Request<Body>) -> Response {
-    let (mut parts, body) = request.into_parts();
-    if let Err(r) = guard::check_host_and_origin(&state.server.http, &parts.headers) {
-        return respond::refusal(r);
-    }
-    // `?token=` leaves the URI here, before anything can see or log it; `?workspace=` stays.
-    let query = auth::take_query_credentials(&mut parts.uri);
-    // Credentials are checked before any JSON-RPC work (AZ-10, AZ-21).
-    match state
-        .auth
-        .authenticate_request(&parts.method, parts.uri.path(), &parts.headers, &query)
-        .await
-    {
-        Ok(Some(ctx)) => {
-            parts.extensions.insert(ctx);
-        }
-        Ok(None) => {}
-        Err(refusal) => return refusal,
-    }
+    let (parts, body) = request.into_parts();
     match parts.method {
         Method::POST => post::post(state, parts, body).await,
         Method::GET => stream::get(state, parts).await,
@@ -77,12 +64,7 @@ async fn protected_resource_metadata(
         .tools
         .values()
         .flat_map(|t| t.required_scopes.iter().cloned());
-    let doc = auth::document(
-        &state.auth,
-        request.headers(),
-        tool_scopes,
-        &state.server.info.name,
-    );
+    let doc = auth::document(&state.auth, tool_scopes, &state.server.info.name);
     auth::metadata_response(request.method(), &state.auth, &doc)
 }
 
@@ -93,6 +75,16 @@ pub enum ServeError {
     /// Binding or accepting failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// Authorization mode `none` on an address other than loopback.
+    #[error(
+        "refusing to serve {addr} without authorization: anyone who can reach it could call every \
+         tool. Configure `.authorization(...)`, bind to 127.0.0.1, or accept it with \
+         `AuthorizationConfig::none().dangerously_allow(Danger::UnprotectedNetworkBind)`"
+    )]
+    Unprotected {
+        /// The bound address.
+        addr: SocketAddr,
+    },
 }
 
 impl McpServer {
@@ -110,19 +102,24 @@ impl McpServer {
     fn router_and_state(self, path: &str) -> (Router, Arc<HttpState>) {
         let sessions = SessionManager::new(&self.inner.http);
         let subscriptions = Arc::new(listen::Subscriptions::default());
-        let auth = Arc::new(Authenticator::new(self.inner.auth.clone(), path));
+        self.inner.auth.warn_dangers(path);
+        let auth = Arc::new(Authenticator::from_checked(self.inner.auth.clone()));
         let state = Arc::new(HttpState {
             server: Arc::clone(&self.inner),
             sessions,
             subscriptions,
-            auth,
+            auth: Arc::clone(&auth),
         });
         let listener: Arc<dyn ChangeListener> = state.sessions.clone();
         self.inner.add_listener(Arc::downgrade(&listener));
         let listener: Arc<dyn ChangeListener> = state.subscriptions.clone();
         self.inner.add_listener(Arc::downgrade(&listener));
-        let mut router = Router::new().route(path, any(endpoint));
-        if state.auth.publishes_metadata() {
+        // The guard runs first (outermost), then authentication, then the endpoint (AZ-21).
+        let mcp = any(endpoint)
+            .layer(AuthLayer::new(Arc::clone(&auth)))
+            .layer(HostGuardLayer::new(&self.inner.http));
+        let mut router = Router::new().route(path, mcp);
+        if auth.publishes_metadata() {
             // RFC 9728 metadata, path-suffixed and at the root (AZ-05).
             let meta = state.server.auth.metadata_path.clone();
             let suffixed = format!("{meta}{}", if path == "/" { "" } else { path });
@@ -132,6 +129,20 @@ impl McpServer {
             }
         }
         (router.with_state(Arc::clone(&state)), state)
+    }
+
+    /// A tower layer authenticating the application's own routes with this server's
+    /// authorization (API keys, tokens, roles, workspaces, audit), for requests arriving on
+    /// `surface` (API keys must allow it). See [`AuthLayer`].
+    pub fn auth_layer(&self, surface: auth::Surface) -> AuthLayer {
+        let auth = Authenticator::from_checked(self.inner.auth.clone()).surface(surface);
+        AuthLayer::new(Arc::new(auth))
+    }
+
+    /// A tower layer refusing the `Host`s and `Origin`s this server's [`HttpConfig`] does not
+    /// allow (DNS-rebinding protection), for the application's own routes.
+    pub fn host_guard_layer(&self) -> HostGuardLayer {
+        HostGuardLayer::new(&self.inner.http)
     }
 
     /// Serves the endpoint at `http://<addr>/mcp` until Ctrl-C.
@@ -153,14 +164,16 @@ impl McpServer {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let addr: Option<SocketAddr> = listener.local_addr().ok();
-        if let Some(addr) = addr {
-            tracing::info!(%addr, path = DEFAULT_PATH, "serving MCP over Streamable HTTP");
+        let addr = listener.local_addr()?;
+        let auth = &self.inner.auth;
+        if !auth.is_enabled()
+            && !addr.ip().is_loopback()
+            && !auth.allows(Danger::UnprotectedNetworkBind)
+        {
+            return Err(ServeError::Unprotected { addr });
         }
+        tracing::info!(%addr, path = DEFAULT_PATH, "serving MCP over Streamable HTTP");
         let (router, state) = self.router_and_state(DEFAULT_PATH);
-        if let Some(addr) = addr {
-            state.auth.set_bound_address(addr);
-        }
         // Open streams and waiting requests would hold graceful shutdown forever: end every
         // session and subscription first, which closes their streams.
         let shutdown = async move {

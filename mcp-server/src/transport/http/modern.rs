@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use super::HttpState;
 use super::guard::Accepts;
 use super::listen;
-use super::post::{Outbound, PostPeer, encode_reply, host_only, step_up};
+use super::post::{Outbound, PostPeer, encode_reply, step_up};
 use super::respond::{self, MCP_PROTOCOL_VERSION, header};
 use super::sse::frame;
 use crate::BoxFuture;
@@ -31,7 +31,7 @@ use crate::auth::AuthContext;
 use crate::client_state::ClientState;
 use crate::context::{HttpRequestParts, Peer};
 use crate::dispatch::meta::{declared_version, modern_version, read_meta};
-use crate::dispatch::{self, Outcome, RequestEnv, STEP_UP};
+use crate::dispatch::{self, Failure, Outcome, RequestEnv};
 
 /// `Mcp-Method`.
 static MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
@@ -264,7 +264,6 @@ async fn run(
         ..
     } = parts;
     let auth = extensions.get::<Arc<AuthContext>>().cloned();
-    let host = host_only(&headers);
     let env = RequestEnv {
         version,
         peer,
@@ -281,9 +280,9 @@ async fn run(
 
     let reply = |outcome: &Outcome| -> Response {
         let status = match outcome {
-            Err(e) if e.code == STEP_UP => return step_up(state, &host, e),
+            Err(Failure::StepUp(s)) => return step_up(state, s),
             Ok(_) => StatusCode::OK,
-            Err(e) => status_of(e.code),
+            Err(Failure::Error(e)) => status_of(e.code),
         };
         respond::json(status, encode_reply(&id, outcome))
     };

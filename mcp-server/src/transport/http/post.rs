@@ -31,8 +31,9 @@ use crate::BoxFuture;
 use crate::auth::AuthContext;
 use crate::client_state::ClientState;
 use crate::context::{HttpRequestParts, Peer};
-use crate::dispatch::{self, Outcome, RequestEnv, STEP_UP};
+use crate::dispatch::{self, Failure, Outcome, RequestEnv, StepUp};
 use crate::error::ClientRequestError;
+use axum::response::IntoResponse;
 
 /// What a request's handler sends before its result.
 pub(crate) enum Outbound {
@@ -133,7 +134,15 @@ pub(crate) fn encode_reply(id: &RequestId, outcome: &Outcome) -> Vec<u8> {
             id,
             result,
         }),
-        Err(error) => serde_json::to_vec(&ErrorResponse::new(Some(id.clone()), error.clone())),
+        Err(Failure::Error(error)) => {
+            serde_json::to_vec(&ErrorResponse::new(Some(id.clone()), error.clone()))
+        }
+        // No HTTP status of its own here (a stream, a batch): the tool error reports it.
+        Err(Failure::StepUp(s)) => serde_json::to_vec(&ResultResponse {
+            jsonrpc: "2.0",
+            id,
+            result: &s.fallback,
+        }),
     };
     encoded.unwrap_or_default()
 }
@@ -173,36 +182,17 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
     }
 }
 
-/// Just the `Host` of a request: enough to name the resource in a challenge later.
-pub(crate) fn host_only(headers: &http::HeaderMap) -> http::HeaderMap {
-    let mut h = http::HeaderMap::new();
-    if let Some(v) = headers.get(http::header::HOST) {
-        h.insert(http::header::HOST, v.clone());
-    }
-    h
+/// The HTTP 403 step-up challenge for a tool the caller may not call (AZ-14).
+pub(crate) fn step_up(state: &HttpState, s: &StepUp) -> Response {
+    state
+        .auth
+        .insufficient_scope(&s.scopes, &s.description)
+        .into_response()
 }
 
-/// The HTTP 403 step-up challenge for a tool whose scopes the caller lacks (AZ-14).
-pub(crate) fn step_up(state: &HttpState, host: &http::HeaderMap, e: &ErrorObject) -> Response {
-    let scopes: Vec<String> = e
-        .data
-        .as_ref()
-        .and_then(|d| d.get("scopes"))
-        .and_then(|s| serde_json::from_value(s.clone()).ok())
-        .unwrap_or_default();
-    state.auth.insufficient_scope(host, &scopes, &e.message)
-}
-
-fn reply_json(
-    state: &HttpState,
-    host: &http::HeaderMap,
-    replies: &Replies,
-    batch: bool,
-) -> Response {
-    if let (false, [(_, Err(e))]) = (batch, replies.as_slice()) {
-        if e.code == STEP_UP {
-            return step_up(state, host, e);
-        }
+fn reply_json(state: &HttpState, replies: &Replies, batch: bool) -> Response {
+    if let (false, [(_, Err(Failure::StepUp(s)))]) = (batch, replies.as_slice()) {
+        return step_up(state, s);
     }
     json_replies(replies, batch)
 }
@@ -311,7 +301,7 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
             Err(invalid) => {
                 // Only batches get here; the element's error goes into the batch's answer.
                 let e = invalid.to_error_response();
-                replies.push((e.id.unwrap_or(RequestId::Number(0)), Err(e.error)));
+                replies.push((e.id.unwrap_or(RequestId::Number(0)), Err(e.error.into())));
             }
         }
     }
@@ -347,7 +337,7 @@ fn resolve_session(state: &HttpState, parts: &Parts) -> Result<Option<Arc<Sessio
         .extensions
         .get::<Arc<AuthContext>>()
         .map(|a| a.principal());
-    match state.sessions.get(id, principal.as_deref()) {
+    match state.sessions.get(id, principal.as_ref()) {
         Some(s) => Ok(Some(s)),
         None => Err(session_not_found()),
     }
@@ -366,7 +356,7 @@ fn initialize(
     state: &Arc<HttpState>,
     req: Request,
     accepts: Accepts,
-    principal: Option<String>,
+    principal: Option<crate::auth::Principal>,
 ) -> Response {
     let (outcome, client) = match dispatch::initialize(&state.server, req.params) {
         Ok(x) => x,
@@ -427,7 +417,6 @@ async fn run_requests(
         ..
     } = parts;
     let auth = extensions.get::<Arc<AuthContext>>().cloned();
-    let host = host_only(&headers);
     let mut http = Some(HttpRequestParts {
         headers,
         uri,
@@ -467,7 +456,7 @@ async fn run_requests(
     });
 
     if !accepts.sse {
-        return reply_json(state, &host, &work.await, batch);
+        return reply_json(state, &work.await, batch);
     }
     let mut pending = Vec::new();
     let mut done = None;
@@ -476,7 +465,7 @@ async fn run_requests(
             biased;
             out = &mut work => {
                 match rx.try_recv() {
-                    Err(_) => return reply_json(state, &host, &out, batch),
+                    Err(_) => return reply_json(state, &out, batch),
                     Ok(first) => {
                         pending.push(first);
                         done = Some(out);
@@ -529,7 +518,7 @@ async fn pump(
     // A cancelled request gets no response (L-40).
     for (id, outcome) in replies
         .iter()
-        .filter(|(_, o)| !matches!(o, Err(e) if *e == cancelled))
+        .filter(|(_, o)| !matches!(o, Err(Failure::Error(e)) if *e == cancelled))
     {
         let text = String::from_utf8_lossy(&encode_reply(id, outcome)).into_owned();
         stream.send(text.into()).await;

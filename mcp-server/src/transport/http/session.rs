@@ -1,6 +1,7 @@
 //! Legacy-era sessions (`Mcp-Session-Id`, T-50..T-56): creation with a random id, lookup with
 //! idle expiry, a bound on how many live at once, and the event streams each one owns.
 
+use crate::auth::Principal;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -23,7 +24,7 @@ pub(crate) struct Session {
     pub id: Arc<str>,
     pub client: Arc<ClientState>,
     /// Who created the session; anyone else gets 404 for it (T-55).
-    principal: Option<String>,
+    principal: Option<Principal>,
     created: Instant,
     last_seen_ms: AtomicU64,
     next_stream: AtomicU64,
@@ -143,7 +144,7 @@ impl SessionManager {
     pub fn create(
         self: &Arc<Self>,
         client: ClientState,
-        principal: Option<String>,
+        principal: Option<Principal>,
     ) -> Result<Arc<Session>, TooManySessions> {
         self.start_sweeper();
         if self.read().len() >= self.max_sessions {
@@ -170,9 +171,9 @@ impl SessionManager {
 
     /// A live session of `principal`; an unknown, ended, expired or someone else's session is
     /// `None` (→ 404, T-53, T-55).
-    pub fn get(&self, id: &str, principal: Option<&str>) -> Option<Arc<Session>> {
+    pub fn get(&self, id: &str, principal: Option<&Principal>) -> Option<Arc<Session>> {
         let session = self.read().get(id).cloned()?;
-        if session.principal.as_deref() != principal {
+        if session.principal.as_ref() != principal {
             return None;
         }
         if session.idle_for() > self.idle_timeout {

@@ -45,7 +45,7 @@ fn session_for(state: &HttpState, parts: &Parts) -> Result<Arc<Session>, Respons
         .map(|a| a.principal());
     state
         .sessions
-        .get(id, principal.as_deref())
+        .get(id, principal.as_ref())
         .ok_or_else(session_not_found)
 }
 

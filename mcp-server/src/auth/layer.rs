@@ -1,0 +1,193 @@
+//! [`AuthLayer`]: authorization as a tower layer. It authenticates every request of the routes it
+//! wraps (the MCP endpoint, or the application's own) into an [`AuthContext`] in the request's
+//! extensions, or answers with the typed [`AuthRejection`] before the inner service runs.
+//! [`Caller`] reads the outcome in an axum handler.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use http::{Request, StatusCode};
+use tower::{Layer, Service};
+
+use super::authenticator::Authenticator;
+use super::context::AuthContext;
+use super::query::take_query_credentials;
+use super::rejection::{AuthRejection, RejectionKind};
+
+/// Authenticates every request of the routes it wraps, with the same credentials, roles,
+/// workspaces and audit trail as the MCP endpoint, on its [`Surface`](super::Surface). On
+/// success the request carries an `Arc<AuthContext>` (read it with [`Caller`]); otherwise the
+/// [`AuthRejection`] is the answer and the inner service never runs. `?token=` is removed from
+/// the URI before anything else sees it (and accepted only on the MCP endpoint with
+/// [`Danger::QueryToken`](super::Danger::QueryToken)); `?workspace=` selects a workspace.
+///
+/// ```no_run
+/// use axum::routing::{get, post};
+/// use mcp_server::auth::{ApiKeys, AuthRejection, AuthorizationConfig, Caller, Surface};
+/// use mcp_server::McpServer;
+///
+/// async fn list_runs(caller: Caller) -> String {
+///     format!("runs visible to {:?}", caller.context().and_then(|c| c.subject.clone()))
+/// }
+///
+/// async fn start_run(caller: Caller) -> Result<&'static str, AuthRejection> {
+///     caller.require_role("operator")?;
+///     Ok("started")
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = McpServer::builder("app")
+///     .authorization(AuthorizationConfig::builtin(ApiKeys::in_memory()))
+///     .build()?;
+/// let api = axum::Router::new()
+///     .route("/api/runs", get(list_runs).post(start_run))
+///     .layer(server.auth_layer(Surface::RestApi));
+/// let app = server.into_router().merge(api);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// axum::serve(listener, app).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct AuthLayer {
+    auth: Arc<Authenticator>,
+}
+
+impl AuthLayer {
+    /// A layer running `auth`.
+    pub fn new(auth: Arc<Authenticator>) -> Self {
+        AuthLayer { auth }
+    }
+
+    /// The authenticator it runs.
+    pub fn authenticator(&self) -> &Arc<Authenticator> {
+        &self.auth
+    }
+}
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            auth: Arc::clone(&self.auth),
+        }
+    }
+}
+
+/// The service [`AuthLayer`] wraps around a route.
+#[derive(Clone, Debug)]
+pub struct AuthService<S> {
+    inner: S,
+    auth: Arc<Authenticator>,
+}
+
+impl<S, B> Service<Request<B>> for AuthService<S>
+where
+    S: Service<Request<B>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        // The clone that was polled ready serves this request; the fresh one waits for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let auth = Arc::clone(&self.auth);
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            // `?token=` leaves the URI here, before anything can see or log it.
+            let query = take_query_credentials(&mut parts.uri);
+            let outcome = auth
+                .authenticate_request(&parts.method, parts.uri.path(), &parts.headers, &query)
+                .await;
+            match outcome {
+                Ok(ctx) => {
+                    if let Some(ctx) = ctx {
+                        parts.extensions.insert(ctx);
+                    }
+                    parts.extensions.insert(CallerPolicy(auth));
+                    inner.call(Request::from_parts(parts, body)).await
+                }
+                Err(rejection) => Ok(rejection.into_response()),
+            }
+        })
+    }
+}
+
+/// The authenticator of the layer a request passed, kept for [`Caller::require_role`].
+#[derive(Clone)]
+struct CallerPolicy(Arc<Authenticator>);
+
+/// The caller of an application route behind an [`AuthLayer`]: who they are
+/// ([`context`](Self::context)) and the role check of the server's ladder
+/// ([`require_role`](Self::require_role)). Extracting it on a route without the layer is refused
+/// with 500: a route meant to be guarded is never served unguarded.
+#[derive(Clone)]
+pub struct Caller {
+    context: Option<Arc<AuthContext>>,
+    policy: Arc<Authenticator>,
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Caller")
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Caller {
+    /// The authenticated caller; `None` only when authorization is off (mode `none`).
+    pub fn context(&self) -> Option<&AuthContext> {
+        self.context.as_deref()
+    }
+
+    /// The context as the layer stored it.
+    pub fn shared_context(&self) -> Option<&Arc<AuthContext>> {
+        self.context.as_ref()
+    }
+
+    /// `Ok` when the caller's effective role (in the selected workspace) is at least
+    /// `min_role`; else a 403 `insufficient_role`, audited. Always `Ok` with authorization off.
+    pub fn require_role(&self, min_role: &str) -> Result<(), AuthRejection> {
+        self.policy.require_role(self.context(), min_role)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(CallerPolicy(policy)) = parts.extensions.get::<CallerPolicy>().cloned() else {
+            tracing::error!(
+                path = parts.uri.path(),
+                "a handler asks for the Caller, but its route is not behind an AuthLayer"
+            );
+            return Err(AuthRejection::plain(
+                RejectionKind::Misconfigured,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "route_not_guarded",
+                "this route is not configured for authorization",
+            ));
+        };
+        Ok(Caller {
+            context: parts.extensions.get::<Arc<AuthContext>>().cloned(),
+            policy,
+        })
+    }
+}
