@@ -108,6 +108,12 @@ impl TestListener {
         format!("http://{}/mcp", self.addr)
     }
 
+    /// The bound listener, to serve an app of your own (e.g. `server.into_router()` merged with
+    /// your routes) with `axum::serve`.
+    pub fn into_tcp_listener(self) -> TcpListener {
+        self.listener
+    }
+
     /// Serves `server` on this port until the returned [`TestServer`] is shut down or dropped.
     pub fn spawn(self, server: McpServer) -> TestServer {
         let (stop, stopped) = oneshot::channel::<()>();
