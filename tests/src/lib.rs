@@ -2,6 +2,12 @@
 //! headers a test wants, an SSE reader, and a fixture server with tools that exercise progress,
 //! logging, cancellation, elicitation, panics and stream resumption.
 
+/// The README's Rust examples, compiled (and run, unless `no_run`) by `cargo test --doc`, so that
+/// what a newcomer copies from it builds.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
