@@ -228,6 +228,14 @@ impl Authenticator {
                     }
                     Arc::new(AuthContext::unauthenticated())
                 }
+                // sec-modules: the smallest arm that keeps the crate compiling with the new
+                // variant; integrator, keep or replace. Never fail_open: the token was not
+                // checked.
+                Err(TokenError::Busy(why)) => {
+                    tracing::warn!(reason = %why, "too many token checks in flight");
+                    let r = unavailable_response(self.config.retry_after);
+                    return Err(self.deny(req, "token_checks_busy", None, r));
+                }
             },
         };
         let jkt = ctx
