@@ -40,8 +40,10 @@ pub(crate) trait Peer: Send + Sync {
     fn close_stream(&self) {}
 }
 
-/// Parts of the HTTP request a handler may look at.
-#[derive(Debug, Default)]
+/// Parts of the HTTP request a handler may look at. `Debug` prints the values of credential
+/// headers (`Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`, `DPoP`,
+/// `X-API-Key`, names that look like credentials, values marked sensitive) as `<redacted>`.
+#[derive(Default)]
 pub struct HttpRequestParts {
     /// The request's headers.
     pub headers: http::HeaderMap,
@@ -49,6 +51,57 @@ pub struct HttpRequestParts {
     pub uri: http::Uri,
     /// Extensions set by middleware in front of the MCP endpoint (e.g. authentication).
     pub extensions: http::Extensions,
+}
+
+/// Headers whose values are credentials, whatever the request: never printed.
+const SECRET_HEADERS: [&str; 6] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "dpop",
+    "x-api-key",
+];
+
+/// Fragments of header names that usually carry credentials (a custom API-key header such as
+/// `X-Acme-Api-Key`, `X-Auth-Token`, `X-Client-Secret`): redacted too, since a log line cannot
+/// know which custom header a deployment uses.
+const SECRET_NAME_PARTS: [&str; 6] = ["auth", "token", "secret", "api-key", "apikey", "password"];
+
+/// Whether `Debug` output must hide this header's value: a known credential header, a name that
+/// looks like one, or a value the `http` crate marks sensitive.
+fn is_secret_header(name: &http::HeaderName, value: &http::HeaderValue) -> bool {
+    let name = name.as_str();
+    value.is_sensitive()
+        || SECRET_HEADERS.contains(&name)
+        || SECRET_NAME_PARTS.iter().any(|part| name.contains(part))
+}
+
+/// A header map whose credential values print as `<redacted>`.
+struct RedactedHeaders<'a>(&'a http::HeaderMap);
+
+impl std::fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            if is_secret_header(name, value) {
+                map.entry(name, &format_args!("<redacted>"));
+            } else {
+                map.entry(name, value);
+            }
+        }
+        map.finish()
+    }
+}
+
+impl std::fmt::Debug for HttpRequestParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequestParts")
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("uri", &self.uri)
+            .field("extensions", &self.extensions)
+            .finish()
+    }
 }
 
 pub(crate) struct ContextInner {
@@ -325,5 +378,56 @@ async fn sleep_or_forever(d: Option<Duration>) {
     match d {
         Some(d) => tokio::time::sleep(d).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderName, HeaderValue};
+
+    /// Finding 7: `Debug` of the request parts shows no credential, only that there was one.
+    #[test]
+    fn debug_output_redacts_every_credential_header() {
+        let mut parts = HttpRequestParts::default();
+        let secrets = [
+            ("authorization", "Bearer SECRET-bearer-1"),
+            ("proxy-authorization", "Basic SECRET-proxy-2"),
+            ("cookie", "session=SECRET-cookie-3"),
+            ("set-cookie", "id=SECRET-set-cookie-4"),
+            ("dpop", "eyJ.SECRET-dpop-5.sig"),
+            ("x-api-key", "mcp_SECRET-key-6"),
+            ("x-acme-api-key", "SECRET-custom-key-7"),
+            ("x-auth-token", "SECRET-token-8"),
+            ("x-client-secret", "SECRET-client-9"),
+        ];
+        for (name, value) in secrets {
+            parts.headers.append(
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            );
+        }
+        let mut marked = HeaderValue::from_static("SECRET-marked-10");
+        marked.set_sensitive(true);
+        parts
+            .headers
+            .append(HeaderName::from_static("x-custom"), marked);
+        parts.headers.append(
+            HeaderName::from_static("mcp-protocol-version"),
+            HeaderValue::from_static("2025-11-25"),
+        );
+        let printed = format!("{parts:?}");
+        assert!(!printed.contains("SECRET"), "{printed}");
+        assert_eq!(printed.matches("<redacted>").count(), 10, "{printed}");
+        assert!(
+            printed.contains("2025-11-25"),
+            "other headers still show: {printed}"
+        );
+        assert!(
+            printed.contains("\"authorization\": <redacted>"),
+            "{printed}"
+        );
+        let pretty = format!("{parts:#?}");
+        assert!(!pretty.contains("SECRET"), "{pretty}");
     }
 }

@@ -12,7 +12,7 @@
 use crate::clock::now_secs;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_lc_rs::{digest, hmac};
 use base64::Engine;
@@ -107,6 +107,12 @@ impl InputRound {
     }
 }
 
+/// Why no random `requestState` key could be made: the operating system's random number
+/// generator failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the operating system's random number generator failed: no request-state key")]
+pub(crate) struct StateKeyError;
+
 /// Why a `requestState` was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum StateError {
@@ -174,17 +180,21 @@ impl StateCodec {
         }
     }
 
-    /// A codec with a random key (states do not survive a restart or cross instances).
-    pub fn random(ttl: Duration) -> Self {
+    /// A codec with a random key (states do not survive a restart or cross instances). Fails
+    /// when the operating system has no randomness: a key guessable from the clock would let
+    /// anyone forge states, so there is no fallback.
+    pub fn random(ttl: Duration) -> Result<Self, StateKeyError> {
+        Self::random_from(ttl, getrandom::fill)
+    }
+
+    /// [`random`](Self::random) with the randomness source given (tests simulate its failure).
+    fn random_from<E>(
+        ttl: Duration,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<Self, StateKeyError> {
         let mut key = [0u8; 32];
-        // Without OS randomness, fall back to a key derived from the clock and address space:
-        // states are then only as strong as that, which the log says.
-        if getrandom::fill(&mut key).is_err() {
-            tracing::error!("no OS randomness: requestState keys are weak");
-            let seed = format!("{:?}{:p}", SystemTime::now(), &key);
-            key.copy_from_slice(digest::digest(&digest::SHA256, seed.as_bytes()).as_ref());
-        }
-        Self::new(&key, ttl)
+        fill(&mut key).map_err(|_| StateKeyError)?;
+        Ok(Self::new(&key, ttl))
     }
 
     pub fn seal(&self, request: &str, who: Option<&str>, answers: JsonObject) -> String {
@@ -297,6 +307,22 @@ mod tests {
         let state = codec.seal(&req, None, JsonObject::new());
         std::thread::sleep(Duration::from_millis(1100));
         assert_eq!(codec.open(&state, &req, None), Err(StateError::Expired));
+    }
+
+    /// Finding 6: without OS randomness there is no codec (no key derived from the clock).
+    #[test]
+    fn no_randomness_means_no_codec_never_a_clock_derived_key() {
+        let failing = |_: &mut [u8]| Err(());
+        assert_eq!(
+            StateCodec::random_from(Duration::from_secs(60), failing).map(|_| ()),
+            Err(StateKeyError)
+        );
+        let a = StateCodec::random(Duration::from_secs(60)).unwrap();
+        let b = StateCodec::random(Duration::from_secs(60)).unwrap();
+        let req = request_digest::<()>("tools/call", "t", None);
+        let state = a.seal(&req, None, JsonObject::new());
+        assert!(a.open(&state, &req, None).is_ok());
+        assert_eq!(b.open(&state, &req, None), Err(StateError::Forged));
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub enum BuildError {
     /// The authorization configuration cannot be enforced as written.
     #[error("authorization: {0}")]
     Authorization(#[from] crate::auth::AuthConfigError),
+    /// No request-state key was given and the operating system's random number generator
+    /// failed, so none could be drawn.
+    #[error("the operating system's random number generator failed: no request-state key")]
+    Randomness,
     /// A tool's `min_role` is not on the server's role ladder.
     #[error("tool {tool:?} needs the role {role:?}, which is not on the role ladder")]
     UnknownRole {
@@ -505,7 +509,9 @@ impl McpServerBuilder {
         let state_codec = match &self.request_state_key {
             Some(key) if key.len() >= 32 => StateCodec::new(key, self.request_state_ttl),
             Some(_) => return Err(BuildError::WeakRequestStateKey),
-            None => StateCodec::random(self.request_state_ttl),
+            None => {
+                StateCodec::random(self.request_state_ttl).map_err(|_| BuildError::Randomness)?
+            }
         };
         Ok(McpServer {
             inner: Arc::new_cyclic(|server| ServerInner {

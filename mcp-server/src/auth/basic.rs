@@ -1,14 +1,18 @@
 //! HTTP Basic against a [`UserStore`]: Argon2id password hashes ([`hash_password`]), checked off
-//! the async threads, with the same work for unknown users as for wrong passwords.
+//! the async threads, with the same work for unknown users as for wrong passwords. The checks
+//! anyone can cause are bounded ([`BasicLimits`]): a flood of wrong passwords gets 503s, not
+//! gigabytes of Argon2 memory and every core.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use argon2::password_hash::SaltString;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use tokio::sync::Semaphore;
 
 use super::apikey::{StoreError, now_secs};
 use super::users::{User, UserStore};
@@ -79,6 +83,9 @@ pub(crate) enum BasicRejection {
     Disabled,
     /// The store could not be asked.
     Unavailable(StoreError),
+    /// Every password-check slot stayed taken for [`BasicLimits::max_wait`]: 503 with
+    /// `Retry-After`, never a 401 (the credentials were not checked).
+    Busy,
 }
 
 impl BasicRejection {
@@ -88,6 +95,7 @@ impl BasicRejection {
             BasicRejection::Invalid => "basic_invalid_credentials",
             BasicRejection::Disabled => "user_disabled",
             BasicRejection::Unavailable(_) => "user_store_unavailable",
+            BasicRejection::Busy => "basic_busy",
         }
     }
 
@@ -97,6 +105,7 @@ impl BasicRejection {
             BasicRejection::Invalid => "invalid user name or password",
             BasicRejection::Disabled => "the user is disabled",
             BasicRejection::Unavailable(_) => "the user store is unavailable",
+            BasicRejection::Busy => "too many password checks are in progress; retry later",
         }
     }
 }
@@ -105,10 +114,63 @@ impl BasicRejection {
 /// password change forgets it at once; the user record is still read on every request).
 const REMEMBER_SECS: u64 = 300;
 
+/// Bounds on the password-checking work of HTTP Basic. Each Argon2id check holds about 19 MiB
+/// and one core for tens of milliseconds, and anyone can ask for one, so at most
+/// [`max_concurrent`](Self::max_concurrent) run at once (memory stays under
+/// `max_concurrent × 19 MiB`); a request that cannot get a slot within
+/// [`max_wait`](Self::max_wait) is refused as busy (503) instead of queueing without end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BasicLimits {
+    /// How many Argon2id checks run at once (default: the number of CPUs). At least 1.
+    pub max_concurrent: usize,
+    /// How long a request waits for a free check slot (default 2 s).
+    pub max_wait: Duration,
+    /// How many verified passwords are remembered at most (default 10,000); the soonest to
+    /// expire is forgotten first. At least 1.
+    pub remembered: usize,
+}
+
+impl Default for BasicLimits {
+    fn default() -> Self {
+        BasicLimits {
+            max_concurrent: std::thread::available_parallelism().map_or(2, usize::from),
+            max_wait: Duration::from_secs(2),
+            remembered: 10_000,
+        }
+    }
+}
+
+impl BasicLimits {
+    /// At most `max_concurrent` checks at once, each request waiting at most `max_wait` for a
+    /// slot; the default memo size.
+    pub fn new(max_concurrent: usize, max_wait: Duration) -> Self {
+        BasicLimits {
+            max_concurrent: max_concurrent.max(1),
+            max_wait,
+            ..BasicLimits::default()
+        }
+    }
+
+    /// Remembers at most `entries` verified passwords.
+    #[must_use]
+    pub fn remembered(mut self, entries: usize) -> Self {
+        self.remembered = entries.max(1);
+        self
+    }
+}
+
 /// Checks Basic credentials against a user store.
 pub(crate) struct BasicVerifier {
     users: Arc<dyn UserStore>,
+    limits: BasicLimits,
+    /// One permit per Argon2id check allowed to run (held by the blocking task itself, so a
+    /// caller that goes away does not free its slot before the work stops).
+    permits: Arc<Semaphore>,
+    /// Verified passwords (by [`cache_key`]) until when they are trusted.
     verified: Mutex<HashMap<[u8; 32], u64>>,
+    /// The password check; Argon2id, replaced in tests to count and pace calls.
+    check: fn(&str, &str) -> bool,
 }
 
 fn cache_key(name: &str, password: &str, phc: &str) -> [u8; 32] {
@@ -127,19 +189,71 @@ fn cache_key(name: &str, password: &str, phc: &str) -> [u8; 32] {
     out
 }
 
-/// Runs Argon2 on the blocking pool (it takes tens of milliseconds on purpose).
-async fn verify_off_thread(password: String, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-        .await
-        .unwrap_or(false)
-}
-
 impl BasicVerifier {
-    pub(crate) fn new(users: Arc<dyn UserStore>) -> Self {
+    /// A verifier with these limits.
+    pub(crate) fn with_limits(users: Arc<dyn UserStore>, limits: BasicLimits) -> Self {
+        let limits = BasicLimits {
+            max_concurrent: limits.max_concurrent.max(1),
+            remembered: limits.remembered.max(1),
+            ..limits
+        };
         BasicVerifier {
             users,
+            permits: Arc::new(Semaphore::new(limits.max_concurrent)),
+            limits,
             verified: Mutex::new(HashMap::new()),
+            check: verify_password,
         }
+    }
+
+    /// Runs the password check on the blocking pool once a check slot is free (it takes tens of
+    /// milliseconds on purpose). `Err(Busy)` when no slot frees up within `max_wait`.
+    async fn check_off_thread(&self, password: &str, phc: String) -> Result<bool, BasicRejection> {
+        let acquire = Arc::clone(&self.permits).acquire_owned();
+        let permit = match tokio::time::timeout(self.limits.max_wait, acquire).await {
+            Ok(Ok(permit)) => permit,
+            // Timed out (or the semaphore closed, which never happens): the check did not run.
+            _ => return Err(BasicRejection::Busy),
+        };
+        let password = password.to_owned();
+        let check = self.check;
+        let verified = tokio::task::spawn_blocking(move || {
+            let _slot = permit;
+            check(&password, &phc)
+        })
+        .await
+        .unwrap_or(false);
+        Ok(verified)
+    }
+
+    /// Whether `key` is a password verified less than [`REMEMBER_SECS`] ago.
+    fn remembered(&self, key: &[u8; 32], now: u64) -> bool {
+        let v = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        v.get(key).is_some_and(|&until| now < until)
+    }
+
+    /// Remembers a verified password, never holding more than `limits.remembered` entries:
+    /// expired entries leave first, then the one closest to expiring (forgetting a password
+    /// costs one more Argon2id check, nothing else).
+    fn remember(&self, key: [u8; 32], now: u64) {
+        let mut v = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if v.len() >= self.limits.remembered && !v.contains_key(&key) {
+            v.retain(|_, until| now < *until);
+            while v.len() >= self.limits.remembered {
+                let Some(oldest) = v.iter().min_by_key(|(_, until)| **until).map(|(k, _)| *k)
+                else {
+                    break;
+                };
+                v.remove(&oldest);
+            }
+        }
+        v.insert(key, now + REMEMBER_SECS);
+    }
+
+    /// How many verified passwords are remembered now.
+    #[cfg(test)]
+    fn remembered_len(&self) -> usize {
+        self.verified.lock().map_or(0, |v| v.len())
     }
 
     /// Checks the `base64(user:password)` part of an `Authorization: Basic` header.
@@ -158,26 +272,20 @@ impl BasicVerifier {
             .await
             .map_err(BasicRejection::Unavailable)?;
         let Some((user, phc)) = user.and_then(|u| u.password_hash.clone().map(|p| (u, p))) else {
+            // An unknown user costs what a wrong password costs, slot included: it waits for
+            // a check slot like anyone (and is refused as busy like anyone).
             if let Some(decoy) = decoy_hash() {
-                let _ = verify_off_thread(password.to_owned(), decoy.to_owned()).await;
+                self.check_off_thread(password, decoy.to_owned()).await?;
             }
             return Err(BasicRejection::Invalid);
         };
         let key = cache_key(name, password, &phc);
         let now = now_secs();
-        let remembered = {
-            let v = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-            v.get(&key).is_some_and(|&until| now < until)
-        };
-        if !remembered {
-            if !verify_off_thread(password.to_owned(), phc).await {
+        if !self.remembered(&key, now) {
+            if !self.check_off_thread(password, phc).await? {
                 return Err(BasicRejection::Invalid);
             }
-            let mut v = self.verified.lock().unwrap_or_else(|e| e.into_inner());
-            if v.len() >= 10_000 {
-                v.retain(|_, until| now < *until);
-            }
-            v.insert(key, now + REMEMBER_SECS);
+            self.remember(key, now);
         }
         if user.disabled {
             return Err(BasicRejection::Disabled);
@@ -199,7 +307,7 @@ mod tests {
             .put_user(User::new("ada", "admin").password_hash(phc))
             .await
             .unwrap();
-        let v = BasicVerifier::new(store.clone());
+        let v = BasicVerifier::with_limits(store.clone(), BasicLimits::default());
         let enc = |s: &str| STANDARD.encode(s);
         assert_eq!(v.verify(&enc("ada:s3cret")).await.unwrap().name, "ada");
         assert_eq!(v.verify(&enc("ada:s3cret")).await.unwrap().name, "ada");
@@ -221,5 +329,114 @@ mod tests {
             v.verify(&enc("ada:s3cret")).await,
             Err(BasicRejection::Disabled)
         );
+    }
+
+    /// A user store with `ada`, whose stored hash the fake checks below never look at.
+    async fn ada() -> Arc<MemoryStore> {
+        let store = Arc::new(MemoryStore::new());
+        store
+            .put_user(User::new("ada", "admin").password_hash("$argon2id$fake".to_owned()))
+            .await
+            .unwrap();
+        store
+    }
+
+    fn enc(s: &str) -> String {
+        STANDARD.encode(s)
+    }
+
+    /// A password check that stands for Argon2id: counts its calls and the most running at
+    /// once, and takes long enough (200 ms) that a flood overlaps.
+    macro_rules! counted_check {
+        ($name:ident, $calls:ident, $peak:ident) => {
+            static $calls: AtomicUsize = AtomicUsize::new(0);
+            static $peak: AtomicUsize = AtomicUsize::new(0);
+            fn $name(password: &str, _phc: &str) -> bool {
+                static RUNNING: AtomicUsize = AtomicUsize::new(0);
+                $calls.fetch_add(1, Ordering::SeqCst);
+                let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+                $peak.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(200));
+                RUNNING.fetch_sub(1, Ordering::SeqCst);
+                password == "right"
+            }
+        };
+    }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    counted_check!(flood_check, FLOOD_CALLS, FLOOD_PEAK);
+
+    /// Finding 1: a flood of wrong passwords never runs more than `max_concurrent` checks at
+    /// once; what cannot get a slot in time is `Busy` (503), not queued; the right password
+    /// still works afterwards.
+    #[tokio::test]
+    async fn a_wrong_password_flood_runs_at_most_max_concurrent_checks_and_the_rest_is_busy() {
+        let mut v = BasicVerifier::with_limits(ada().await, BasicLimits::new(2, Duration::ZERO));
+        v.check = flood_check;
+        let wrong = enc("ada:wrong");
+        let results = futures_util::future::join_all((0..12).map(|_| v.verify(&wrong))).await;
+        let busy = results
+            .iter()
+            .filter(|r| **r == Err(BasicRejection::Busy))
+            .count();
+        let invalid = results
+            .iter()
+            .filter(|r| **r == Err(BasicRejection::Invalid))
+            .count();
+        assert_eq!(busy + invalid, 12, "{results:?}");
+        assert!(busy >= 1, "beyond the bound, requests are refused as busy");
+        assert!(
+            FLOOD_PEAK.load(Ordering::SeqCst) <= 2,
+            "at most 2 checks at once"
+        );
+        assert_eq!(FLOOD_CALLS.load(Ordering::SeqCst), invalid);
+        assert_eq!(v.verify(&enc("ada:right")).await.unwrap().name, "ada");
+        assert_eq!(BasicRejection::Busy.reason(), "basic_busy");
+    }
+
+    counted_check!(decoy_check, DECOY_CALLS, DECOY_PEAK);
+
+    /// Finding 1, timing: an unknown user runs the decoy check under the same bound, so it
+    /// takes a slot (and is refused as busy) exactly as a known user with a wrong password.
+    #[tokio::test]
+    async fn unknown_users_take_a_check_slot_like_wrong_passwords() {
+        let mut v = BasicVerifier::with_limits(ada().await, BasicLimits::new(1, Duration::ZERO));
+        v.check = decoy_check;
+        let (zed, ada) = (enc("zed:wrong"), enc("ada:wrong"));
+        // The unknown user holds the only slot: the known user is busy.
+        let (unknown, known) = tokio::join!(v.verify(&zed), v.verify(&ada));
+        assert_eq!(unknown, Err(BasicRejection::Invalid));
+        assert_eq!(known, Err(BasicRejection::Busy));
+        // And the other way round.
+        let (known, unknown) = tokio::join!(v.verify(&ada), v.verify(&zed));
+        assert_eq!(known, Err(BasicRejection::Invalid));
+        assert_eq!(unknown, Err(BasicRejection::Busy));
+        // One check ran per round: the decoy for the unknown user, then ada's.
+        assert_eq!(DECOY_CALLS.load(Ordering::SeqCst), 2);
+        assert_eq!(DECOY_PEAK.load(Ordering::SeqCst), 1);
+    }
+
+    counted_check!(memo_check, MEMO_CALLS, MEMO_PEAK);
+
+    fn accept_any(password: &str, phc: &str) -> bool {
+        memo_check("right", phc) && !password.is_empty()
+    }
+
+    /// Finding 1: the memo of verified passwords never holds more than `remembered` entries,
+    /// and a remembered password costs no check.
+    #[tokio::test]
+    async fn the_verified_password_memo_stays_bounded() {
+        let limits = BasicLimits::new(4, Duration::from_secs(30)).remembered(3);
+        let mut v = BasicVerifier::with_limits(ada().await, limits);
+        v.check = accept_any;
+        for i in 0..10 {
+            assert!(v.verify(&enc(&format!("ada:pw{i}"))).await.is_ok());
+            assert!(v.remembered_len() <= 3);
+        }
+        assert_eq!(MEMO_CALLS.load(Ordering::SeqCst), 10);
+        assert!(v.verify(&enc("ada:pw9")).await.is_ok());
+        assert_eq!(MEMO_CALLS.load(Ordering::SeqCst), 10, "pw9 is remembered");
+        assert_eq!(MEMO_PEAK.load(Ordering::SeqCst), 1);
     }
 }

@@ -11,6 +11,7 @@ use http::HeaderName;
 
 use super::apikey::ApiKeys;
 use super::audit::{Audit, AuditSink};
+use super::basic::BasicLimits;
 use super::danger::{Danger, is_remote_plain_http};
 use super::dpop::{DpopConfig, DpopMode};
 use super::roles::{RoleClaim, RoleLadder};
@@ -225,6 +226,7 @@ pub struct AuthorizationConfig {
     pub(crate) realm: String,
     pub(crate) audit: Audit,
     pub(crate) dangers: BTreeSet<Danger>,
+    pub(crate) basic_limits: BasicLimits,
     /// The first setting given to a mode that does not use it, reported by `check`.
     misuse: Option<AuthConfigError>,
 }
@@ -268,6 +270,7 @@ impl AuthorizationConfig {
             realm: "mcp".to_owned(),
             audit: Audit::default(),
             dangers: BTreeSet::new(),
+            basic_limits: BasicLimits::default(),
             misuse: None,
         }
     }
@@ -498,6 +501,18 @@ impl AuthorizationConfig {
             self.misused("api_key_header", ": API keys are builtin mode's");
         }
         self.api_key_header = name;
+        self
+    }
+
+    /// Bounds the password checks of Basic mode (concurrent Argon2id checks, how long a request
+    /// waits for a slot before 503, how many verified passwords are remembered; see
+    /// [`BasicLimits`] for the defaults).
+    #[must_use]
+    pub fn basic_limits(mut self, limits: BasicLimits) -> Self {
+        if !matches!(self.mode, Mode::Basic { .. }) {
+            self.misused("basic_limits", ": passwords are Basic mode's");
+        }
+        self.basic_limits = limits;
         self
     }
 

@@ -6,14 +6,35 @@
 //!
 //! An answer is trusted for at most [`IntrospectionConfig::recheck_after`] (default 60 s), so a
 //! revoked token stops working within that time without an introspection call per request.
+//!
+//! What the outbound calls cost is bounded, since anyone can present a token:
+//! - an invalid token is remembered as invalid for
+//!   [`negative_cache_ttl`](IntrospectionConfig::negative_cache_ttl) (default 30 s; by a SHA-256
+//!   digest of the token and the resource, never the token; at most
+//!   [`negative_cache_capacity`](IntrospectionConfig::negative_cache_capacity) entries), so
+//!   repeating it costs no call;
+//! - identical concurrent checks of one token share one call (single flight);
+//! - at most [`max_concurrent`](IntrospectionConfig::max_concurrent) calls are in flight; a check
+//!   that finds no slot within [`max_wait`](IntrospectionConfig::max_wait) is
+//!   [`TokenError::Busy`] (503, never let in by `fail_open`).
+//!
+//! Only a network failure, a timeout or a 5xx answer means the authorization server is
+//! unavailable ([`TokenError::Unavailable`]); any other refusal (a 400 about this token, a 429,
+//! a 401 about this server's own credentials) or an unreadable answer is
+//! [`TokenError::Invalid`], so `fail_open` never lets such a token in.
 
 use crate::clock::now_secs;
-use std::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use aws_lc_rs::digest;
 use serde_json::{Map, Value};
+use tokio::sync::{OnceCell, Semaphore};
 
 use super::context::{AuthContext, CredentialKind};
 use super::jwt::scopes_of;
+use super::token_cache::token_digest;
 use super::validator::{TokenError, TokenValidator};
 use crate::BoxFuture;
 use crate::form::form_urlencode;
@@ -68,6 +89,16 @@ pub struct IntrospectionConfig {
     pub leeway: Duration,
     /// Timeout of each introspection request (default 5 s).
     pub http_timeout: Duration,
+    /// How long an invalid token is remembered as invalid, answered without a call (default
+    /// 30 s; zero remembers nothing).
+    pub negative_cache_ttl: Duration,
+    /// How many invalid tokens are remembered at most (default 10,000); the oldest is forgotten
+    /// first.
+    pub negative_cache_capacity: usize,
+    /// How many introspection requests may be in flight at once (default 32, at least 1).
+    pub max_concurrent: usize,
+    /// How long a check waits for a free slot before it is refused as busy (default 1 s).
+    pub max_wait: Duration,
 }
 
 impl IntrospectionConfig {
@@ -89,6 +120,10 @@ impl IntrospectionConfig {
             recheck_after: Duration::from_secs(60),
             leeway: Duration::from_secs(60),
             http_timeout: Duration::from_secs(5),
+            negative_cache_ttl: Duration::from_secs(30),
+            negative_cache_capacity: 10_000,
+            max_concurrent: 32,
+            max_wait: Duration::from_secs(1),
         }
     }
 
@@ -126,11 +161,164 @@ impl IntrospectionConfig {
         self.require_audience = false;
         self
     }
+
+    /// Remembers invalid tokens for `ttl`, at most `capacity` of them (zero for either turns
+    /// the negative cache off).
+    #[must_use]
+    pub fn negative_cache(mut self, ttl: Duration, capacity: usize) -> Self {
+        self.negative_cache_ttl = ttl;
+        self.negative_cache_capacity = capacity;
+        self
+    }
+
+    /// Allows at most `max_concurrent` introspection requests in flight; a check waits at most
+    /// `max_wait` for a slot, then is refused as busy.
+    #[must_use]
+    pub fn concurrency(mut self, max_concurrent: usize, max_wait: Duration) -> Self {
+        self.max_concurrent = max_concurrent.max(1);
+        self.max_wait = max_wait;
+        self
+    }
 }
 
-/// Validates tokens by RFC 7662 introspection. Network failures, error statuses and
-/// unreadable answers are [`TokenError::Unavailable`] (503, fail closed); an inactive,
-/// expired or foreign token is [`TokenError::Invalid`] (401).
+/// A SHA-256 digest.
+type Digest = [u8; 32];
+
+/// What one introspection call established: the answer, or why there is none.
+type Introspected = Result<Map<String, Value>, TokenError>;
+
+/// Why a token was refused, refusals that may change soon (`nbf`) excepted from the negative
+/// cache.
+const NOT_YET_VALID: &str = "the token is not valid yet";
+
+/// Refused tokens with until when and why, and the same in arrival order (oldest first).
+type Refused = (
+    HashMap<Digest, (Instant, TokenError)>,
+    VecDeque<(Digest, Instant)>,
+);
+
+/// Invalid tokens (by digest) until when they are answered as invalid without a call. Bounded:
+/// expired entries leave first, then the oldest (forgetting one costs one more call, nothing
+/// else). Entries all live `ttl`, so arrival order is expiry order.
+struct NegativeCache {
+    ttl: Duration,
+    capacity: usize,
+    inner: Mutex<Refused>,
+}
+
+impl NegativeCache {
+    fn new(ttl: Duration, capacity: usize) -> Self {
+        NegativeCache {
+            ttl,
+            capacity,
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+        }
+    }
+
+    /// Why `key` was refused, if it was less than `ttl` ago.
+    fn get(&self, key: &Digest) -> Option<TokenError> {
+        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (until, why) = guard.0.get(key)?;
+        (Instant::now() < *until).then(|| why.clone())
+    }
+
+    fn insert(&self, key: Digest, why: TokenError) {
+        if self.ttl.is_zero() || self.capacity == 0 {
+            return;
+        }
+        let now = Instant::now();
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, order) = &mut *guard;
+        if map.get(&key).is_some_and(|(until, _)| now < *until) {
+            return;
+        }
+        while let Some(&(k, until)) = order.front() {
+            if until > now && map.len() < self.capacity {
+                break;
+            }
+            order.pop_front();
+            if map.get(&k).is_some_and(|(u, _)| *u == until) {
+                map.remove(&k);
+            }
+        }
+        let until = now + self.ttl;
+        map.insert(key, (until, why));
+        order.push_back((key, until));
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.inner.lock().map_or(0, |g| g.0.len())
+    }
+}
+
+/// The negative-cache key: the token and the resource it was presented to (the audience check
+/// depends on it), domain-separated and length-prefixed.
+fn negative_key(token: &str, resource: &str) -> Digest {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    for part in [
+        b"mcp-introspection-negative:v1".as_slice(),
+        token.as_bytes(),
+        resource.as_bytes(),
+    ] {
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
+/// Introspections in flight, by token digest: a second check of the same token awaits the
+/// first one's answer instead of making its own call.
+type InFlight = Mutex<HashMap<Digest, Arc<OnceCell<Introspected>>>>;
+
+/// One check's share of a flight; leaving (done or cancelled) removes the flight once nobody
+/// else waits for it or it has its answer.
+struct FlightTicket<'a> {
+    flights: &'a InFlight,
+    key: Digest,
+    cell: Option<Arc<OnceCell<Introspected>>>,
+}
+
+impl FlightTicket<'_> {
+    fn join(flights: &InFlight, key: Digest) -> FlightTicket<'_> {
+        let mut map = flights.lock().unwrap_or_else(|e| e.into_inner());
+        let cell = Arc::clone(map.entry(key).or_default());
+        FlightTicket {
+            flights,
+            key,
+            cell: Some(cell),
+        }
+    }
+
+    fn cell(&self) -> Option<&OnceCell<Introspected>> {
+        self.cell.as_deref()
+    }
+}
+
+impl Drop for FlightTicket<'_> {
+    fn drop(&mut self) {
+        let mut map = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(mine) = self.cell.take() else {
+            return;
+        };
+        let ptr = Arc::as_ptr(&mine);
+        // Our share goes first, under the lock, so the count below is exact.
+        drop(mine);
+        let finished = map.get(&self.key).is_some_and(|cell| {
+            Arc::as_ptr(cell) == ptr && (cell.initialized() || Arc::strong_count(cell) == 1)
+        });
+        if finished {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// Validates tokens by RFC 7662 introspection. Network failures, timeouts and 5xx answers are
+/// [`TokenError::Unavailable`] (503, fail closed); too many checks in flight is
+/// [`TokenError::Busy`] (503); an inactive, expired or foreign token, any other refusal of the
+/// introspection endpoint and an unreadable answer are [`TokenError::Invalid`] (401).
 ///
 /// ```no_run
 /// use mcp_server::auth::{AuthorizationConfig, IntrospectionConfig, IntrospectionValidator};
@@ -147,6 +335,10 @@ impl IntrospectionConfig {
 pub struct IntrospectionValidator {
     config: IntrospectionConfig,
     http: reqwest::Client,
+    /// One permit per introspection request allowed in flight.
+    permits: Semaphore,
+    negative: NegativeCache,
+    flights: InFlight,
 }
 
 impl std::fmt::Debug for IntrospectionValidator {
@@ -164,7 +356,13 @@ impl IntrospectionValidator {
             .timeout(config.http_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(IntrospectionValidator { config, http })
+        Ok(IntrospectionValidator {
+            permits: Semaphore::new(config.max_concurrent.max(1)),
+            negative: NegativeCache::new(config.negative_cache_ttl, config.negative_cache_capacity),
+            flights: Mutex::new(HashMap::new()),
+            config,
+            http,
+        })
     }
 
     /// The settings.
@@ -201,16 +399,75 @@ impl IntrospectionValidator {
             .await
             .map_err(|_| unavailable("the introspection endpoint cannot be reached"))?;
         let status = response.status();
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), "token introspection failed");
+            return Err(unavailable("the introspection endpoint failed"));
+        }
         if !status.is_success() {
-            tracing::error!(status = status.as_u16(), "token introspection was refused");
-            return Err(unavailable(
-                "the introspection endpoint refused the request",
+            // About this token (400), this server's credentials (401, 403) or its pace (429):
+            // the token is not shown valid, and no outage lets it in under `fail_open`.
+            tracing::warn!(status = status.as_u16(), "token introspection was refused");
+            return Err(TokenError::Invalid(
+                "the authorization server refused to introspect the token".to_owned(),
             ));
         }
-        match response.json::<Value>().await {
+        let body = response
+            .bytes()
+            .await
+            .map_err(|_| unavailable("the introspection answer could not be read"))?;
+        match serde_json::from_slice::<Value>(&body) {
             Ok(Value::Object(answer)) => Ok(answer),
-            _ => Err(unavailable("the introspection answer is not a JSON object")),
+            _ => {
+                tracing::warn!("the introspection answer is not a JSON object");
+                Err(TokenError::Invalid(
+                    "the introspection answer is not a JSON object".to_owned(),
+                ))
+            }
         }
+    }
+
+    /// [`introspect`](Self::introspect) once a slot is free: `Busy` when none frees up within
+    /// `max_wait`.
+    async fn introspect_bounded(&self, token: &str) -> Introspected {
+        let permit = tokio::time::timeout(self.config.max_wait, self.permits.acquire()).await;
+        let Ok(Ok(_permit)) = permit else {
+            tracing::warn!("too many token introspections in flight");
+            return Err(TokenError::Busy(
+                "too many token checks are in progress".to_owned(),
+            ));
+        };
+        self.introspect(token).await
+    }
+
+    /// The introspection answer for `token`, sharing the call of a concurrent check of the same
+    /// token.
+    async fn introspect_shared(&self, token: &str) -> Introspected {
+        let ticket = FlightTicket::join(&self.flights, token_digest(token));
+        match ticket.cell() {
+            Some(cell) => cell
+                .get_or_init(|| self.introspect_bounded(token))
+                .await
+                .clone(),
+            None => self.introspect_bounded(token).await,
+        }
+    }
+
+    /// The whole check: the negative cache, then one (shared, bounded) call.
+    async fn check(&self, token: &str, resource: &str) -> Result<AuthContext, TokenError> {
+        let negative = negative_key(token, resource);
+        if let Some(why) = self.negative.get(&negative) {
+            return Err(why);
+        }
+        let result = self
+            .introspect_shared(token)
+            .await
+            .and_then(|answer| self.context(answer, resource));
+        if let Err(e @ TokenError::Invalid(why)) = &result {
+            if why != NOT_YET_VALID {
+                self.negative.insert(negative, e.clone());
+            }
+        }
+        result
     }
 
     fn context(
@@ -233,7 +490,7 @@ impl IntrospectionValidator {
             .and_then(Value::as_u64)
             .is_some_and(|n| n > now.saturating_add(leeway))
         {
-            return invalid("the token is not valid yet");
+            return invalid(NOT_YET_VALID);
         }
         let text = |k: &str| answer.get(k).and_then(Value::as_str).map(str::to_owned);
         if let (Some(expected), Some(iss)) = (&self.config.issuer, text("iss")) {
@@ -278,10 +535,7 @@ impl TokenValidator for IntrospectionValidator {
         token: &'a str,
         resource: &'a str,
     ) -> BoxFuture<'a, Result<AuthContext, TokenError>> {
-        Box::pin(async move {
-            let answer = self.introspect(token).await?;
-            self.context(answer, resource)
-        })
+        Box::pin(self.check(token, resource))
     }
 
     fn issuer(&self) -> Option<&str> {
@@ -356,6 +610,235 @@ mod tests {
             refused(serde_json::json!({"iss": "https://evil.example"})),
             TokenError::Invalid(_)
         ));
+    }
+
+    /// An introspection endpoint on 127.0.0.1:0 answering `status` and `body`, counting calls
+    /// and the most in flight at once, holding each answer until the gate opens.
+    struct Stub {
+        url: String,
+        calls: Arc<std::sync::atomic::AtomicUsize>,
+        peak: Arc<std::sync::atomic::AtomicUsize>,
+        gate: tokio::sync::watch::Sender<bool>,
+    }
+
+    async fn stub(status: u16, body: Value, gated: bool) -> Stub {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let running = Arc::new(AtomicUsize::new(0));
+        let (gate, open) = tokio::sync::watch::channel(!gated);
+        let (c, p) = (Arc::clone(&calls), Arc::clone(&peak));
+        let handler = move || {
+            let (c, p, r, mut open) = (c.clone(), p.clone(), running.clone(), open.clone());
+            let body = body.clone();
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+                p.fetch_max(r.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                let _ = open.wait_for(|o| *o).await;
+                r.fetch_sub(1, Ordering::SeqCst);
+                let status = http::StatusCode::from_u16(status).unwrap();
+                (status, body.to_string())
+            }
+        };
+        let app = axum::Router::new().route("/introspect", axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/introspect", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Stub {
+            url,
+            calls,
+            peak,
+            gate,
+        }
+    }
+
+    impl Stub {
+        fn calls(&self) -> usize {
+            self.calls.load(std::sync::atomic::Ordering::SeqCst)
+        }
+        fn validator(
+            &self,
+            tune: impl FnOnce(IntrospectionConfig) -> IntrospectionConfig,
+        ) -> Arc<IntrospectionValidator> {
+            let config =
+                IntrospectionConfig::new(&self.url, "rs", "s").issuer("https://as.example");
+            Arc::new(IntrospectionValidator::new(tune(config)).unwrap())
+        }
+    }
+
+    /// Waits (at most ~10 s) until `cond` holds: the tests count, they do not time.
+    async fn until(mut cond: impl FnMut() -> bool) {
+        for _ in 0..1000 {
+            if cond() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("condition never held");
+    }
+
+    fn active() -> Value {
+        serde_json::json!({"active": true, "aud": RESOURCE, "iss": "https://as.example",
+            "scope": "read", "exp": now_secs() + 3600})
+    }
+
+    /// Finding 2 (AZ-18): only a network failure, a timeout or a 5xx is "unavailable" (which
+    /// `fail_open` may let in); a 400, 401, 403 or 429 and an unreadable answer are invalid.
+    #[tokio::test]
+    async fn az18_only_network_failures_and_5xx_are_unavailable_other_refusals_are_invalid() {
+        for status in [400, 401, 403, 404, 429] {
+            let s = stub(status, serde_json::json!({"error": "x"}), false).await;
+            let r = s.validator(|c| c).validate("tok", RESOURCE).await;
+            assert!(matches!(r, Err(TokenError::Invalid(_))), "{status}: {r:?}");
+        }
+        for status in [500, 502, 503] {
+            let s = stub(status, serde_json::json!({}), false).await;
+            let r = s.validator(|c| c).validate("tok", RESOURCE).await;
+            assert!(
+                matches!(r, Err(TokenError::Unavailable(_))),
+                "{status}: {r:?}"
+            );
+        }
+        let s = stub(200, serde_json::json!(["not", "an", "object"]), false).await;
+        let r = s.validator(|c| c).validate("tok", RESOURCE).await;
+        assert!(matches!(r, Err(TokenError::Invalid(_))), "{r:?}");
+        // Nothing listens there any more: unreachable.
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/introspect", closed.local_addr().unwrap());
+        drop(closed);
+        let v = IntrospectionValidator::new(IntrospectionConfig::new(url, "rs", "s")).unwrap();
+        let r = v.validate("tok-SECRET-4242", RESOURCE).await;
+        assert!(matches!(r, Err(TokenError::Unavailable(_))), "{r:?}");
+        // The token never shows in what the refusal says.
+        assert!(!format!("{r:?}").contains("SECRET-4242"));
+    }
+
+    /// Finding 2: a repeated invalid token costs one outbound call, whether the endpoint said
+    /// `active: false` or refused it; an outage (5xx) is never remembered.
+    #[tokio::test]
+    async fn a_repeated_invalid_token_costs_one_introspection_call() {
+        let s = stub(200, serde_json::json!({"active": false}), false).await;
+        let v = s.validator(|c| c);
+        for _ in 0..5 {
+            let r = v.validate("junk", RESOURCE).await;
+            assert_eq!(
+                r,
+                Err(TokenError::Invalid("the token is not active".into()))
+            );
+        }
+        assert_eq!(s.calls(), 1);
+        // Another token, or the same one for another resource, is asked about.
+        let _ = v.validate("junk2", RESOURCE).await;
+        let _ = v.validate("junk", "https://other.example/mcp").await;
+        assert_eq!(s.calls(), 3);
+
+        let s = stub(400, serde_json::json!({"error": "invalid_request"}), false).await;
+        let v = s.validator(|c| c);
+        for _ in 0..5 {
+            assert!(matches!(
+                v.validate("junk", RESOURCE).await,
+                Err(TokenError::Invalid(_))
+            ));
+        }
+        assert_eq!(s.calls(), 1);
+
+        let s = stub(500, serde_json::json!({}), false).await;
+        let v = s.validator(|c| c);
+        for _ in 0..3 {
+            let _ = v.validate("junk", RESOURCE).await;
+        }
+        assert_eq!(s.calls(), 3, "an outage is not a verdict about the token");
+
+        // Turned off: every check asks.
+        let s = stub(200, serde_json::json!({"active": false}), false).await;
+        let v = s.validator(|c| c.negative_cache(Duration::ZERO, 10));
+        for _ in 0..3 {
+            let _ = v.validate("junk", RESOURCE).await;
+        }
+        assert_eq!(s.calls(), 3);
+    }
+
+    /// Finding 2: the negative cache never holds more than its capacity; the newest stays.
+    #[test]
+    fn the_negative_cache_stays_bounded() {
+        let cache = NegativeCache::new(Duration::from_secs(60), 3);
+        let why = TokenError::Invalid("the token is not active".into());
+        for i in 0..100u8 {
+            cache.insert([i; 32], why.clone());
+            assert!(cache.len() <= 3);
+        }
+        assert_eq!(cache.get(&[99; 32]), Some(why));
+        assert_eq!(cache.get(&[0; 32]), None);
+        assert!(cache.inner.lock().unwrap().1.len() <= 3);
+    }
+
+    /// Finding 2: identical concurrent checks of one token make one call; the flight table
+    /// empties afterwards, also when a waiting check is cancelled.
+    #[tokio::test]
+    async fn identical_concurrent_introspections_share_one_call() {
+        let s = stub(200, active(), true).await;
+        let v = s.validator(|c| c);
+        let tasks: Vec<_> = (0..5)
+            .map(|_| {
+                let v = Arc::clone(&v);
+                tokio::spawn(async move { v.validate("same", RESOURCE).await })
+            })
+            .collect();
+        let key = token_digest("same");
+        let sharers = |v: &IntrospectionValidator| {
+            v.flights
+                .lock()
+                .unwrap()
+                .get(&key)
+                .map_or(0, |c| Arc::strong_count(c) - 1)
+        };
+        until(|| sharers(&v) == 5 && s.calls() == 1).await;
+        s.gate.send_replace(true);
+        for t in tasks {
+            assert!(t.await.unwrap().is_ok());
+        }
+        assert_eq!(s.calls(), 1);
+        assert!(v.flights.lock().unwrap().is_empty());
+
+        // A leader cancelled mid-call leaves no flight behind.
+        s.gate.send_replace(false);
+        let leader = {
+            let v = Arc::clone(&v);
+            tokio::spawn(async move { v.validate("other", RESOURCE).await })
+        };
+        until(|| s.calls() == 2).await;
+        leader.abort();
+        let _ = leader.await;
+        assert!(v.flights.lock().unwrap().is_empty());
+        s.gate.send_replace(true);
+    }
+
+    /// Finding 2: at most `max_concurrent` calls are in flight; a check that finds no slot is
+    /// `Busy` (never `Unavailable`, which `fail_open` would let in) and is not remembered.
+    #[tokio::test]
+    async fn introspections_in_flight_are_bounded_and_the_rest_is_busy() {
+        let s = stub(200, active(), true).await;
+        let v = s.validator(|c| c.concurrency(2, Duration::ZERO));
+        let first: Vec<_> = (0..2)
+            .map(|i| {
+                let v = Arc::clone(&v);
+                tokio::spawn(async move { v.validate(&format!("t{i}"), RESOURCE).await })
+            })
+            .collect();
+        until(|| s.calls() == 2).await;
+        for i in 2..6 {
+            let r = v.validate(&format!("t{i}"), RESOURCE).await;
+            assert!(matches!(r, Err(TokenError::Busy(_))), "{r:?}");
+        }
+        s.gate.send_replace(true);
+        for t in first {
+            assert!(t.await.unwrap().is_ok());
+        }
+        assert_eq!(s.calls(), 2);
+        assert_eq!(s.peak.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // Busy was not a verdict: the same token is checked once a slot is free.
+        assert!(v.validate("t2", RESOURCE).await.is_ok());
+        assert_eq!(s.calls(), 3);
     }
 
     #[test]

@@ -2,15 +2,22 @@
 //! and shared, refreshed single-flight when stale, refetched on an unknown `kid` at most once per
 //! cooldown, last good keys kept while the server is unreachable. The JWKS URL can come from
 //! RFC 8414 or OpenID Connect discovery on the issuer.
+//!
+//! Fetches are single-flight: one request fetches, every other request that needs keys awaits
+//! that fetch's outcome (no lock is held across the network, and nobody fetches again right
+//! after it). At most one fetch starts per cooldown: while no keys are cached, a failed fetch is
+//! remembered for the cooldown, and requests in that window are refused at once
+//! ([`TokenError::Unavailable`]) without a fetch. Only signature keys are used: a JWK with
+//! `"use"` other than `"sig"`, or with `key_ops` lacking `"verify"`, is ignored (finding 14b).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
-use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
-use tokio::sync::Mutex;
+use tokio::sync::OnceCell;
 
 use super::validator::TokenError;
 
@@ -57,6 +64,19 @@ pub(crate) enum KeySource {
     Discover { issuer: String },
 }
 
+/// The outcome of one fetch, shared by everyone who awaited it.
+type Fetch = Arc<OnceCell<Result<(), String>>>;
+
+/// When keys were last fetched, and the fetch in flight.
+#[derive(Default)]
+struct RefreshState {
+    /// The fetch in flight: every request that needs keys awaits this one.
+    flight: Option<Fetch>,
+    /// When the last fetch ended, and how (`Err` while it failed): no fetch starts within the
+    /// cooldown after it.
+    last: Option<(Instant, Result<(), String>)>,
+}
+
 /// A shared, self-refreshing JWKS.
 pub(crate) struct Jwks {
     source: KeySource,
@@ -64,14 +84,43 @@ pub(crate) struct Jwks {
     ttl: Duration,
     cooldown: Duration,
     keys: ArcSwapOption<KeySet>,
-    refresh: Mutex<Option<Instant>>,
+    /// Held only to read or update the state, never across a fetch.
+    state: Mutex<RefreshState>,
     resolved_url: ArcSwapOption<String>,
+    /// How many fetches started (for tests).
+    #[cfg(test)]
+    fetches: std::sync::atomic::AtomicUsize,
 }
 
-fn parse_set(set: JwkSet) -> KeySet {
+/// Whether a JWK may verify signatures: no `use` or `"use": "sig"`, and `key_ops`, when
+/// present, including `"verify"` (RFC 7517 §4.2, §4.3). An encryption key is never a
+/// signature key here, whatever its type.
+fn verifies_signatures(jwk: &Jwk) -> bool {
+    let use_ok = matches!(
+        jwk.common.public_key_use,
+        None | Some(PublicKeyUse::Signature)
+    );
+    let ops_ok = jwk
+        .common
+        .key_operations
+        .as_ref()
+        .is_none_or(|ops| ops.contains(&KeyOperations::Verify));
+    use_ok && ops_ok
+}
+
+/// The usable keys of a JWKS document. Each key is read on its own: one key this crate cannot
+/// read (an unknown `kty`, a malformed member) does not hide the others.
+fn parse_set(doc: &serde_json::Value) -> Option<KeySet> {
+    let keys = doc.get("keys")?.as_array()?;
     let mut by_kid = HashMap::new();
     let mut anonymous = Vec::new();
-    for jwk in &set.keys {
+    for jwk in keys
+        .iter()
+        .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
+    {
+        if !verifies_signatures(&jwk) {
+            continue;
+        }
         let family = match &jwk.algorithm {
             AlgorithmParameters::RSA(_) => KeyFamily::Rsa,
             AlgorithmParameters::EllipticCurve(_) => KeyFamily::Ec,
@@ -79,7 +128,7 @@ fn parse_set(set: JwkSet) -> KeySet {
             // Symmetric keys never verify tokens here (AZ-11c), nor do kinds unknown to us.
             _ => continue,
         };
-        let Ok(decoding) = DecodingKey::from_jwk(jwk) else {
+        let Ok(decoding) = DecodingKey::from_jwk(&jwk) else {
             continue;
         };
         let alg = jwk
@@ -98,11 +147,11 @@ fn parse_set(set: JwkSet) -> KeySet {
             None => anonymous.push(key),
         }
     }
-    KeySet {
+    Some(KeySet {
         by_kid,
         anonymous,
         fetched: Instant::now(),
-    }
+    })
 }
 
 /// The RFC 8414 and OpenID discovery URLs of an issuer (RFC 8414 §3.1: the well-known segment
@@ -136,8 +185,10 @@ impl Jwks {
             ttl,
             cooldown,
             keys: ArcSwapOption::empty(),
-            refresh: Mutex::new(None),
+            state: Mutex::new(RefreshState::default()),
             resolved_url: ArcSwapOption::empty(),
+            #[cfg(test)]
+            fetches: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -185,28 +236,57 @@ impl Jwks {
             .map_err(|e| format!("GET {url}: {}", e.without_url()))
     }
 
-    /// Refetches the keys unless another task just did (single flight) or the cooldown has not
-    /// passed since the last attempt.
-    async fn refresh(&self, seen: Option<Instant>) -> Result<(), String> {
-        let mut last_attempt = self.refresh.lock().await;
-        let current = self.keys.load_full();
-        // Someone refreshed while we waited: use their keys.
-        if current.as_ref().map(|k| k.fetched) != seen {
-            return Ok(());
-        }
-        if let Some(t) = *last_attempt {
-            if t.elapsed() < self.cooldown && current.is_some() {
-                return Ok(());
-            }
-        }
-        *last_attempt = Some(Instant::now());
+    /// Fetches and parses the keys (discovery first when needed).
+    async fn fetch_keys(&self) -> Result<KeySet, String> {
+        #[cfg(test)]
+        self.fetches
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let url = self.jwks_url().await?;
         let doc = self.fetch_json(&url).await?;
-        let set: JwkSet =
-            serde_json::from_value(doc).map_err(|e| format!("{url}: not a JWKS: {e}"))?;
-        self.keys.store(Some(Arc::new(parse_set(set))));
+        let set = parse_set(&doc).ok_or_else(|| format!("{url}: not a JWKS"))?;
         tracing::debug!(%url, "JWKS fetched");
-        Ok(())
+        Ok(set)
+    }
+
+    /// The body of a flight: fetch, store the keys, record the outcome, end the flight.
+    async fn run_fetch(&self) -> Result<(), String> {
+        let outcome = self.fetch_keys().await.map(|set| {
+            self.keys.store(Some(Arc::new(set)));
+        });
+        if let Err(e) = &outcome {
+            tracing::warn!(error = %e, "could not fetch the JWKS");
+        }
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.flight = None;
+        state.last = Some((Instant::now(), outcome.clone()));
+        outcome
+    }
+
+    /// The fetch to await now: the one in flight, a new one, or none (`Ok(None)`: use the
+    /// cached keys) when the last one ended within the cooldown. `Err` when no keys are cached
+    /// and the last fetch, within the cooldown, failed: refused at once, without a fetch.
+    fn flight(&self, have_keys: bool) -> Result<Option<Fetch>, TokenError> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(flight) = &state.flight {
+            return Ok(Some(Arc::clone(flight)));
+        }
+        if let Some((ended, outcome)) = &state.last {
+            if ended.elapsed() < self.cooldown {
+                return match (have_keys, outcome) {
+                    (true, _) => Ok(None),
+                    (false, Err(e)) => Err(TokenError::Unavailable(e.clone())),
+                    // Keys were fetched and are gone: cannot happen; fetch again.
+                    (false, Ok(())) => Ok(Some(self.start_flight(&mut state))),
+                };
+            }
+        }
+        Ok(Some(self.start_flight(&mut state)))
+    }
+
+    fn start_flight(&self, state: &mut RefreshState) -> Fetch {
+        let flight = Fetch::default();
+        state.flight = Some(Arc::clone(&flight));
+        flight
     }
 
     /// The key for `kid` (or the keys without a kid when the token names none).
@@ -229,23 +309,14 @@ impl Jwks {
                 return Ok(keys);
             }
         }
-        let seen = current.as_ref().map(|s| s.fetched);
-        if let Err(e) = self.refresh(seen).await {
-            tracing::warn!(error = %e, "could not refresh the JWKS");
-            return match self.keys.load_full() {
-                // Keep serving with the last good keys while the server is down.
-                Some(set) => {
-                    let keys = lookup(&set);
-                    if keys.is_empty() {
-                        Err(TokenError::Invalid("unknown signing key".into()))
-                    } else {
-                        Ok(keys)
-                    }
-                }
-                None => Err(TokenError::Unavailable(e)),
-            };
-        }
+        // Stale keys, an unknown `kid`, or no keys yet: join or start the one fetch, unless
+        // the last one ended within the cooldown.
+        let fetched = match self.flight(current.is_some())? {
+            Some(flight) => flight.get_or_init(|| self.run_fetch()).await.clone(),
+            None => Ok(()),
+        };
         match self.keys.load_full() {
+            // Last good keys are kept while the server is down.
             Some(set) => {
                 let keys = lookup(&set);
                 if keys.is_empty() {
@@ -254,7 +325,9 @@ impl Jwks {
                     Ok(keys)
                 }
             }
-            None => Err(TokenError::Unavailable("no keys".into())),
+            None => Err(TokenError::Unavailable(
+                fetched.err().unwrap_or_else(|| "no keys".into()),
+            )),
         }
     }
 }
@@ -277,5 +350,156 @@ mod tests {
             discovery_urls("http://127.0.0.1:9/")[0],
             "http://127.0.0.1:9/.well-known/oauth-authorization-server"
         );
+    }
+
+    /// The RFC 7517 A.1 P-256 public key, with `extra` members.
+    fn ec_key(kid: &str, extra: serde_json::Value) -> serde_json::Value {
+        let mut k = serde_json::json!({"kty": "EC", "crv": "P-256", "kid": kid,
+            "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",
+            "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"});
+        if let (Some(k), Some(extra)) = (k.as_object_mut(), extra.as_object()) {
+            k.extend(extra.clone());
+        }
+        k
+    }
+
+    /// Finding 14b: a key for encryption (`use: enc`, an unknown `use`, `key_ops` without
+    /// `verify`) never verifies a signature; a key this crate cannot read hides no other.
+    #[test]
+    fn only_signature_keys_verify_tokens() {
+        use serde_json::json;
+        let doc = json!({"keys": [
+            ec_key("plain", json!({})),
+            ec_key("sig", json!({"use": "sig"})),
+            ec_key("enc", json!({"use": "enc"})),
+            ec_key("other-use", json!({"use": "tls"})),
+            ec_key("verify", json!({"key_ops": ["verify"]})),
+            ec_key("sign-verify", json!({"key_ops": ["sign", "verify"]})),
+            ec_key("encrypt", json!({"key_ops": ["encrypt", "wrapKey"]})),
+            ec_key("no-ops", json!({"key_ops": []})),
+            ec_key("enc-verify", json!({"use": "enc", "key_ops": ["verify"]})),
+            {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"},
+            {"kty": "XYZ", "kid": "unknown-type"},
+            {"kty": "EC", "kid": "broken", "crv": 5},
+        ]});
+        let set = parse_set(&doc).unwrap();
+        let mut kids: Vec<_> = set.by_kid.keys().map(String::as_str).collect();
+        kids.sort_unstable();
+        assert_eq!(kids, ["plain", "sig", "sign-verify", "verify"]);
+        assert!(set.anonymous.is_empty());
+        assert!(parse_set(&json!({"keys": "none"})).is_none());
+        assert!(parse_set(&json!([])).is_none());
+    }
+
+    /// A JWKS endpoint on 127.0.0.1:0 answering `status` and `body`, counting requests,
+    /// holding each answer until the gate opens.
+    struct Stub {
+        url: String,
+        calls: Arc<std::sync::atomic::AtomicUsize>,
+        gate: tokio::sync::watch::Sender<bool>,
+    }
+
+    async fn stub(status: u16, body: serde_json::Value, gated: bool) -> Stub {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (gate, open) = tokio::sync::watch::channel(!gated);
+        let c = Arc::clone(&calls);
+        let handler = move || {
+            let (c, mut open, body) = (c.clone(), open.clone(), body.clone());
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+                let _ = open.wait_for(|o| *o).await;
+                (
+                    http::StatusCode::from_u16(status).unwrap(),
+                    body.to_string(),
+                )
+            }
+        };
+        let app = axum::Router::new().route("/jwks", axum::routing::get(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Stub { url, calls, gate }
+    }
+
+    impl Stub {
+        fn calls(&self) -> usize {
+            self.calls.load(std::sync::atomic::Ordering::SeqCst)
+        }
+        fn jwks(&self, cooldown: Duration) -> Arc<Jwks> {
+            let http = reqwest::Client::new();
+            let source = KeySource::Url(self.url.clone());
+            Arc::new(Jwks::new(source, http, Duration::from_secs(300), cooldown))
+        }
+    }
+
+    /// Waits (at most ~10 s) until `cond` holds: the tests count, they do not time.
+    async fn until(mut cond: impl FnMut() -> bool) {
+        for _ in 0..1000 {
+            if cond() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("condition never held");
+    }
+
+    /// Finding 4 (AZ-11h): while no keys are cached, a failed fetch is remembered for the
+    /// cooldown: the requests in that window are refused at once, without a fetch.
+    #[tokio::test]
+    async fn az11h_a_down_jwks_endpoint_is_fetched_once_per_cooldown() {
+        let s = stub(500, serde_json::json!({}), false).await;
+        let jwks = s.jwks(Duration::from_secs(60));
+        for _ in 0..5 {
+            let r = jwks.key(Some("k")).await.map(|k| k.len());
+            assert!(matches!(r, Err(TokenError::Unavailable(_))), "{r:?}");
+        }
+        assert_eq!(s.calls(), 1);
+        // Without a cooldown, each request fetches (the control).
+        let s = stub(500, serde_json::json!({}), false).await;
+        let jwks = s.jwks(Duration::ZERO);
+        for _ in 0..3 {
+            let _ = jwks.key(Some("k")).await;
+        }
+        assert_eq!(s.calls(), 3);
+    }
+
+    /// Finding 4 (AZ-11h): concurrent requests needing keys share one fetch, and nobody fetches
+    /// again after it, whether it fails or succeeds.
+    #[tokio::test]
+    async fn az11h_concurrent_refreshes_are_one_fetch() {
+        let good = serde_json::json!({"keys": [ec_key("k", serde_json::json!({}))]});
+        for (status, body) in [(500, serde_json::json!({})), (200, good)] {
+            let s = stub(status, body, true).await;
+            let jwks = s.jwks(Duration::from_secs(60));
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    let jwks = Arc::clone(&jwks);
+                    tokio::spawn(async move { jwks.key(Some("k")).await.map(|k| k.len()) })
+                })
+                .collect();
+            let waiting = |j: &Jwks| {
+                j.state
+                    .lock()
+                    .unwrap()
+                    .flight
+                    .as_ref()
+                    .map_or(0, |f| Arc::strong_count(f) - 1)
+            };
+            until(|| waiting(&jwks) == 8 && s.calls() == 1).await;
+            s.gate.send_replace(true);
+            for t in tasks {
+                let r = t.await.unwrap();
+                match status {
+                    200 => assert_eq!(r, Ok(1)),
+                    _ => assert!(matches!(r, Err(TokenError::Unavailable(_))), "{r:?}"),
+                }
+            }
+            assert_eq!(s.calls(), 1, "HTTP {status}");
+            assert_eq!(jwks.fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+            // An unknown kid right after is not another fetch (cooldown).
+            let _ = jwks.key(Some("other")).await;
+            assert_eq!(s.calls(), 1, "HTTP {status}");
+        }
     }
 }

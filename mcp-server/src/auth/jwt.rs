@@ -33,7 +33,8 @@ pub struct JwtValidatorConfig {
     pub required_typ: Option<Vec<String>>,
     /// How long fetched keys are used before a refresh (default 5 minutes).
     pub jwks_ttl: Duration,
-    /// The least time between two fetches caused by unknown `kid`s (default 10 s).
+    /// The least time between two key fetches (for unknown `kid`s, stale keys, or while no keys
+    /// could be fetched: requests in that window are then refused at once) (default 10 s).
     pub jwks_refresh_cooldown: Duration,
     /// Timeout of each request to the authorization server (default 5 s).
     pub http_timeout: Duration,

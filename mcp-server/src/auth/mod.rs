@@ -112,7 +112,7 @@ pub use apikey::{
 };
 pub use audit::{Audit, AuditAction, AuditEvent, AuditSink, JsonlFileSink, MemoryAuditSink};
 pub use authenticator::Authenticator;
-pub use basic::{PasswordError, hash_password, verify_password};
+pub use basic::{BasicLimits, PasswordError, hash_password, verify_password};
 pub use config::{AuthConfigError, AuthMode, AuthorizationConfig, ScopeDenial};
 pub use context::{AuthContext, CredentialKind, scope_covered};
 pub use danger::Danger;

@@ -15,6 +15,11 @@ pub enum TokenError {
     /// reached and nothing usable is cached: 503, or a request with no scopes under `fail_open`.
     #[error("authorization server unavailable: {0}")]
     Unavailable(String),
+    /// Too many checks in flight (e.g. introspection calls over their bound): 503 with
+    /// `Retry-After`, never let in by `fail_open` (the token was not checked, and a flood must
+    /// not open the door).
+    #[error("too many token checks in flight: {0}")]
+    Busy(String),
 }
 
 /// Validates access tokens. [`JwtValidator`](super::JwtValidator) is the built-in one; implement

@@ -11,7 +11,9 @@ use crate::auth::apikey::{ApiKey, KeyRejection};
 use crate::auth::basic::BasicRejection;
 use crate::auth::challenge::BearerError;
 use crate::auth::context::{AuthContext, CredentialKind};
-use crate::auth::dpop::{DpopMode, NonceIssuer, ProofError, VerifiedProof, verify_proof};
+use crate::auth::dpop::{
+    DpopMode, NonceIssuer, ProofError, ReplayCacheError, VerifiedProof, key_binding, verify_proof,
+};
 use crate::auth::rejection::AuthRejection;
 use crate::auth::token_cache::token_digest;
 use crate::auth::validator::TokenError;
@@ -208,11 +210,19 @@ impl Authenticator {
             Scheme::Bearer => None,
         };
         let ctx = self.token_context(req, scheme, token).await?;
-        let jkt = ctx
-            .claims
-            .get("cnf")
-            .and_then(|c| c.get("jkt"))
-            .and_then(|j| j.as_str());
+        let jkt = match key_binding(&ctx.claims) {
+            Ok(jkt) => jkt,
+            Err(e) => {
+                let why = e.to_string();
+                let r = self.refuse(
+                    "unsupported_token_binding",
+                    scheme,
+                    BearerError::InvalidToken,
+                    &why,
+                );
+                return Err(self.deny(req, Some(&ctx), r));
+            }
+        };
         let refusal = match (&proof, jkt) {
             // A bound token presented as Bearer is a downgrade (DP-15).
             (None, Some(_)) => Some((
@@ -251,7 +261,7 @@ impl Authenticator {
         }
         match self.validate(token).await {
             Ok(mut ctx) => {
-                if ctx.claims.get("cnf").and_then(|c| c.get("jkt")).is_some() {
+                if matches!(key_binding(&ctx.claims), Ok(Some(_))) {
                     ctx.credential = CredentialKind::Dpop;
                 }
                 let role = self
@@ -278,6 +288,12 @@ impl Authenticator {
                     "authorization_server_unavailable",
                     "the authorization server cannot be reached",
                 );
+                Err(self.deny(req, None, r))
+            }
+            // Too many checks in flight: the token was not checked, so never fail_open.
+            Err(TokenError::Busy(why)) => {
+                tracing::warn!(reason = %why, "too many token checks in flight");
+                let r = self.unavailable("token_checks_busy", "too many token checks in flight");
                 Err(self.deny(req, None, r))
             }
         }
@@ -352,6 +368,11 @@ impl Authenticator {
                 );
                 Err(self.deny(req, None, r))
             }
+            Err(ReplayCacheError::Full) => {
+                tracing::warn!("the DPoP replay cache is full of unexpired proofs");
+                let r = self.unavailable("replay_cache_full", "too many DPoP proofs in flight");
+                Err(self.deny(req, None, r))
+            }
             Err(e) => {
                 tracing::error!(error = %e, "the DPoP replay cache is unavailable");
                 let r = self.unavailable(
@@ -394,6 +415,10 @@ impl Authenticator {
                     .with_role(user.role);
                 ctx.workspaces = user.workspaces;
                 Ok(Arc::new(ctx))
+            }
+            Err(BasicRejection::Busy) => {
+                let r = self.unavailable("basic_busy", "too many password checks in flight");
+                Err(self.deny(req, None, r))
             }
             Err(BasicRejection::Unavailable(e)) => {
                 tracing::error!(error = %e, "the user store is unavailable");

@@ -102,7 +102,10 @@ impl Authenticator {
     /// An authenticator from a configuration `build()` already checked.
     pub(crate) fn from_checked(config: AuthorizationConfig) -> Self {
         let basic = match &config.mode {
-            Mode::Basic { users } => Some(BasicVerifier::new(Arc::clone(users))),
+            Mode::Basic { users } => Some(BasicVerifier::with_limits(
+                Arc::clone(users),
+                config.basic_limits,
+            )),
             _ => None,
         };
         Authenticator {

@@ -17,8 +17,10 @@
 //! costs several times a no-auth one, whose whole server-side work is about 21 µs.
 //!
 //! Submodules, one rule each: `key` (thumbprints and parsed keys), `htu` (URI normalisation),
-//! `replay` (the `jti` cache), `nonce` (stateless server nonces).
+//! `replay` (the `jti` cache), `nonce` (stateless server nonces), `binding` (what a token's
+//! `cnf` binds it to).
 
+mod binding;
 mod htu;
 mod key;
 mod nonce;
@@ -34,6 +36,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
+pub(crate) use binding::key_binding;
 pub use htu::normalize_htu;
 use key::ProofKeys;
 pub use key::jwk_thumbprint;

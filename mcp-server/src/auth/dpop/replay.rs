@@ -1,7 +1,8 @@
 //! Replay protection (DP-12): every accepted proof is remembered for as long as it could be
 //! accepted, and a second use is refused.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Mutex;
 
 use super::now_secs;
@@ -15,6 +16,10 @@ pub enum ReplayCacheError {
     /// The backing store did not answer (connection refused, timeout, error reply).
     #[error("the DPoP replay cache is unavailable: {0}")]
     Unavailable(String),
+    /// Every slot holds a proof that could still be replayed: nothing is evicted early (that
+    /// would make a captured proof replayable), so new proofs are refused until one expires.
+    #[error("the DPoP replay cache is full")]
+    Full,
 }
 
 /// Remembers accepted proof `jti`s for as long as the proof could be accepted (DP-12). One
@@ -31,22 +36,26 @@ pub trait ReplayCache: Send + Sync + 'static {
 }
 
 /// The default replay cache: in memory, at most `capacity` entries. Expired entries leave first;
-/// under a flood of unique proofs the oldest entries leave early (memory stays flat), which only
-/// matters to an attacker who could also outpace the flood within the `iat` window.
+/// an entry that has not expired never leaves, since that would make its proof replayable (an
+/// attacker with a key of their own could flush a captured proof out with a flood of fresh
+/// ones). When every slot holds an unexpired entry, new proofs are refused with
+/// [`ReplayCacheError::Full`] (503) until the oldest expires: size `capacity` for the proof
+/// rate the server must take over the proof lifetime (the `iat` window, both ways).
 pub struct InMemoryReplayCache {
     capacity: usize,
     inner: Mutex<Seen>,
 }
 
-/// Proof digests with their expiry, and the same in arrival order (oldest first).
-type Seen = (HashMap<[u8; 32], u64>, VecDeque<([u8; 32], u64)>);
+/// Proof digests with their expiry, and the same by expiry (soonest first; an entry whose
+/// expiry no longer matches the map is stale and skipped).
+type Seen = (HashMap<[u8; 32], u64>, BinaryHeap<Reverse<(u64, [u8; 32])>>);
 
 impl InMemoryReplayCache {
     /// A cache holding at most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         InMemoryReplayCache {
             capacity: capacity.max(1),
-            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+            inner: Mutex::new((HashMap::new(), BinaryHeap::new())),
         }
     }
 
@@ -67,31 +76,45 @@ impl ReplayCache for InMemoryReplayCache {
         key: [u8; 32],
         expires_at: u64,
     ) -> BoxFuture<'_, Result<bool, ReplayCacheError>> {
-        let fresh = self.insert_now(key, expires_at);
-        Box::pin(std::future::ready(Ok(fresh)))
+        let fresh = self.insert_at(key, expires_at, now_secs());
+        Box::pin(std::future::ready(fresh))
     }
 }
 
 impl InMemoryReplayCache {
-    fn insert_now(&self, key: [u8; 32], expires_at: u64) -> bool {
+    /// [`insert_fresh`](ReplayCache::insert_fresh) at time `now`. An entry is live while
+    /// `now < expires_at`.
+    fn insert_at(
+        &self,
+        key: [u8; 32],
+        expires_at: u64,
+        now: u64,
+    ) -> Result<bool, ReplayCacheError> {
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let (map, order) = &mut *guard;
-        let now = now_secs();
-        while let Some(&(k, exp)) = order.front() {
-            if exp > now && map.len() < self.capacity {
+        let (map, by_expiry) = &mut *guard;
+        // Expired entries leave, and only they.
+        while let Some(&Reverse((exp, k))) = by_expiry.peek() {
+            if exp > now {
                 break;
             }
-            order.pop_front();
+            by_expiry.pop();
             if map.get(&k) == Some(&exp) {
                 map.remove(&k);
             }
         }
         if map.get(&key).is_some_and(|&exp| exp > now) {
-            return false;
+            return Ok(false);
+        }
+        if expires_at <= now {
+            // Could not be accepted again anyway: no slot needed.
+            return Ok(true);
+        }
+        if map.len() >= self.capacity {
+            return Err(ReplayCacheError::Full);
         }
         map.insert(key, expires_at);
-        order.push_back((key, expires_at));
-        true
+        by_expiry.push(Reverse((expires_at, key)));
+        Ok(true)
     }
 }
 
@@ -99,18 +122,82 @@ impl InMemoryReplayCache {
 mod tests {
     use super::*;
 
+    fn key(i: u32) -> [u8; 32] {
+        let mut k = [0u8; 32];
+        k[..4].copy_from_slice(&i.to_be_bytes());
+        k[31] = 9;
+        k
+    }
+
     #[test]
     fn dp12_replays_are_refused_and_memory_stays_bounded() {
         let cache = InMemoryReplayCache::new(100);
-        let far = now_secs() + 600;
-        assert!(cache.insert_now([1; 32], far));
-        assert!(!cache.insert_now([1; 32], far));
+        let now = 1_000_000;
+        let far = now + 600;
+        assert_eq!(cache.insert_at([1; 32], far, now), Ok(true));
+        assert_eq!(cache.insert_at([1; 32], far, now), Ok(false));
         for i in 0..1000u32 {
-            let mut k = [0u8; 32];
-            k[..4].copy_from_slice(&i.to_be_bytes());
-            k[31] = 9;
-            cache.insert_now(k, far);
+            let _ = cache.insert_at(key(i), far, now);
         }
         assert!(cache.len() <= 100);
+    }
+
+    /// Finding 3 (DP-12): a flood of fresh proofs never evicts an unexpired entry; the cache
+    /// refuses new ones instead, and the captured proof stays a replay.
+    #[test]
+    fn dp12_a_full_cache_refuses_new_proofs_instead_of_forgetting_live_ones() {
+        let cache = InMemoryReplayCache::new(10);
+        let now = 1_000_000;
+        assert_eq!(cache.insert_at([1; 32], now + 600, now), Ok(true));
+        let mut full = 0;
+        for i in 0..1000u32 {
+            match cache.insert_at(key(i), now + 600, now) {
+                Ok(true) => {}
+                Err(ReplayCacheError::Full) => full += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(full, 1000 - 9);
+        assert_eq!(cache.len(), 10);
+        assert_eq!(
+            cache.insert_at([1; 32], now + 600, now),
+            Ok(false),
+            "the captured proof is still a replay"
+        );
+    }
+
+    /// Finding 3: expired entries still leave first, whatever their arrival order, so the cache
+    /// takes new proofs again as soon as old ones expire.
+    #[test]
+    fn dp12_expired_entries_make_room_whatever_their_arrival_order() {
+        let cache = InMemoryReplayCache::new(3);
+        let now = 1_000_000;
+        assert_eq!(cache.insert_at(key(1), now + 600, now), Ok(true));
+        assert_eq!(cache.insert_at(key(2), now + 10, now), Ok(true));
+        assert_eq!(cache.insert_at(key(3), now + 600, now), Ok(true));
+        assert_eq!(
+            cache.insert_at(key(4), now + 600, now),
+            Err(ReplayCacheError::Full)
+        );
+        // key(2) expired (arrived second, expires first): its slot is free again.
+        let later = now + 10;
+        assert_eq!(cache.insert_at(key(4), later + 600, later), Ok(true));
+        assert_eq!(cache.insert_at(key(1), later + 600, later), Ok(false));
+        assert_eq!(
+            cache.insert_at(key(2), later + 600, later),
+            Err(ReplayCacheError::Full)
+        );
+        // An expired key is new again once it left.
+        let much_later = now + 601;
+        assert_eq!(
+            cache.insert_at(key(1), much_later + 5, much_later),
+            Ok(true)
+        );
+        assert_eq!(cache.len(), 2, "key(1) again and key(4)");
+        // A proof that already expired needs no slot.
+        let c = InMemoryReplayCache::new(1);
+        assert_eq!(c.insert_at(key(1), now + 600, now), Ok(true));
+        assert_eq!(c.insert_at(key(2), now, now), Ok(true));
+        assert_eq!(c.len(), 1);
     }
 }
