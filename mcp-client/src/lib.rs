@@ -66,6 +66,7 @@ mod handlers;
 mod incoming;
 mod notifications;
 mod options;
+mod secure_url;
 mod session;
 mod transport;
 
