@@ -339,7 +339,10 @@ mod tests {
     #[test]
     fn any_retry_hint_is_capped() {
         assert_eq!(retry_delay(None), DEFAULT_RETRY);
-        assert_eq!(retry_delay(Some(Duration::from_millis(u64::MAX))), MAX_RETRY);
+        assert_eq!(
+            retry_delay(Some(Duration::from_millis(u64::MAX))),
+            MAX_RETRY
+        );
         assert_eq!(retry_delay(Some(Duration::MAX)), MAX_RETRY);
         assert_eq!(
             retry_delay(Some(Duration::from_millis(20))),
