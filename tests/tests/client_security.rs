@@ -21,7 +21,10 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use mcp_client::auth::{ApiKeyAuth, AuthError, BearerAuth, ClientCredentialsAuth, OAuthError};
+use mcp_client::auth::{
+    ApiKeyAuth, AuthError, AuthorizationCodeAuth, BearerAuth, ClientCredentialsAuth, OAuthError,
+    headless_redirect, no_redirect_client,
+};
 use mcp_client::types::SubscriptionFilter;
 use mcp_client::{Era, Error, McpClient};
 use mcp_server::HttpConfig;
@@ -471,6 +474,125 @@ async fn plain_http_off_loopback_works_only_with_dangerously_allow_http() {
             .all()
             .iter()
             .any(|r| r.path == "/token" && r.mentions(SECRET))
+    );
+}
+
+/// An authorization server with dynamic registration (RFC 7591) and a headless `/authorize`,
+/// claiming `claimed` as its issuer, handing out `client_secret` to whoever registers; `/mcp`
+/// (for a hostile MCP server that is its own authorization server) always answers 401.
+fn registering_as(
+    inbox: Inbox,
+    own: String,
+    claimed: String,
+    client_secret: &'static str,
+) -> Router {
+    Router::new().fallback(move |req: Request| {
+        let (inbox, own, claimed) = (inbox.clone(), own.clone(), claimed.clone());
+        async move {
+            let query = req.uri().query().unwrap_or_default().to_owned();
+            let r = inbox.record(req).await;
+            match (r.method.as_str(), r.path.as_str()) {
+                ("GET", "/.well-known/oauth-authorization-server") => json_response(
+                    StatusCode::OK,
+                    &json!({
+                        "issuer": claimed,
+                        "authorization_endpoint": format!("{own}/authorize"),
+                        "token_endpoint": format!("{own}/token"),
+                        "registration_endpoint": format!("{own}/register"),
+                        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+                        "code_challenge_methods_supported": ["S256"],
+                    }),
+                ),
+                ("POST", "/register") => json_response(
+                    StatusCode::CREATED,
+                    &json!({
+                        "client_id": format!("client-of-{}", own.rsplit(':').next().unwrap_or_default()),
+                        "client_secret": client_secret,
+                        "token_endpoint_auth_method": "client_secret_post",
+                    }),
+                ),
+                ("GET", "/authorize") => {
+                    let param = |name: &str| {
+                        query
+                            .split('&')
+                            .filter_map(|kv| kv.split_once('='))
+                            .find(|(k, _)| *k == name)
+                            .map(|(_, v)| v.to_owned())
+                            .unwrap_or_default()
+                    };
+                    let redirect = param("redirect_uri").replace("%3A", ":").replace("%2F", "/");
+                    Response::builder()
+                        .status(StatusCode::FOUND)
+                        .header("location", format!("{redirect}?code=c0de&state={}", param("state")))
+                        .body(Body::empty())
+                        .unwrap()
+                }
+                ("POST", "/token") => json_response(
+                    StatusCode::OK,
+                    &json!({"access_token": "tok-dyn", "token_type": "Bearer", "expires_in": 3600}),
+                ),
+                ("POST", "/mcp") => (StatusCode::UNAUTHORIZED, [("www-authenticate", "Bearer")], "")
+                    .into_response(),
+                _ => not_found(),
+            }
+        }
+    })
+}
+
+/// Finding 1, dynamic registration: one `AuthorizationCodeAuth` registers with authorization
+/// server A for a server that names A. A hostile 2025-03-26-style server (no protected-resource
+/// metadata) then serves, at its own origin, metadata that *claims* to be A with its own
+/// endpoints: the client registered with A is not used there (the hostile server never sees A's
+/// client secret); the client registers anew.
+#[tokio::test]
+async fn a_dynamically_registered_client_is_only_used_with_the_server_that_registered_it() {
+    const A_SECRET: &str = "dyn-secret-issued-by-a";
+    let (listener, _, a) = bind().await;
+    let a_inbox = Inbox::default();
+    serve(
+        listener,
+        registering_as(a_inbox.clone(), a.clone(), a.clone(), A_SECRET),
+    );
+    let honest = mcp_naming(&[&a]).await;
+
+    let (listener, _, b) = bind().await;
+    let b_inbox = Inbox::default();
+    serve(
+        listener,
+        registering_as(b_inbox.clone(), b.clone(), a.clone(), "b-secret"),
+    );
+
+    let auth = Arc::new(AuthorizationCodeAuth::new(
+        "http://127.0.0.1:9/callback",
+        headless_redirect(no_redirect_client()),
+    ));
+    let client = McpClient::builder()
+        .auth(Arc::clone(&auth))
+        .era(Era::Legacy)
+        .connect(&honest)
+        .await
+        .unwrap();
+    assert!(tools(&client).await.contains(&"add".to_owned()));
+    assert!(
+        a_inbox
+            .all()
+            .iter()
+            .any(|r| r.path == "/token" && r.mentions(A_SECRET))
+    );
+
+    let _ = McpClient::builder()
+        .auth(Arc::clone(&auth))
+        .era(Era::Legacy)
+        .connect(&format!("{b}/mcp"))
+        .await;
+    let seen = b_inbox.all();
+    assert!(
+        seen.iter().all(|r| !r.mentions(A_SECRET)),
+        "A's client secret reached the hostile server: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|r| r.path == "/register"),
+        "the client registers with the hostile server instead: {seen:?}"
     );
 }
 
