@@ -24,6 +24,21 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// Whether `url` carries credentials of its own (`user:password@`), which the HTTP client sends
+/// as HTTP Basic.
+pub(crate) fn has_userinfo(url: &Url) -> bool {
+    !url.username().is_empty() || url.password().is_some()
+}
+
+/// `url` for an error message or a log line: without its password.
+pub(crate) fn shown(url: &Url) -> String {
+    let mut u = url.clone();
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    u.to_string()
+}
+
 /// What the rule says about `url`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
@@ -86,6 +101,17 @@ mod tests {
             assert_eq!(v(refused, false), Verdict::Refused, "{refused}");
         }
         assert_eq!(v("http://as.example.com/", true), Verdict::AllowedHttp);
+        assert_eq!(v("http://127.1/mcp", false), Verdict::Secure);
         assert_eq!(v("ftp://as.example.com/", true), Verdict::Refused);
+    }
+
+    #[test]
+    fn passwords_are_not_shown() {
+        let u = Url::parse("http://ada:s3cret@mcp.example.com/mcp").unwrap();
+        assert!(has_userinfo(&u));
+        assert_eq!(shown(&u), "http://ada:***@mcp.example.com/mcp");
+        let plain = Url::parse("http://mcp.example.com/mcp").unwrap();
+        assert!(!has_userinfo(&plain));
+        assert_eq!(shown(&plain), "http://mcp.example.com/mcp");
     }
 }

@@ -395,6 +395,18 @@ async fn credentials_are_never_sent_over_plain_http_to_a_host_that_is_not_loopba
             assert!(!e.to_string().contains(SECRET));
         }
     }
+    // Credentials in the URL itself count too, and their password is not repeated.
+    let e = McpClient::connect(
+        &format!("http://ada:{SECRET}@mcp.example.com/mcp"),
+        mcp_client::auth::NoAuth,
+    )
+    .await
+    .unwrap_err();
+    let Error::InsecureUrl { url: refused } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(refused, "http://ada:***@mcp.example.com/mcp");
+    assert!(!format!("{e} {e:?}").contains(SECRET));
 }
 
 /// Finding 1: `dangerously_allow_http()` is the visible opt-in. A host that is not loopback

@@ -8,6 +8,7 @@ use super::engine::{Engine, canonical, same_issuer};
 use super::error::{OAuthError, err_discovery};
 use crate::auth::AuthError;
 use crate::challenge::Challenge;
+use crate::secure_url::shown;
 
 /// What discovery found: the resource, its authorization server and that server's endpoints.
 #[derive(Clone)]
@@ -116,8 +117,8 @@ impl Engine {
         {
             if u.origin() != server.origin() {
                 return Err(OAuthError::ForeignResourceMetadata {
-                    url: u.to_string(),
-                    server: server.to_string(),
+                    url: shown(&u),
+                    server: shown(server),
                 }
                 .into());
             }
@@ -223,7 +224,7 @@ impl Engine {
                 if !resource_matches(&resource, server, *source) {
                     return Err(OAuthError::ResourceMismatch {
                         resource,
-                        server: server.to_string(),
+                        server: shown(server),
                     }
                     .into());
                 }

@@ -20,7 +20,7 @@ use crate::auth::dpop::{DPOP, wants_nonce};
 use crate::auth::jose::DpopKey;
 use crate::auth::{AuthDecision, AuthError, AuthRequest, AuthResponse};
 use crate::challenge::Challenge;
-use crate::secure_url::{Verdict, verdict, warn_once};
+use crate::secure_url::{Verdict, shown, verdict, warn_once};
 
 /// The grant a strategy runs, with what only that grant needs.
 pub(super) enum Grant {
@@ -110,10 +110,7 @@ impl Engine {
                 warn_once(&self.http_warned, "OAuth discovery and token requests", url);
                 Ok(())
             }
-            Verdict::Refused => Err(OAuthError::InsecureUrl {
-                url: url.to_string(),
-            }
-            .into()),
+            Verdict::Refused => Err(OAuthError::InsecureUrl { url: shown(url) }.into()),
         }
     }
 

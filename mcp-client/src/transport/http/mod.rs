@@ -27,7 +27,7 @@ use crate::auth::{Auth, AuthDecision, AuthRequest, AuthResponse, MAX_AUTH_RETRIE
 use crate::challenge::{Challenge, parse_www_authenticate};
 use crate::error::{Error, Malformed, TransportError};
 use crate::incoming::Incoming;
-use crate::secure_url::{Verdict, verdict, warn_once};
+use crate::secure_url::{Verdict, has_userinfo, shown, verdict, warn_once};
 
 pub(crate) use legacy::GetStream;
 
@@ -230,19 +230,19 @@ impl HttpWire {
     }
 
     /// Refuses credentials over plain `http` to a host that is not loopback (unless allowed by
-    /// name): `authorized` are the headers after the strategy ran, `plain` those before.
+    /// name): `authorized` are the headers after the strategy ran, `plain` those before; a
+    /// `user:password@` in the URL counts as credentials too.
     fn check_credentials(&self, plain: &HeaderMap, authorized: &HeaderMap) -> Result<(), Error> {
         let s = &self.shared;
-        if s.url_verdict == Verdict::Secure || plain == authorized {
+        let credentials = plain != authorized || has_userinfo(&s.url);
+        if s.url_verdict == Verdict::Secure || !credentials {
             return Ok(());
         }
         if s.url_verdict == Verdict::AllowedHttp {
             warn_once(&s.http_warned, "credentials", &s.url);
             return Ok(());
         }
-        Err(Error::InsecureUrl {
-            url: s.url.to_string(),
-        })
+        Err(Error::InsecureUrl { url: shown(&s.url) })
     }
 
     /// Sends one HTTP request with credentials. Redirects are not followed: a 3xx is
