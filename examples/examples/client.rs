@@ -1,6 +1,7 @@
 //! A small command-line MCP client over Streamable HTTP: list a server's tools or call one.
 //! It negotiates the era itself (2026-07-28 first, the legacy `initialize` handshake as a
 //! fallback) and authenticates with a bearer token, an API key, or OAuth client credentials.
+//! Redirects are never followed, and credentials go over plain `http` only to loopback hosts.
 //!
 //! Run a server (e.g. `PORT=3001 cargo run --example conformance_server`), then:
 //!
@@ -11,10 +12,13 @@
 //! cargo run --example client -- --api-key "$KEY" list            # X-API-Key
 //! cargo run --example client -- --token "$TOKEN" --dpop-key key.pem list  # DPoP-bound token
 //! cargo run --example client -- --era legacy list                # force the legacy era
-//! # OAuth client credentials, everything discovered from the server's 401:
-//! cargo run --example client -- --client-id svc --client-secret s3cret --scope "read" list
+//! # OAuth client credentials registered with https://auth.example.com, the rest discovered
+//! # from the server's 401:
+//! cargo run --example client -- --issuer https://auth.example.com --client-id svc \
+//!     --client-secret s3cret --scope "read" list
 //! # ... asking the token endpoint for a DPoP-bound token (RFC 9449) with a fresh key:
-//! cargo run --example client -- --client-id svc --client-secret s3cret --dpop-key generate list
+//! cargo run --example client -- --issuer https://auth.example.com --client-id svc \
+//!     --client-secret s3cret --dpop-key generate list
 //! ```
 //!
 //! Options:
@@ -22,11 +26,14 @@
 //! - `--token TOKEN` — an access token, sent as `Authorization: Bearer` (or `DPoP` with
 //!   `--dpop-key`).
 //! - `--api-key KEY` [`--api-key-header NAME`] — an API key (default header `X-API-Key`).
-//! - `--client-id ID --client-secret SECRET` [`--scope "a b"`] — the OAuth client credentials
-//!   grant: on the server's first 401 the client reads the protected-resource metadata and the
-//!   authorization server's metadata, then requests a token for the server (RFC 8707 `resource`)
-//!   with these scopes (default: the challenge's `scope`, else the resource's
-//!   `scopes_supported`). Tokens are renewed when they expire or are refused.
+//! - `--issuer URL --client-id ID --client-secret SECRET` [`--scope "a b"`] — the OAuth client
+//!   credentials grant with a client registered at the authorization server `URL` (its issuer
+//!   identifier): on the server's first 401 the client reads the protected-resource metadata and
+//!   the authorization server's metadata, then requests a token for the server (RFC 8707
+//!   `resource`) with these scopes (default: the challenge's `scope`, else the resource's
+//!   `scopes_supported`). Tokens are renewed when they expire or are refused. The secret only
+//!   ever goes to `--issuer`: a server whose metadata names another authorization server is
+//!   refused. The issuer and its endpoints must be `https` (plain `http` only on loopback).
 //! - `--dpop-key PEM|generate` — a DPoP key (a PKCS#8 PEM file, or `generate` for a fresh ES256
 //!   key whose thumbprint is printed on stderr): with `--token`, the token is DPoP-bound to it;
 //!   with `--client-id`, the token request carries a proof, so the token is bound to it.
@@ -54,15 +61,18 @@ use serde_json::Value;
 
 const USAGE: &str = "\
 usage: client [--url URL]
-              [--token TOKEN | --client-id ID --client-secret SECRET [--scope \"a b\"]] [--dpop-key PEM|generate]
+              [--token TOKEN | --issuer URL --client-id ID --client-secret SECRET [--scope \"a b\"]]
+              [--dpop-key PEM|generate]
               [--api-key KEY [--api-key-header NAME]] [--print-token] [--era legacy|modern] COMMAND
 
 commands:
   list              list the server's tools
   call NAME [JSON]  call a tool with JSON arguments (default {})
 
---client-id: OAuth client credentials, discovered from the server's 401 (with --dpop-key: a
-             DPoP-bound token); --print-token: the access token sent, on stderr, after the command
+--client-id: OAuth client credentials of a client registered with the authorization server
+             --issuer (required; the secret is sent to no other), the rest discovered from the
+             server's 401 (with --dpop-key: a DPoP-bound token)
+--print-token: the access token sent, on stderr, after the command
 defaults: --url http://127.0.0.1:8000/mcp, no credentials, era negotiated";
 
 #[derive(Debug)]
@@ -78,6 +88,7 @@ struct Args {
     api_key: Option<String>,
     api_key_header: Option<String>,
     dpop_key: Option<String>,
+    issuer: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
     scope: Option<String>,
@@ -90,7 +101,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut url = "http://127.0.0.1:8000/mcp".to_owned();
     let (mut token, mut api_key, mut api_key_header, mut era) = (None, None, None, None);
     let mut dpop_key = None;
-    let (mut client_id, mut client_secret, mut scope) = (None, None, None);
+    let (mut issuer, mut client_id, mut client_secret, mut scope) = (None, None, None, None);
     let mut print_token = false;
     let mut rest = Vec::new();
     while let Some(arg) = args.next() {
@@ -101,6 +112,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--api-key" => api_key = Some(value("--api-key")?),
             "--api-key-header" => api_key_header = Some(value("--api-key-header")?),
             "--dpop-key" => dpop_key = Some(value("--dpop-key")?),
+            "--issuer" => issuer = Some(value("--issuer")?),
             "--client-id" => client_id = Some(value("--client-id")?),
             "--client-secret" => client_secret = Some(value("--client-secret")?),
             "--scope" => scope = Some(value("--scope")?),
@@ -123,6 +135,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     }
     if client_id.is_some() != client_secret.is_some() {
         return Err("--client-id and --client-secret go together".to_owned());
+    }
+    if client_id.is_some() != issuer.is_some() {
+        return Err(
+            "--client-id needs --issuer (the authorization server the client is registered \
+             with), and --issuer needs --client-id"
+                .to_owned(),
+        );
     }
     if scope.is_some() && client_id.is_none() {
         return Err("--scope needs --client-id (OAuth client credentials)".to_owned());
@@ -155,6 +174,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         api_key,
         api_key_header,
         dpop_key,
+        issuer,
         client_id,
         client_secret,
         scope,
@@ -219,8 +239,10 @@ impl Auth for TokenTap {
 }
 
 fn auth(args: &Args) -> Result<Box<dyn Auth>, Error> {
-    if let (Some(id), Some(secret)) = (&args.client_id, &args.client_secret) {
-        let mut auth = ClientCredentialsAuth::new(id, secret);
+    if let (Some(issuer), Some(id), Some(secret)) =
+        (&args.issuer, &args.client_id, &args.client_secret)
+    {
+        let mut auth = ClientCredentialsAuth::new(issuer, id, secret);
         if let Some(scope) = &args.scope {
             auth = auth.scopes(scope.split_whitespace());
         }

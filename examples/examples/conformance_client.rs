@@ -8,6 +8,11 @@
 //! invalid `x-mcp-header`), calls each of them (arguments from the context, or made up from the
 //! input schema), answers elicitations with the schema's defaults, and exits 0 on success.
 //!
+//! Pre-registered credentials are pinned to their authorization server in mcp-client, and the
+//! harness does not say which one that is: this client looks it up from the server first
+//! ([`discover_issuer`]), a deliberate choice of a test harness that trusts the server under
+//! test. A real client names the issuer its credentials are registered with.
+//!
 //! ```sh
 //! cargo build --example conformance_client
 //! ../shared/conformance/run-client-suite.sh "$PWD/target/debug/examples/conformance_client" --suite all
@@ -19,6 +24,8 @@ use mcp_client::auth::{
     AssertionContext, Auth, AuthError, AuthorizationCodeAuth, ClientCredentialsAuth, DpopKey,
     JwtBearerAuth, NoAuth, OAuthError, headless_redirect, no_redirect_client,
 };
+use mcp_client::challenge::parse_www_authenticate;
+use mcp_client::reqwest::Url;
 use mcp_client::types::{ElicitRequestParams, ElicitResult, SubscriptionFilter, Tool};
 use mcp_client::{Era, ErrorObject, McpClient, ProtocolVersion};
 use serde_json::{Map, Value, json};
@@ -112,17 +119,84 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-fn strategy(scenario: &str, ctx: &Map<String, Value>) -> Result<Box<dyn Auth>, AuthError> {
+fn harness_error(what: String) -> AuthError {
+    AuthError::Strategy(what.into())
+}
+
+/// The authorization server of the MCP server at `url`, looked up the way the library's
+/// discovery does (the 401 challenge's `resource_metadata`, else the path-suffixed then the root
+/// RFC 9728 well-known URL; the first of `authorization_servers`), so that pre-registered
+/// credentials can be pinned to it.
+///
+/// Test-harness only: the conformance context carries credentials but no issuer. Pinning what
+/// the server under test names is a deliberate choice of this harness client; it trusts exactly
+/// what pinning exists to distrust, and a real client must name its issuer instead.
+async fn discover_issuer(url: &str) -> Result<String, AuthError> {
+    let http = no_redirect_client();
+    let server = Url::parse(url).map_err(|e| harness_error(format!("bad URL {url}: {e}")))?;
+    let fail = |e: mcp_client::reqwest::Error| harness_error(format!("issuer lookup: {e}"));
+    let probe = http
+        .post(server.clone())
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc":"2.0","id":0,"method":"ping"}"#)
+        .send()
+        .await
+        .map_err(fail)?;
+    let values: Vec<String> = probe
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    let mut candidates: Vec<Url> = parse_www_authenticate(values.iter().map(String::as_str))
+        .iter()
+        .filter_map(|c| c.resource_metadata())
+        .filter_map(|u| server.join(u).ok())
+        .collect();
+    let path = server.path().trim_end_matches('/');
+    for well_known in [
+        format!("/.well-known/oauth-protected-resource{path}"),
+        "/.well-known/oauth-protected-resource".to_owned(),
+    ] {
+        if let Ok(u) = server.join(&well_known) {
+            candidates.push(u);
+        }
+    }
+    for candidate in candidates {
+        let response = http.get(candidate).send().await.map_err(fail)?;
+        if !response.status().is_success() {
+            continue;
+        }
+        let prm: Value = response.json().await.unwrap_or(Value::Null);
+        if let Some(issuer) = prm
+            .pointer("/authorization_servers/0")
+            .and_then(Value::as_str)
+        {
+            return Ok(issuer.to_owned());
+        }
+    }
+    // A 2025-03-26 server without protected-resource metadata: its own origin.
+    Ok(server.origin().ascii_serialization())
+}
+
+async fn strategy(
+    scenario: &str,
+    ctx: &Map<String, Value>,
+    url: &str,
+) -> Result<Box<dyn Auth>, AuthError> {
     let id = ctx_str(ctx, "client_id");
     let secret = ctx_str(ctx, "client_secret");
     Ok(match scenario {
         "auth/client-credentials-basic" => Box::new(ClientCredentialsAuth::new(
+            discover_issuer(url).await?,
             id.ok_or_else(|| missing("client_id"))?,
             secret.ok_or_else(|| missing("client_secret"))?,
         )),
         "auth/client-credentials-jwt" => {
             let pem = ctx_str(ctx, "private_key_pem").ok_or_else(|| missing("private_key_pem"))?;
             Box::new(ClientCredentialsAuth::private_key_jwt(
+                discover_issuer(url).await?,
                 id.ok_or_else(|| missing("client_id"))?,
                 DpopKey::from_pkcs8_pem(&pem)?,
             ))
@@ -130,13 +204,17 @@ fn strategy(scenario: &str, ctx: &Map<String, Value>) -> Result<Box<dyn Auth>, A
         "auth/cross-app-access-complete-flow" | "auth/enterprise-managed-authorization" => {
             let idp = ctx.clone();
             let auth = JwtBearerAuth::new(move |target| id_jag(idp.clone(), target));
-            Box::new(auth.client(id.ok_or_else(|| missing("client_id"))?, secret))
+            Box::new(auth.client(
+                discover_issuer(url).await?,
+                id.ok_or_else(|| missing("client_id"))?,
+                secret,
+            ))
         }
         "auth/wif-jwt-bearer" => {
             let jwt = ctx_str(ctx, "valid_jwt").ok_or_else(|| missing("valid_jwt"))?;
             let auth = JwtBearerAuth::new(move |_| std::future::ready(Ok(jwt.clone())));
             Box::new(match id {
-                Some(id) => auth.client(id, None),
+                Some(id) => auth.client(discover_issuer(url).await?, id, None),
                 None => auth,
             })
         }
@@ -146,7 +224,7 @@ fn strategy(scenario: &str, ctx: &Map<String, Value>) -> Result<Box<dyn Auth>, A
                     .client_metadata_url(CIMD_URL)
                     .client_name("mcp-rs conformance client");
             if let Some(id) = id {
-                auth = auth.client(id, secret);
+                auth = auth.client(discover_issuer(url).await?, id, secret);
             }
             if s.starts_with("auth/dpop") {
                 auth = auth.dpop(DpopKey::generate()?);
@@ -256,7 +334,7 @@ async fn run(url: &str) -> Result<(), mcp_client::Error> {
     let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
     let ctx = context();
     let mut builder = McpClient::builder()
-        .auth(strategy(&scenario, &ctx)?)
+        .auth(strategy(&scenario, &ctx, url).await?)
         .on_elicitation(elicit);
     if let Some(v) = std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION")
         .ok()

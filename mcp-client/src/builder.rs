@@ -47,6 +47,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     http_client: Option<reqwest::Client>,
     max_input_rounds: usize,
+    allow_http: bool,
 }
 
 impl Default for ClientBuilder {
@@ -61,6 +62,7 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(30),
             http_client: None,
             max_input_rounds: DEFAULT_MAX_INPUT_ROUNDS,
+            allow_http: false,
         }
     }
 }
@@ -138,9 +140,24 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this HTTP client (proxies, TLS roots, ...) instead of a default one.
+    /// Uses this HTTP client (proxies, TLS roots, ...) instead of a default one. It must not
+    /// follow redirects (build it with `redirect(reqwest::redirect::Policy::none())`): a
+    /// followed redirect would carry credentials, the session id and the body to wherever it
+    /// points. The client turns any 3xx it sees into [`Error::Redirected`].
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
+        self
+    }
+
+    /// Allows credentials over plain `http` to a server that is not on loopback. **Dangerous**:
+    /// anyone on the path reads and replays them. Without it, a request that carries
+    /// credentials to such a URL fails with [`Error::InsecureUrl`] before it is sent (loopback
+    /// hosts, `127.0.0.0/8`, `[::1]` and `localhost`, are always allowed). A warning is logged
+    /// when this is set and when it first lets credentials through. OAuth strategies have their
+    /// own `dangerously_allow_http()` for their authorization servers.
+    pub fn dangerously_allow_http(mut self) -> Self {
+        tracing::warn!("dangerously_allow_http(): credentials may be sent over plain http");
+        self.allow_http = true;
         self
     }
 
@@ -189,11 +206,14 @@ impl ClientBuilder {
             }
             other => return Err(invalid(format!("unsupported scheme {other:?}"))),
         }
+        // Redirects are never followed: they would carry the credentials, the session id and
+        // the body elsewhere; a 3xx becomes `Error::Redirected`.
         let client = match &self.http_client {
             Some(c) => c.clone(),
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
                 .user_agent(concat!("mcp-client/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(TransportError::Http)?,
         };
@@ -203,6 +223,7 @@ impl ClientBuilder {
             parsed,
             Arc::clone(&self.auth),
             Arc::clone(&incoming),
+            self.allow_http,
         );
         self.open(Wire::Http(wire), incoming).await
     }

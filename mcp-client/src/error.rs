@@ -47,6 +47,31 @@ pub enum Error {
     /// The connection failed or broke.
     #[error(transparent)]
     Transport(#[from] TransportError),
+    /// The server answered with a redirect (3xx). Redirects are never followed: credentials,
+    /// the session id and the request body stay with the configured URL. Connect to the
+    /// `location` directly if it is where the server really lives.
+    #[error(
+        "the server answered HTTP {status} redirecting to {}; redirects are not followed",
+        location.as_deref().unwrap_or("(no Location)")
+    )]
+    Redirected {
+        /// The 3xx status code.
+        status: u16,
+        /// The `Location` header, if there was a readable one.
+        location: Option<String>,
+    },
+    /// Credentials would have gone over plain `http` to a host that is not loopback; nothing
+    /// was sent. Use `https`, or [`ClientBuilder::dangerously_allow_http`].
+    ///
+    /// [`ClientBuilder::dangerously_allow_http`]: crate::ClientBuilder::dangerously_allow_http
+    #[error(
+        "refusing to send credentials over plain http to {url}: use https (plain http is only \
+         allowed on loopback, or with ClientBuilder::dangerously_allow_http())"
+    )]
+    InsecureUrl {
+        /// The server URL.
+        url: String,
+    },
     /// The server answered with an HTTP status the protocol does not explain, without a
     /// JSON-RPC error in the body.
     #[error("unexpected HTTP status {status}{}", snippet(.body))]

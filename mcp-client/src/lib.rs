@@ -34,6 +34,19 @@
 //! }
 //! ```
 //!
+//! OAuth client credentials, registered with (and so only ever sent to) one authorization server:
+//!
+//! ```no_run
+//! use mcp_client::McpClient;
+//! use mcp_client::auth::ClientCredentialsAuth;
+//!
+//! # async fn run() -> Result<(), mcp_client::Error> {
+//! let auth = ClientCredentialsAuth::new("https://auth.example.com", "my-service", "s3cret")
+//!     .scopes(["tools:call"]);
+//! let client = McpClient::connect("https://mcp.example.com/mcp", auth).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! ## What it does
 //!
 //! - **Eras.** [`McpClient::connect`] sends `server/discover` with the 2026-07-28 framing
@@ -50,8 +63,23 @@
 //! - **Cancellation.** Dropping a call's future cancels it on the server.
 //! - **Auth.** One [`Auth`](auth::Auth) trait: [`BearerAuth`](auth::BearerAuth),
 //!   [`ApiKeyAuth`](auth::ApiKeyAuth), [`BasicAuth`](auth::BasicAuth), [`NoAuth`](auth::NoAuth),
-//!   or your own; 401 and 403 come back as [`Error::Unauthorized`] and [`Error::Forbidden`]
-//!   with the parsed `WWW-Authenticate` [challenges](challenge::Challenge).
+//!   [`DpopAuth`](auth::DpopAuth), OAuth with discovery from the 401
+//!   ([`ClientCredentialsAuth`](auth::ClientCredentialsAuth),
+//!   [`AuthorizationCodeAuth`](auth::AuthorizationCodeAuth),
+//!   [`JwtBearerAuth`](auth::JwtBearerAuth)), or your own; 401 and 403 come back as
+//!   [`Error::Unauthorized`] and [`Error::Forbidden`] with the parsed `WWW-Authenticate`
+//!   [challenges](challenge::Challenge).
+//! - **Where credentials go.** Pre-registered OAuth credentials are pinned to the authorization
+//!   server they belong to, named with them:
+//!   `ClientCredentialsAuth::new("https://auth.example.com", "my-service", secret)` never sends
+//!   the secret to an issuer the server names instead
+//!   ([`OAuthError::UntrustedIssuer`](auth::OAuthError::UntrustedIssuer)). Redirects are never
+//!   followed ([`Error::Redirected`]). Credentials travel over plain `http` only to loopback
+//!   hosts (`127.0.0.0/8`, `[::1]`, `localhost`): elsewhere [`Error::InsecureUrl`] /
+//!   [`OAuthError::InsecureUrl`](auth::OAuthError::InsecureUrl), unless
+//!   [`ClientBuilder::dangerously_allow_http`] (and the strategies' own
+//!   `dangerously_allow_http()`) say otherwise. Protected-resource metadata must name the
+//!   server's own URL (RFC 9728 §3.3), from the server's own origin.
 //! - **stdio.** [`McpClient::spawn`] starts a server process; [`ClientBuilder::connect_io`]
 //!   talks over any pair of byte streams.
 //!
@@ -66,6 +94,7 @@ mod handlers;
 mod incoming;
 mod notifications;
 mod options;
+mod secure_url;
 mod session;
 mod transport;
 

@@ -63,7 +63,7 @@ async fn client_credentials_discovers_from_the_401_and_gets_a_token() {
     let issuer = TestIssuer::start().await.unwrap();
     issuer.register_client("svc", "s3cret", "read");
     let srv = server(&issuer, DpopConfig::allowed()).await;
-    let auth = ClientCredentialsAuth::new("svc", "s3cret").scopes(["read"]);
+    let auth = ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret").scopes(["read"]);
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
     let r = client
         .call_tool("whoami", serde_json::json!({}))
@@ -77,7 +77,7 @@ async fn a_wrong_client_secret_fails_without_leaking_it() {
     let issuer = TestIssuer::start().await.unwrap();
     issuer.register_client("svc", "s3cret", "read");
     let srv = server(&issuer, DpopConfig::allowed()).await;
-    let auth = ClientCredentialsAuth::new("svc", "wrong-secret-value");
+    let auth = ClientCredentialsAuth::new(issuer.issuer(), "svc", "wrong-secret-value");
     assert!(!format!("{auth:?}").contains("wrong-secret-value"));
     let err = McpClient::connect(&srv.url(), auth).await.err().unwrap();
     assert!(!format!("{err} {err:?}").contains("wrong-secret-value"));

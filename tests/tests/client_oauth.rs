@@ -87,9 +87,12 @@ async fn client_credentials_token_is_cached_across_calls() {
     let issuer = TestIssuer::start().await.unwrap();
     issuer.register_client("svc", "s3cret", "read");
     let srv = protected(&issuer, |c| c).await;
-    let client = McpClient::connect(&srv.url(), ClientCredentialsAuth::new("svc", "s3cret"))
-        .await
-        .unwrap();
+    let client = McpClient::connect(
+        &srv.url(),
+        ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret"),
+    )
+    .await
+    .unwrap();
     for _ in 0..5 {
         let who = whoami(&client).await;
         assert_eq!(who["subject"], "svc");
@@ -107,7 +110,8 @@ async fn client_credentials_token_is_renewed_after_expiry() {
     issuer.register_client("svc", "s3cret", "read");
     issuer.set_client_token_lifetime("svc", Duration::from_secs(2));
     let srv = protected(&issuer, |c| c).await;
-    let auth = ClientCredentialsAuth::new("svc", "s3cret").refresh_margin(Duration::ZERO);
+    let auth =
+        ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret").refresh_margin(Duration::ZERO);
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
     whoami(&client).await;
     whoami(&client).await;
@@ -136,7 +140,8 @@ async fn the_refresh_margin_renews_tokens_before_they_expire() {
     issuer.register_client("svc", "s3cret", "read");
     issuer.set_token_lifetime(Duration::from_secs(30));
     let srv = protected(&issuer, |c| c).await;
-    let auth = ClientCredentialsAuth::new("svc", "s3cret").refresh_margin(Duration::from_secs(60));
+    let auth = ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret")
+        .refresh_margin(Duration::from_secs(60));
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
     let after_connect = issuer.token_requests();
     whoami(&client).await;
@@ -160,9 +165,12 @@ async fn a_401_for_a_cached_token_gets_a_new_token_and_one_retry() {
         c.token_cache_capacity(0).validator(validator)
     })
     .await;
-    let client = McpClient::connect(&srv.url(), ClientCredentialsAuth::new("svc", "s3cret"))
-        .await
-        .unwrap();
+    let client = McpClient::connect(
+        &srv.url(),
+        ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret"),
+    )
+    .await
+    .unwrap();
     whoami(&client).await;
     assert_eq!(issuer.token_requests(), 1);
 
@@ -191,7 +199,7 @@ async fn a_403_insufficient_scope_steps_up_and_succeeds() {
     let issuer = TestIssuer::start().await.unwrap();
     issuer.register_client("svc", "s3cret", "read files:delete");
     let srv = protected(&issuer, AuthorizationConfig::step_up).await;
-    let auth = ClientCredentialsAuth::new("svc", "s3cret").scopes(["read"]);
+    let auth = ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret").scopes(["read"]);
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
     let who = whoami(&client).await;
     assert_eq!(who["scopes"], json!(["read"]));
@@ -219,7 +227,7 @@ async fn without_step_up_a_403_is_forbidden_with_the_missing_scopes() {
     let issuer = TestIssuer::start().await.unwrap();
     issuer.register_client("svc", "s3cret", "read files:delete");
     let srv = protected(&issuer, AuthorizationConfig::step_up).await;
-    let auth = ClientCredentialsAuth::new("svc", "s3cret")
+    let auth = ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret")
         .scopes(["read"])
         .step_up(false);
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
@@ -250,9 +258,12 @@ async fn step_up_beyond_the_clients_grant_ends_forbidden() {
     let issuer = TestIssuer::start().await.unwrap();
     issuer.register_client("svc", "s3cret", "read");
     let srv = protected(&issuer, AuthorizationConfig::step_up).await;
-    let client = McpClient::connect(&srv.url(), ClientCredentialsAuth::new("svc", "s3cret"))
-        .await
-        .unwrap();
+    let client = McpClient::connect(
+        &srv.url(),
+        ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret"),
+    )
+    .await
+    .unwrap();
     let e = client
         .call_tool("delete_file", json!({}))
         .await
@@ -273,7 +284,7 @@ async fn dpop_bound_client_credentials_against_a_dpop_required_server() {
     issuer.register_client("svc", "s3cret", "read");
     let srv = protected(&issuer, |c| c.dpop(DpopConfig::required())).await;
     let key = DpopKey::generate().unwrap();
-    let auth = ClientCredentialsAuth::new("svc", "s3cret").dpop(key.clone());
+    let auth = ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret").dpop(key.clone());
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
     for _ in 0..3 {
         let who = whoami(&client).await;
@@ -310,16 +321,22 @@ async fn without_a_dpop_key_a_dpop_required_server_is_refused_before_any_token_r
     let issuer = TestIssuer::start().await.unwrap();
     issuer.register_client("svc", "s3cret", "read");
     let srv = protected(&issuer, |c| c.dpop(DpopConfig::required())).await;
-    let e = McpClient::connect(&srv.url(), ClientCredentialsAuth::new("svc", "s3cret"))
-        .await
-        .unwrap_err();
+    let e = McpClient::connect(
+        &srv.url(),
+        ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret"),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("DPoP-bound"), "{e}");
     assert_eq!(issuer.token_requests(), 0, "{:?}", issuer.token_grants());
     // Where DPoP is merely allowed, the same strategy gets a Bearer token and works.
     let allowed = protected(&issuer, |c| c.dpop(DpopConfig::allowed())).await;
-    let client = McpClient::connect(&allowed.url(), ClientCredentialsAuth::new("svc", "s3cret"))
-        .await
-        .unwrap();
+    let client = McpClient::connect(
+        &allowed.url(),
+        ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret"),
+    )
+    .await
+    .unwrap();
     whoami(&client).await;
 }
 
@@ -336,7 +353,7 @@ async fn dpop_nonce_retries_at_the_token_endpoint_and_the_resource_server() {
     })
     .await;
     let key = DpopKey::generate().unwrap();
-    let auth = ClientCredentialsAuth::new("svc", "s3cret").dpop(key.clone());
+    let auth = ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret").dpop(key.clone());
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
     for _ in 0..3 {
         whoami(&client).await;
@@ -361,7 +378,7 @@ async fn dpop_bound_tokens_are_renewed_bound() {
     issuer.set_token_lifetime(Duration::from_secs(2));
     let srv = protected(&issuer, |c| c.dpop(DpopConfig::required())).await;
     let key = DpopKey::generate().unwrap();
-    let auth = ClientCredentialsAuth::new("svc", "s3cret")
+    let auth = ClientCredentialsAuth::new(issuer.issuer(), "svc", "s3cret")
         .dpop(key.clone())
         .refresh_margin(Duration::ZERO);
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
@@ -414,7 +431,7 @@ async fn authorization_code_with_pkce_then_refresh_after_expiry() {
         "http://127.0.0.1:9/callback",
         headless_redirect(no_redirect_client()),
     )
-    .client("app", None)
+    .client(issuer.issuer(), "app", None)
     .refresh_margin(Duration::ZERO);
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
     let who = whoami(&client).await;
@@ -440,7 +457,7 @@ async fn authorization_code_steps_up_with_a_new_authorization() {
         "http://127.0.0.1:9/callback",
         headless_redirect(no_redirect_client()),
     )
-    .client("app", None)
+    .client(issuer.issuer(), "app", None)
     .scopes(["read"]);
     let client = McpClient::connect(&srv.url(), auth).await.unwrap();
     let r = client.call_tool("delete_file", json!({})).await.unwrap();

@@ -17,6 +17,23 @@
 //!
 //! Static credentials ([`BearerAuth`], [`ApiKeyAuth`], [`BasicAuth`], [`NoAuth`]) only use the
 //! first point.
+//!
+//! Whatever the strategy, the client sends what it added only to the configured server URL (no
+//! redirect is followed) and, over plain `http`, only to a loopback host unless
+//! [`ClientBuilder::dangerously_allow_http`](crate::ClientBuilder::dangerously_allow_http).
+//! The OAuth strategies ([`ClientCredentialsAuth`], [`AuthorizationCodeAuth`],
+//! [`JwtBearerAuth`]) pin pre-registered credentials to the issuer named with them:
+//!
+//! ```
+//! use mcp_client::auth::{AuthorizationCodeAuth, ClientCredentialsAuth, LoopbackRedirect};
+//!
+//! # async fn run() -> Result<(), mcp_client::auth::AuthError> {
+//! let service = ClientCredentialsAuth::new("https://auth.example.com", "svc", "s3cret");
+//! let redirect = LoopbackRedirect::bind(0).await?;
+//! let app = AuthorizationCodeAuth::new(redirect.redirect_uri(), redirect)
+//!     .client("https://auth.example.com", "app", None);
+//! # Ok(()) }
+//! ```
 
 mod credentials;
 mod dpop;

@@ -8,7 +8,8 @@
 # Usage: dpop.sh URL ISSUER SERVER_LOG [CLIENT_BIN]
 #   URL         the MCP endpoint of a protected_server with MCP_DPOP=required whose
 #               MCP_AUTH_ISSUER is ISSUER
-#   ISSUER      the DPoP-enabled as.mjs (only printed: the client finds it by discovery)
+#   ISSUER      the DPoP-enabled as.mjs (the client is registered there: --issuer; the rest
+#               it finds by discovery)
 #   SERVER_LOG  that server's log (its audit lines name the credential kind of each call)
 #   CLIENT_BIN  default: $MCP_INTEROP_CLIENT_BIN, else target/debug/examples/client under the
 #               repo root (build it: cargo build --example client)
@@ -41,7 +42,7 @@ trap 'rm -rf "$TMP"' EXIT
 echo "server $URL (MCP_DPOP=required), authorization server $ISSUER (oidc-provider, dPoP with nonces)"
 
 # --- 1. client credentials + DPoP: tools/call add ---------------------------------------------
-timeout 60 "$CLIENT_BIN" --url "$URL" --client-id mcp-reader --client-secret reader-secret \
+timeout 60 "$CLIENT_BIN" --url "$URL" --issuer "$ISSUER" --client-id mcp-reader --client-secret reader-secret \
   --dpop-key generate --print-token call add '{"a":2,"b":3}' >"$TMP/out" 2>"$TMP/err"
 rc=$?
 if [ "$rc" -eq 0 ] && [ "$(cat "$TMP/out")" = "5" ]; then
@@ -133,7 +134,7 @@ fi
 # --- 5. without a DPoP key the client stops before asking for a token ------------------------
 # The server's metadata says dpop_bound_access_tokens_required: a Bearer token would be refused,
 # so the client fails at once (exit 2) with an error naming the requirement.
-timeout 60 "$CLIENT_BIN" --url "$URL" --client-id mcp-reader --client-secret reader-secret \
+timeout 60 "$CLIENT_BIN" --url "$URL" --issuer "$ISSUER" --client-id mcp-reader --client-secret reader-secret \
   --scope read call add '{"a":2,"b":3}' >"$TMP/out" 2>"$TMP/err"
 rc=$?
 if [ "$rc" -eq 2 ] && grep -q 'dpop_bound_access_tokens_required' "$TMP/err"; then

@@ -9,7 +9,7 @@
 # Usage: introspection.sh URL ISSUER SERVER_LOG AS_LOG [FOREIGN_RESOURCE [CLIENT_BIN]]
 #   URL               the MCP endpoint of a protected_server with MCP_AUTH_ISSUER=ISSUER and
 #                     MCP_INTROSPECTION_URL=<ISSUER's introspection_endpoint>
-#   ISSUER            the as.mjs --opaque (the client finds it by discovery; used here for the
+#   ISSUER            the as.mjs --opaque (the client's --issuer, where it is registered; used for the
 #                     metadata checks and, with FOREIGN_RESOURCE, to get a token by curl)
 #   SERVER_LOG        that server's log (checked to hold no token)
 #   AS_LOG            that AS's log (its "[as] introspection by client=... answer=<JSON>" lines are
@@ -79,7 +79,7 @@ TOKEN=
 if ! [ -x "$CLIENT_BIN" ]; then
   fail "client binary not found: $CLIENT_BIN (build it: cargo build --example client)"
 else
-  timeout 60 "$CLIENT_BIN" --url "$URL" --client-id mcp-reader --client-secret reader-secret \
+  timeout 60 "$CLIENT_BIN" --url "$URL" --issuer "$ISSUER" --client-id mcp-reader --client-secret reader-secret \
     --print-token call add '{"a":2,"b":3}' >"$TMP/out" 2>"$TMP/err"
   rc=$?
   if [ "$rc" -eq 0 ] && [ "$(cat "$TMP/out")" = "5" ]; then

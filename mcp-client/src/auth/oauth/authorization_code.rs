@@ -23,6 +23,12 @@ use crate::auth::jose::{random_string, sha256_b64url};
 /// the redirect, and exchanges the code. Refresh tokens are used when the token expires or is
 /// refused.
 ///
+/// A pre-registered client ([`client`](Self::client)) is pinned to the authorization server it
+/// is registered with, and only ever used there; a dynamically registered one only with the
+/// authorization server that registered it. Authorization servers and their endpoints must be
+/// `https` (plain `http` only on loopback, or with
+/// [`dangerously_allow_http`](Self::dangerously_allow_http)).
+///
 /// ```no_run
 /// use mcp_client::auth::{AuthorizationCodeAuth, LoopbackRedirect};
 /// # async fn run() -> Result<(), mcp_client::Error> {
@@ -50,10 +56,19 @@ impl AuthorizationCodeAuth {
         }
     }
 
-    /// Uses a pre-registered client (no registration); `client_secret` for a confidential one.
+    /// Uses a client pre-registered with the authorization server `issuer` (no registration);
+    /// `client_secret` for a confidential one. The client is only ever used with `issuer`: a
+    /// server naming another authorization server is refused with
+    /// [`OAuthError::UntrustedIssuer`](crate::auth::OAuthError::UntrustedIssuer).
     #[must_use]
-    pub fn client(mut self, client_id: impl Into<String>, client_secret: Option<String>) -> Self {
+    pub fn client(
+        mut self,
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: Option<String>,
+    ) -> Self {
         let c = self.config_mut();
+        c.issuer = Some(issuer.into());
         c.client_id = Some(client_id.into());
         c.client_secret = client_secret;
         self
@@ -100,6 +115,7 @@ impl Engine {
             .authorization_endpoint
             .clone()
             .ok_or_else(|| err_discovery("no authorization_endpoint"))?;
+        self.check_url(&endpoint)?;
         let verifier = random_string(32)?;
         let state = random_string(16)?;
         let mut url = endpoint;

@@ -14,10 +14,18 @@ use crate::auth::jose::DpopKey;
 /// client secret (Basic or in the body, as the metadata allows) or a `private_key_jwt`
 /// assertion. The token is cached until shortly before it expires.
 ///
+/// The credentials belong to one authorization server, named with them: they are only ever sent
+/// to that issuer. A server whose metadata names another authorization server gets
+/// [`OAuthError::UntrustedIssuer`](crate::auth::OAuthError::UntrustedIssuer), and nothing is sent
+/// to it; when it lists several, the named one is used. The issuer, its metadata and its token
+/// endpoint must be `https` (plain `http` only on loopback, or with
+/// [`dangerously_allow_http`](Self::dangerously_allow_http)).
+///
 /// ```no_run
 /// use mcp_client::auth::ClientCredentialsAuth;
 /// # async fn run() -> Result<(), mcp_client::Error> {
-/// let auth = ClientCredentialsAuth::new("my-service", "s3cret").scopes(["tools:call"]);
+/// let auth = ClientCredentialsAuth::new("https://auth.example.com", "my-service", "s3cret")
+///     .scopes(["tools:call"]);
 /// let client = mcp_client::McpClient::connect("https://mcp.example.com/mcp", auth).await?;
 /// # Ok(()) }
 /// ```
@@ -28,9 +36,15 @@ pub struct ClientCredentialsAuth {
 oauth_strategy!(ClientCredentialsAuth);
 
 impl ClientCredentialsAuth {
-    /// A confidential client with `client_id` and `client_secret`.
-    pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+    /// A confidential client with `client_id` and `client_secret`, registered with the
+    /// authorization server `issuer` (its issuer identifier, e.g. `https://auth.example.com`).
+    pub fn new(
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
         let mut config = base_config(Grant::ClientCredentials);
+        config.issuer = Some(issuer.into());
         config.client_id = Some(client_id.into());
         config.client_secret = Some(client_secret.into());
         ClientCredentialsAuth {
@@ -38,10 +52,16 @@ impl ClientCredentialsAuth {
         }
     }
 
-    /// A client authenticating with an ES256 `private_key_jwt` assertion (RFC 7523) signed by
-    /// `key` (`iss` = `sub` = `client_id`, `aud` = the issuer).
-    pub fn private_key_jwt(client_id: impl Into<String>, key: DpopKey) -> Self {
+    /// A client registered with the authorization server `issuer`, authenticating with an ES256
+    /// `private_key_jwt` assertion (RFC 7523) signed by `key` (`iss` = `sub` = `client_id`,
+    /// `aud` = the issuer).
+    pub fn private_key_jwt(
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        key: DpopKey,
+    ) -> Self {
         let mut config = base_config(Grant::ClientCredentials);
+        config.issuer = Some(issuer.into());
         config.client_id = Some(client_id.into());
         config.signing_key = Some(key);
         ClientCredentialsAuth {

@@ -44,10 +44,12 @@ impl Engine {
         }
     }
 
-    /// The client identity at this authorization server: configured, a client ID metadata
-    /// document, an earlier registration with the same issuer, or a new registration.
+    /// The client identity at this authorization server: configured (only at the issuer it is
+    /// pinned to), a client ID metadata document, an earlier registration with the same
+    /// authorization server, or a new registration.
     pub(super) async fn client(&self, st: &mut State, d: &Discovery) -> Result<Client, AuthError> {
         if let Some(id) = &self.config.client_id {
+            self.check_pinned(&d.issuer)?;
             let secret = self.config.client_secret.clone();
             let method = self.pick_method(d, secret.is_some());
             return Ok(Client {
@@ -74,13 +76,16 @@ impl Engine {
                 });
             }
         }
-        if let Some(c) = st.clients.get(&d.issuer) {
+        // Filed under where the metadata came from, not under the `issuer` it claims: a client
+        // registered with one authorization server is never used with another's endpoints.
+        if let Some(c) = st.clients.get(&d.authority) {
             return Ok(c.clone());
         }
         let endpoint = d
             .registration_endpoint
             .clone()
             .ok_or_else(|| OAuthError::NoClient(d.issuer.clone()))?;
+        self.check_url(&endpoint)?;
         let supported = Self::supported_methods(d);
         let requested = ["client_secret_basic", "client_secret_post", "none"]
             .into_iter()
@@ -134,7 +139,7 @@ impl Engine {
             method
         };
         let client = Client { id, secret, method };
-        st.clients.insert(d.issuer.clone(), client.clone());
+        st.clients.insert(d.authority.clone(), client.clone());
         Ok(client)
     }
 }

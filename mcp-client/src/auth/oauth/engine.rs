@@ -3,10 +3,11 @@
 //! new token after a 401, step-up after a 403 `insufficient_scope`).
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex as SyncMutex};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
+use reqwest::{StatusCode, Url};
 use tokio::sync::Mutex;
 
 use super::client_identity::Client;
@@ -19,6 +20,7 @@ use crate::auth::dpop::{DPOP, wants_nonce};
 use crate::auth::jose::DpopKey;
 use crate::auth::{AuthDecision, AuthError, AuthRequest, AuthResponse};
 use crate::challenge::Challenge;
+use crate::secure_url::{Verdict, shown, verdict, warn_once};
 
 /// The grant a strategy runs, with what only that grant needs.
 pub(super) enum Grant {
@@ -36,6 +38,11 @@ pub(super) enum Grant {
 pub(super) struct Config {
     pub(super) http: reqwest::Client,
     pub(super) grant: Grant,
+    /// The authorization server the configured credentials are registered with: they go to no
+    /// other (`None`: no pre-registered credentials, any issuer the server names is used).
+    pub(super) issuer: Option<String>,
+    /// Plain `http` to hosts that are not loopback is allowed (`dangerously_allow_http()`).
+    pub(super) allow_http: bool,
     pub(super) client_id: Option<String>,
     pub(super) client_secret: Option<String>,
     pub(super) signing_key: Option<DpopKey>,
@@ -62,6 +69,8 @@ pub(super) struct Engine {
     pub(super) state: Mutex<State>,
     pub(super) rs_nonce: SyncMutex<Option<String>>,
     pub(super) as_nonce: SyncMutex<Option<String>>,
+    /// Whether the `dangerously_allow_http()` warning was logged.
+    http_warned: AtomicBool,
 }
 
 fn http_client() -> reqwest::Client {
@@ -88,6 +97,32 @@ impl Engine {
             state: Mutex::new(State::default()),
             rs_nonce: SyncMutex::new(None),
             as_nonce: SyncMutex::new(None),
+            http_warned: AtomicBool::new(false),
+        }
+    }
+
+    /// Refuses plain `http` to a host that is not loopback (unless allowed by name), before
+    /// anything is sent to `url`.
+    pub(super) fn check_url(&self, url: &Url) -> Result<(), AuthError> {
+        match verdict(url, self.config.allow_http) {
+            Verdict::Secure => Ok(()),
+            Verdict::AllowedHttp => {
+                warn_once(&self.http_warned, "OAuth discovery and token requests", url);
+                Ok(())
+            }
+            Verdict::Refused => Err(OAuthError::InsecureUrl { url: shown(url) }.into()),
+        }
+    }
+
+    /// Refuses an issuer other than the pinned one (when there is one).
+    pub(super) fn check_pinned(&self, discovered: &str) -> Result<(), AuthError> {
+        match &self.config.issuer {
+            Some(pinned) if !same_issuer(pinned, discovered) => Err(OAuthError::UntrustedIssuer {
+                pinned: pinned.clone(),
+                discovered: discovered.to_owned(),
+            }
+            .into()),
+            _ => Ok(()),
         }
     }
 
@@ -177,9 +212,13 @@ impl Engine {
 
     pub(super) async fn authorize(&self, request: &mut AuthRequest) -> Result<(), AuthError> {
         let mut st = self.state.lock().await;
+        // A margin too large to add to now (a user's `Duration::MAX`) means: always renew.
         let expired = st.token.as_ref().is_some_and(|t| {
-            t.expires_at
-                .is_some_and(|at| Instant::now() + self.config.refresh_margin >= at)
+            t.expires_at.is_some_and(|at| {
+                Instant::now()
+                    .checked_add(self.config.refresh_margin)
+                    .is_none_or(|renew_at| renew_at >= at)
+            })
         });
         if expired && !self.refresh(&mut st).await? {
             st.token = None;
@@ -277,6 +316,8 @@ pub(super) fn base_config(grant: Grant) -> Config {
     Config {
         http: http_client(),
         grant,
+        issuer: None,
+        allow_http: false,
         client_id: None,
         client_secret: None,
         signing_key: None,
@@ -291,4 +332,26 @@ pub(super) fn base_config(grant: Grant) -> Config {
 /// A reqwest client that does not follow redirects, as the OAuth flows need.
 pub fn no_redirect_client() -> reqwest::Client {
     http_client()
+}
+
+/// Whether two issuer identifiers name the same authorization server: equal after parsing
+/// (scheme and host case, default port) and ignoring a trailing slash.
+pub(super) fn same_issuer(a: &str, b: &str) -> bool {
+    match (Url::parse(a), Url::parse(b)) {
+        (Ok(a), Ok(b)) => canonical(&a) == canonical(&b) && a.fragment() == b.fragment(),
+        _ => a.trim_end_matches('/') == b.trim_end_matches('/'),
+    }
+}
+
+/// `scheme://host[:port]/path?query` without a trailing slash on the path; scheme and host are
+/// lower-case and a default port is left out (the URL parser does both).
+pub(super) fn canonical(u: &Url) -> String {
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let query = u.query().map(|q| format!("?{q}")).unwrap_or_default();
+    format!(
+        "{}://{}{port}{}{query}",
+        u.scheme(),
+        u.host_str().unwrap_or_default(),
+        u.path().trim_end_matches('/'),
+    )
 }

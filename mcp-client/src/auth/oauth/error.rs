@@ -20,7 +20,10 @@ pub enum OAuthError {
     /// No usable metadata or endpoint was found.
     #[error("OAuth discovery failed: {0}")]
     Discovery(String),
-    /// The protected-resource metadata names a resource the server URL does not belong to.
+    /// The protected-resource metadata names another resource than the server URL (RFC 9728
+    /// §3.3: metadata from the path-suffixed well-known URL or from the challenge's
+    /// `resource_metadata` must name the server URL itself; only the root well-known URL's may
+    /// name the bare origin).
     #[error("the protected resource {resource} does not match the server URL {server}")]
     ResourceMismatch {
         /// The `resource` of the metadata.
@@ -35,6 +38,39 @@ pub enum OAuthError {
         expected: String,
         /// The `issuer` it contains.
         found: String,
+    },
+    /// The client credentials are registered with (pinned to) one authorization server, and
+    /// discovery led to another: the protected-resource metadata lists only other
+    /// `authorization_servers`, or the metadata names another `issuer`. Nothing was sent to it.
+    #[error(
+        "the server names authorization server {discovered}, but the client credentials are \
+         registered with {pinned}: they are only ever sent to {pinned}"
+    )]
+    UntrustedIssuer {
+        /// The issuer the credentials were configured for.
+        pinned: String,
+        /// The issuer (or the `authorization_servers`, comma-separated) discovery found.
+        discovered: String,
+    },
+    /// An authorization server, metadata URL or OAuth endpoint is plain `http` on a host that is
+    /// not loopback; nothing was sent to it. Use `https`, or `dangerously_allow_http()` on the
+    /// strategy.
+    #[error(
+        "refusing plain http to {url}: OAuth URLs must be https except on loopback \
+         (or allowed with dangerously_allow_http())"
+    )]
+    InsecureUrl {
+        /// The refused URL.
+        url: String,
+    },
+    /// The 401 challenge's `resource_metadata` points to another origin than the server: it is
+    /// not fetched (RFC 9728 §3.3).
+    #[error("the resource_metadata URL {url} is not on the origin of the server {server}")]
+    ForeignResourceMetadata {
+        /// The `resource_metadata` URL.
+        url: String,
+        /// The URL the client connected to.
+        server: String,
     },
     /// An endpoint answered with an error (`error` / `error_description` of RFC 6749 §5.2).
     #[error("the {endpoint} endpoint answered {status}: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]

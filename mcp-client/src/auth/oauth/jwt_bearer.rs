@@ -50,6 +50,10 @@ where
 /// assertion comes from an [`AssertionProvider`] (a workload identity token, an identity
 /// assertion exchanged at an enterprise IdP, ...).
 ///
+/// The provider is told the issuer the assertion is for ([`AssertionContext::issuer`]); a
+/// provider whose assertions only suit one authorization server should refuse any other. With a
+/// [`client`](Self::client) the strategy is pinned to that client's authorization server.
+///
 /// [`ClientCredentialsAuth`]: super::ClientCredentialsAuth
 pub struct JwtBearerAuth {
     engine: Engine,
@@ -66,10 +70,19 @@ impl JwtBearerAuth {
         }
     }
 
-    /// Authenticates the client at the token endpoint too (`client_secret` optional).
+    /// Authenticates the client at the token endpoint too (`client_secret` optional), as a client
+    /// registered with the authorization server `issuer`: the strategy then only ever talks to
+    /// `issuer` (another one is refused with
+    /// [`OAuthError::UntrustedIssuer`](crate::auth::OAuthError::UntrustedIssuer)).
     #[must_use]
-    pub fn client(mut self, client_id: impl Into<String>, client_secret: Option<String>) -> Self {
+    pub fn client(
+        mut self,
+        issuer: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: Option<String>,
+    ) -> Self {
         let c = self.config_mut();
+        c.issuer = Some(issuer.into());
         c.client_id = Some(client_id.into());
         c.client_secret = client_secret;
         self

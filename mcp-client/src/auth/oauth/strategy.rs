@@ -31,6 +31,7 @@ macro_rules! oauth_strategy {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 let c = &self.engine.config;
                 f.debug_struct(stringify!($name))
+                    .field("issuer", &c.issuer)
                     .field("client_id", &c.client_id)
                     .field(
                         "client_secret",
@@ -85,11 +86,29 @@ macro_rules! oauth_strategy {
                 self
             }
 
-            /// The HTTP client for discovery and token requests (it should not follow
-            /// redirects).
+            /// The HTTP client for discovery and token requests. It must not follow redirects
+            /// (build it with `redirect(reqwest::redirect::Policy::none())`, or start from
+            /// [`no_redirect_client`](crate::auth::no_redirect_client)): a followed redirect
+            /// would carry the client's credentials to wherever it points.
             #[must_use]
             pub fn http_client(mut self, client: reqwest::Client) -> Self {
                 self.config_mut().http = client;
+                self
+            }
+
+            /// Allows plain `http` to authorization servers, metadata URLs and token endpoints
+            /// that are not on loopback. **Dangerous**: anyone on the path reads the client's
+            /// credentials and tokens. Without it such a URL fails with
+            /// [`OAuthError::InsecureUrl`](crate::auth::OAuthError::InsecureUrl) before
+            /// anything is sent (loopback hosts are always allowed). A warning is logged when
+            /// this is set and when it first lets a request through.
+            #[must_use]
+            pub fn dangerously_allow_http(mut self) -> Self {
+                tracing::warn!(
+                    strategy = stringify!($name),
+                    "dangerously_allow_http(): OAuth credentials may be sent over plain http"
+                );
+                self.config_mut().allow_http = true;
                 self
             }
 

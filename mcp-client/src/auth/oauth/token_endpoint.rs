@@ -54,6 +54,23 @@ impl TokenEndpointAuth {
     }
 }
 
+/// The longest lifetime a token response is believed (`expires_in` beyond it is clamped): a
+/// year, far beyond any real token, and small enough to add to any clock reading.
+const MAX_TOKEN_LIFETIME: u64 = 365 * 24 * 60 * 60;
+
+/// When a token with this `expires_in` (seconds, as the token endpoint sent it) expires: any
+/// non-negative number is accepted, clamped to [`MAX_TOKEN_LIFETIME`]; anything else means no
+/// known expiry. Never panics, whatever the server sent.
+pub(super) fn expiry(expires_in: Option<&Value>) -> Option<Instant> {
+    let v = expires_in?;
+    let secs = match v.as_u64() {
+        Some(s) => s,
+        // `as` saturates: a float beyond u64 becomes u64::MAX, and is clamped below.
+        None => v.as_f64().filter(|f| f.is_finite() && *f >= 0.0)? as u64,
+    };
+    Instant::now().checked_add(Duration::from_secs(secs.min(MAX_TOKEN_LIFETIME)))
+}
+
 /// An access token from the token endpoint, with what is known of it.
 pub(super) struct Token {
     pub(super) access: String,
@@ -71,6 +88,12 @@ impl Engine {
         client: Option<&Client>,
         params: Vec<(&str, String)>,
     ) -> Result<Token, AuthError> {
+        // The last gate before anything leaves: the endpoint must be https (or loopback), and
+        // client credentials only ever go to the issuer they are pinned to.
+        self.check_url(&d.token_endpoint)?;
+        if client.is_some() {
+            self.check_pinned(&d.issuer)?;
+        }
         let mut pairs: Vec<(&str, String)> = params;
         let mut headers = HeaderMap::new();
         if let Some(c) = client {
@@ -171,10 +194,7 @@ impl Engine {
             return Ok(Token {
                 access,
                 dpop,
-                expires_at: value
-                    .get("expires_in")
-                    .and_then(Value::as_u64)
-                    .map(|s| Instant::now() + Duration::from_secs(s)),
+                expires_at: expiry(value.get("expires_in")),
                 refresh: value
                     .get("refresh_token")
                     .and_then(Value::as_str)
@@ -208,11 +228,39 @@ fn form_component(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
     #[test]
     fn form_encoding() {
         assert_eq!(form_component("a b:c"), "a+b%3Ac");
+    }
+
+    #[test]
+    fn any_expires_in_is_clamped_and_never_panics() {
+        let year = Duration::from_secs(MAX_TOKEN_LIFETIME);
+        for v in [
+            json!(u64::MAX),
+            json!(1e300),
+            json!(f64::MAX),
+            json!(MAX_TOKEN_LIFETIME + 1),
+        ] {
+            let at = expiry(Some(&v)).unwrap_or_else(|| panic!("{v}"));
+            assert!(at <= Instant::now() + year, "{v}");
+        }
+        let hour = expiry(Some(&json!(3600))).unwrap_or_else(|| panic!("3600"));
+        assert!(hour > Instant::now() + Duration::from_secs(3500));
+        assert!(expiry(Some(&json!(12.5))).is_some());
+        for v in [
+            json!(-1),
+            json!(-1.5),
+            json!("3600"),
+            json!(null),
+            json!({}),
+        ] {
+            assert!(expiry(Some(&v)).is_none(), "{v}");
+        }
+        assert!(expiry(None).is_none());
     }
 }

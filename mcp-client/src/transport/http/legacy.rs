@@ -311,7 +311,15 @@ impl HttpWire {
                     StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_ACCEPTABLE => return,
                     _ => failures += 1,
                 },
-                Err(Error::Unauthorized { .. } | Error::Forbidden { .. } | Error::Auth(_)) => {
+                // Nothing a retry would change.
+                Err(
+                    e @ (Error::Unauthorized { .. }
+                    | Error::Forbidden { .. }
+                    | Error::Auth(_)
+                    | Error::Redirected { .. }
+                    | Error::InsecureUrl { .. }),
+                ) => {
+                    tracing::debug!(error = %e, "the session's GET stream stops");
                     return;
                 }
                 Err(_) => failures += 1,
@@ -319,5 +327,26 @@ impl HttpWire {
             let backoff = delay.saturating_mul(2u32.saturating_pow(failures.min(5)));
             tokio::time::sleep(backoff.min(MAX_RETRY)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Finding 3: the server's `retry:` hint is any u64 of milliseconds; the wait it yields is
+    /// capped, and no value overflows.
+    #[test]
+    fn any_retry_hint_is_capped() {
+        assert_eq!(retry_delay(None), DEFAULT_RETRY);
+        assert_eq!(
+            retry_delay(Some(Duration::from_millis(u64::MAX))),
+            MAX_RETRY
+        );
+        assert_eq!(retry_delay(Some(Duration::MAX)), MAX_RETRY);
+        assert_eq!(
+            retry_delay(Some(Duration::from_millis(20))),
+            Duration::from_millis(20)
+        );
     }
 }

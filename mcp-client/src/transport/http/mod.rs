@@ -8,13 +8,16 @@
 mod legacy;
 mod modern;
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use mcp_core::jsonrpc::{Message, Notification, Payload, RequestId, parse_payload};
 use mcp_core::types::methods;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, WWW_AUTHENTICATE};
+use reqwest::header::{
+    ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, LOCATION, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, Response, StatusCode, Url};
 use serde_json::Value;
 
@@ -24,6 +27,7 @@ use crate::auth::{Auth, AuthDecision, AuthRequest, AuthResponse, MAX_AUTH_RETRIE
 use crate::challenge::{Challenge, parse_www_authenticate};
 use crate::error::{Error, Malformed, TransportError};
 use crate::incoming::Incoming;
+use crate::secure_url::{Verdict, has_userinfo, shown, verdict, warn_once};
 
 pub(crate) use legacy::GetStream;
 
@@ -50,6 +54,10 @@ struct SessionSlot {
 struct Shared {
     client: reqwest::Client,
     url: Url,
+    /// What the https rule says about `url` when a request carries credentials.
+    url_verdict: Verdict,
+    /// Whether the `dangerously_allow_http()` warning was logged.
+    http_warned: AtomicBool,
     auth: Arc<dyn Auth>,
     incoming: Arc<Incoming>,
     session: RwLock<SessionSlot>,
@@ -89,6 +97,20 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
         BodyKind::Sse
     } else {
         BodyKind::Other(text.into_owned())
+    }
+}
+
+/// The error for a 3xx: its status and `Location` (at most 2048 characters of it).
+fn redirected(response: &Response) -> Error {
+    let location = response.headers().get(LOCATION).map(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .chars()
+            .take(2048)
+            .collect()
+    });
+    Error::Redirected {
+        status: response.status().as_u16(),
+        location,
     }
 }
 
@@ -186,10 +208,13 @@ impl HttpWire {
         url: Url,
         auth: Arc<dyn Auth>,
         incoming: Arc<Incoming>,
+        allow_http: bool,
     ) -> Self {
         HttpWire {
             shared: Arc::new(Shared {
                 client,
+                url_verdict: verdict(&url, allow_http),
+                http_warned: AtomicBool::new(false),
                 url,
                 auth,
                 incoming,
@@ -204,8 +229,25 @@ impl HttpWire {
         &self.shared.incoming
     }
 
-    /// Sends one HTTP request with credentials. A 401 or 403 goes to the strategy, which may ask
-    /// for a retry; otherwise it becomes [`Error::Unauthorized`] / [`Error::Forbidden`].
+    /// Refuses credentials over plain `http` to a host that is not loopback (unless allowed by
+    /// name): `authorized` are the headers after the strategy ran, `plain` those before; a
+    /// `user:password@` in the URL counts as credentials too.
+    fn check_credentials(&self, plain: &HeaderMap, authorized: &HeaderMap) -> Result<(), Error> {
+        let s = &self.shared;
+        let credentials = plain != authorized || has_userinfo(&s.url);
+        if s.url_verdict == Verdict::Secure || !credentials {
+            return Ok(());
+        }
+        if s.url_verdict == Verdict::AllowedHttp {
+            warn_once(&s.http_warned, "credentials", &s.url);
+            return Ok(());
+        }
+        Err(Error::InsecureUrl { url: shown(&s.url) })
+    }
+
+    /// Sends one HTTP request with credentials. Redirects are not followed: a 3xx is
+    /// [`Error::Redirected`]. A 401 or 403 goes to the strategy, which may ask for a retry;
+    /// otherwise it becomes [`Error::Unauthorized`] / [`Error::Forbidden`].
     async fn send(
         &self,
         method: Method,
@@ -218,6 +260,7 @@ impl HttpWire {
             let mut request = AuthRequest::new(method.clone(), s.url.clone(), headers.clone())
                 .with_retries(retries);
             s.auth.authorize(&mut request).await?;
+            self.check_credentials(&headers, request.headers())?;
             let mut builder = s
                 .client
                 .request(method.clone(), s.url.clone())
@@ -227,6 +270,9 @@ impl HttpWire {
             }
             let response = builder.send().await.map_err(TransportError::Http)?;
             let status = response.status();
+            if status.is_redirection() {
+                return Err(redirected(&response));
+            }
             let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
             let challenges = if refused {
                 let values: Vec<String> = response
