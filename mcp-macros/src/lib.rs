@@ -58,10 +58,14 @@
 //!     vec![PromptMessage::user_text(format!("Review this:\n{code}"))]
 //! }
 //!
-//! /// A file of the server.
-//! #[resource(uri = "file:///{+path}", mime_type = "text/plain")]
-//! async fn file(path: String) -> Result<String, std::io::Error> {
-//!     std::fs::read_to_string(format!("/{path}"))
+//! /// A file under `/srv/files`. A `{+path}` value may hold `..`: `resolve_under` refuses any
+//! /// path that leaves the directory.
+//! #[resource(uri = "file:///srv/files/{+path}", mime_type = "text/plain")]
+//! async fn file(path: String) -> Result<String, McpError> {
+//!     let not_found = || McpError::resource_not_found(format!("file:///srv/files/{path}"));
+//!     let root = std::path::Path::new("/srv/files");
+//!     let found = mcp_server::registry::resolve_under(root, &path).map_err(|_| not_found())?;
+//!     std::fs::read_to_string(found).map_err(|_| not_found())
 //! }
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -316,7 +320,10 @@ pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Makes a function an MCP resource (`uri = "config://app"`) or resource template
 /// (`uri = "file:///{+path}"`, whose variables are bound to the parameters of the same names).
-/// Register it with `.resource(name)`.
+/// Register it with `.resource(name)`. A `{name}` value is one path segment (never `/`, `\`,
+/// `.` or `..`); a `{+name}` value may hold `..`: confine it with
+/// `mcp_server::registry::resolve_under` before touching files (see
+/// `mcp_server::registry::uri_template`).
 ///
 /// ```
 /// use mcp_server::prelude::*;

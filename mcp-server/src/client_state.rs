@@ -19,6 +19,31 @@ const LEVEL_UNSET: u8 = u8::MAX;
 /// Modern requests that name no log level get no log messages (L-62).
 const LEVEL_OFF: u8 = u8::MAX - 1;
 
+/// The default bound on `resources/subscribe` subscriptions per client (see
+/// `HttpConfig::max_subscriptions_per_session`).
+pub(crate) const DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION: usize = 256;
+/// The default bound on the length of a subscribed URI, in bytes.
+pub(crate) const DEFAULT_MAX_SUBSCRIPTION_URI_BYTES: usize = 2048;
+
+/// `-32602` naming the limit when `uri` is longer than `max_bytes`.
+pub(crate) fn check_subscription_uri(uri: &str, max_bytes: usize) -> Result<(), ErrorObject> {
+    if uri.len() <= max_bytes {
+        return Ok(());
+    }
+    Err(ErrorObject::invalid_params(format!(
+        "The resource URI is too long to subscribe to: at most {max_bytes} bytes"
+    ))
+    .with_data(serde_json::json!({"limit": "max_subscription_uri_bytes", "max": max_bytes})))
+}
+
+/// `-32602` naming the limit on subscriptions.
+pub(crate) fn too_many_subscriptions(max: usize) -> ErrorObject {
+    ErrorObject::invalid_params(format!(
+        "Too many resource subscriptions: at most {max} per session or subscription"
+    ))
+    .with_data(serde_json::json!({"limit": "max_subscriptions_per_session", "max": max}))
+}
+
 /// The answer to a server→client request.
 pub(crate) type ClientAnswer = Result<Value, ErrorObject>;
 
@@ -30,6 +55,8 @@ pub(crate) struct ClientState {
     initialized: AtomicBool,
     log_level: AtomicU8,
     subscriptions: Mutex<HashSet<String>>,
+    max_subscriptions: usize,
+    max_subscription_uri_bytes: usize,
     in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<ClientAnswer>>>,
     next_request_id: AtomicI64,
@@ -58,6 +85,8 @@ impl ClientState {
             initialized: AtomicBool::new(false),
             log_level: AtomicU8::new(LEVEL_UNSET),
             subscriptions: Mutex::new(HashSet::new()),
+            max_subscriptions: DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+            max_subscription_uri_bytes: DEFAULT_MAX_SUBSCRIPTION_URI_BYTES,
             in_flight: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             next_request_id: AtomicI64::new(0),
@@ -98,8 +127,29 @@ impl ClientState {
         }
     }
 
-    pub fn subscribe(&self, uri: String) {
-        lock(&self.subscriptions).insert(uri);
+    /// Sets the bounds of [`subscribe`](Self::subscribe): subscriptions held, URI bytes.
+    #[must_use]
+    pub fn with_subscription_limits(
+        mut self,
+        max_subscriptions: usize,
+        max_uri_bytes: usize,
+    ) -> Self {
+        self.max_subscriptions = max_subscriptions;
+        self.max_subscription_uri_bytes = max_uri_bytes;
+        self
+    }
+
+    /// Subscribes to `uri` (`resources/subscribe`). `-32602` naming the limit when the URI is
+    /// too long or the client holds as many subscriptions as it may; subscribing again to a
+    /// held URI always succeeds.
+    pub fn subscribe(&self, uri: String) -> Result<(), ErrorObject> {
+        check_subscription_uri(&uri, self.max_subscription_uri_bytes)?;
+        let mut subscriptions = lock(&self.subscriptions);
+        if subscriptions.len() >= self.max_subscriptions && !subscriptions.contains(&uri) {
+            return Err(too_many_subscriptions(self.max_subscriptions));
+        }
+        subscriptions.insert(uri);
+        Ok(())
     }
 
     pub fn unsubscribe(&self, uri: &str) {
@@ -188,6 +238,30 @@ mod tests {
             ClientCapabilities::default(),
             Implementation::new("t", "0"),
         ))
+    }
+
+    /// Finding 13: subscriptions per client and the length of their URIs are bounded.
+    #[test]
+    fn subscriptions_are_bounded_in_number_and_uri_length() {
+        let s = ClientState::new(
+            ProtocolVersion::V2025_11_25,
+            ClientCapabilities::default(),
+            Implementation::new("t", "0"),
+        )
+        .with_subscription_limits(2, 16);
+        s.subscribe("a://1".into()).unwrap();
+        s.subscribe("a://2".into()).unwrap();
+        s.subscribe("a://2".into()).unwrap();
+        let e = s.subscribe("a://3".into()).unwrap_err();
+        assert_eq!(e.code, mcp_core::ErrorCode::INVALID_PARAMS);
+        assert!(e.message.contains("at most 2"), "{}", e.message);
+        s.unsubscribe("a://1");
+        s.subscribe("a://3".into()).unwrap();
+        let e = s
+            .subscribe("a://".to_owned() + &"x".repeat(13))
+            .unwrap_err();
+        assert!(e.message.contains("at most 16 bytes"), "{}", e.message);
+        assert!(s.is_subscribed("a://3") && !s.is_subscribed("a://1"));
     }
 
     #[test]

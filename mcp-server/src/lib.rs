@@ -10,7 +10,10 @@
 //! descriptions; the return value is the result.
 //!
 //! ```no_run
+//! use std::path::Path;
+//!
 //! use mcp_server::prelude::*;
+//! use mcp_server::registry::resolve_under;
 //!
 //! /// Add two integers.
 //! #[tool(annotations(read_only))]
@@ -31,10 +34,13 @@
 //!     Ok(format!("deleted {path}"))
 //! }
 //!
-//! /// The contents of a file.
-//! #[resource(uri = "file:///{+path}", mime_type = "text/plain")]
-//! async fn file(path: String) -> Result<String, std::io::Error> {
-//!     std::fs::read_to_string(format!("/{path}"))
+//! /// A file under `/srv/files`, the only directory this server shows. A `{+path}` value may
+//! /// hold `..` (RFC 6570): `resolve_under` refuses any path that leaves the directory.
+//! #[resource(uri = "file:///srv/files/{+path}", mime_type = "text/plain")]
+//! async fn file(path: String) -> Result<String, McpError> {
+//!     let not_found = || McpError::resource_not_found(format!("file:///srv/files/{path}"));
+//!     let found = resolve_under(Path::new("/srv/files"), &path).map_err(|_| not_found())?;
+//!     std::fs::read_to_string(found).map_err(|_| not_found())
 //! }
 //!
 //! #[tokio::main]

@@ -71,6 +71,7 @@ async fn instance(store: Arc<dyn TaskStore>) -> TestServer {
             ttl: Duration::from_secs(60),
             poll_interval: Duration::from_millis(50),
             store,
+            ..TaskConfig::default()
         })
         .tool(ToolDef::from_fn("plain", |_c: Context, NoArgs {}| async {
             "plain"

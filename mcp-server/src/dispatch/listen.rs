@@ -10,12 +10,26 @@ use mcp_core::types::{
 use serde_json::Value;
 
 use super::parse_params;
+use crate::client_state::{check_subscription_uri, too_many_subscriptions};
 use crate::server::Change;
 
 /// What a subscription receives: everything the client asked for is honoured (lists change
-/// and resources update here).
-pub(crate) fn honoured(params: Option<Value>) -> Result<SubscriptionFilter, ErrorObject> {
+/// and resources update here), within the bounds on subscribed URIs: at most `max_uris` of
+/// them, each of at most `max_uri_bytes` (`-32602` naming the limit).
+pub(crate) fn honoured(
+    params: Option<Value>,
+    max_uris: usize,
+    max_uri_bytes: usize,
+) -> Result<SubscriptionFilter, ErrorObject> {
     let p: SubscriptionsListenRequestParams = parse_params(params)?;
+    if let Some(uris) = &p.notifications.resource_subscriptions {
+        if uris.len() > max_uris {
+            return Err(too_many_subscriptions(max_uris));
+        }
+        for uri in uris {
+            check_subscription_uri(uri, max_uri_bytes)?;
+        }
+    }
     Ok(SubscriptionFilter {
         tools_list_changed: p.notifications.tools_list_changed.filter(|&b| b),
         prompts_list_changed: p.notifications.prompts_list_changed.filter(|&b| b),

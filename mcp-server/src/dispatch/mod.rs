@@ -217,7 +217,7 @@ pub(crate) fn handle_request(
             methods::RESOURCES_SUBSCRIBE => {
                 let p: SubscribeRequestParams = parse_params(params)?;
                 if let Some(c) = &env.client {
-                    c.subscribe(p.uri);
+                    c.subscribe(p.uri)?;
                 }
                 empty()
             }

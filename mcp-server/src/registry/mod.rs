@@ -1,10 +1,13 @@
 //! What a server offers: tools, resources, resource templates, prompts and completions, kept in
 //! registration order so that lists are stable (TL-02).
 
+mod confine;
 pub mod prompts;
 pub mod resources;
 pub mod tools;
 pub mod uri_template;
+
+pub use confine::{PathError, resolve_under};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

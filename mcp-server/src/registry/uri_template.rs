@@ -1,8 +1,23 @@
 //! Matching URIs against RFC 6570 templates, for resource templates.
 //!
-//! Supported expressions: `{var}` (simple expansion: one value without `/`, `?` or `#`) and
-//! `{+var}` (reserved expansion: any characters, so `file:///{+path}` matches nested paths).
-//! Values are percent-decoded.
+//! Supported expressions: `{var}` (simple expansion) and `{+var}` (reserved expansion). Values
+//! are percent-decoded, and a URI whose value breaks the rules below does not match at all: the
+//! handler never sees it, and the client gets the usual resource-not-found error.
+//!
+//! What a handler can rely on:
+//!
+//! - Every value is non-empty, correctly percent-encoded (`%` followed by two hex digits) and
+//!   valid UTF-8 once decoded, and contains no control character (`U+0000`–`U+001F`,
+//!   `U+007F`–`U+009F`), encoded or not.
+//! - A `{var}` value is one path segment: it contains no `/`, `?` or `#` as written, and once
+//!   decoded no `/` or `\` either (so `..%2F..%2Fetc` does not match), and it is never `.` or
+//!   `..` (nor `%2E%2E`). Joined to a directory on Unix, it cannot name anything outside it
+//!   (Windows drive names such as `C:` are not refused; [`resolve_under`](super::resolve_under)
+//!   refuses them, and symbolic links leading out, too).
+//! - A `{+var}` value may span segments (`file:///{+path}` matches `file:///a/b.txt`) and may
+//!   hold `..` segments, as RFC 6570 allows: it is *not* safe to join to a directory as is.
+//!   Confine it with [`resolve_under`](super::resolve_under), which refuses any path leaving
+//!   its root.
 
 use std::collections::BTreeMap;
 
@@ -89,7 +104,8 @@ impl UriTemplate {
         })
     }
 
-    /// Matches `uri`, returning the variables' values.
+    /// Matches `uri`, returning the variables' decoded values (see the [module docs](self) for
+    /// what they may contain).
     pub fn matches(&self, uri: &str) -> Option<BTreeMap<String, String>> {
         let mut vars = BTreeMap::new();
         match_parts(&self.parts, uri, &mut vars).then_some(vars)
@@ -107,7 +123,7 @@ fn match_parts(parts: &[Part], uri: &str, vars: &mut BTreeMap<String, String>) -
             // Try every split point, shortest value first; the next literal decides.
             let mut end = 0;
             for (i, c) in uri.char_indices() {
-                if i > 0 && try_bind(name, &uri[..i], &uri[i..], rest, vars) {
+                if i > 0 && try_bind(name, &uri[..i], &uri[i..], rest, *reserved, vars) {
                     return true;
                 }
                 if !allowed(c) {
@@ -115,7 +131,7 @@ fn match_parts(parts: &[Part], uri: &str, vars: &mut BTreeMap<String, String>) -
                 }
                 end = i + c.len_utf8();
             }
-            end > 0 && try_bind(name, &uri[..end], "", rest, vars)
+            end > 0 && try_bind(name, &uri[..end], "", rest, *reserved, vars)
         }
     }
 }
@@ -125,33 +141,50 @@ fn try_bind(
     value: &str,
     tail: &str,
     rest: &[Part],
+    reserved: bool,
     vars: &mut BTreeMap<String, String>,
 ) -> bool {
-    if match_parts(rest, tail, vars) {
-        vars.insert(name.to_owned(), percent_decode(value));
-        true
-    } else {
-        false
+    if !match_parts(rest, tail, vars) {
+        return false;
+    }
+    match decode_value(value, reserved) {
+        Some(decoded) => {
+            vars.insert(name.to_owned(), decoded);
+            true
+        }
+        None => false,
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// The decoded value, or `None` when it breaks the rules of the module docs.
+fn decode_value(raw: &str, reserved: bool) -> Option<String> {
+    let value = percent_decode(raw)?;
+    if value.chars().any(char::is_control) {
+        return None;
+    }
+    if !reserved && (value.contains(['/', '\\']) || value == "." || value == "..") {
+        return None;
+    }
+    Some(value)
+}
+
+/// Percent-decodes `s`; `None` when an escape is malformed or the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hi = bytes.get(i + 1).and_then(|&h| char::from(h).to_digit(16))?;
+            let lo = bytes.get(i + 2).and_then(|&l| char::from(l).to_digit(16))?;
+            out.push(u8::try_from(hi * 16 + lo).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
         }
-        out.push(bytes[i]);
-        i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -179,6 +212,107 @@ mod tests {
         let v = t.matches("users://ann/posts/7").unwrap();
         assert_eq!((v["user"].as_str(), v["post"].as_str()), ("ann", "7"));
         assert_eq!(t.variables().collect::<Vec<_>>(), ["user", "post"]);
+    }
+
+    /// Finding 6, R-03: a simple value is one segment even once decoded; anything that could
+    /// climb out of a directory (or carry a control character) does not match.
+    #[test]
+    fn simple_values_never_decode_to_separators_dots_or_controls() {
+        let t = UriTemplate::parse("test://template/{id}/data").unwrap();
+        let refused = [
+            "..%2F..%2Fetc%2Fpasswd",
+            "..%2f..%2fetc%2fpasswd",
+            "a%2Fb",
+            "a%5Cb",
+            "a%5cb",
+            "..%5C..%5Cwindows",
+            "a\\b",
+            "a%00b",
+            "%00",
+            "a%0Ab",
+            "a%7Fb",
+            "a%C2%85b",
+            "a\u{1}b",
+            ".",
+            "..",
+            "%2E",
+            "%2E%2E",
+            "%2e%2e",
+            ".%2E",
+            "%2E%2E%2F%2E%2E",
+            "%",
+            "%2",
+            "%zz",
+            "a%2",
+            "%FF",
+            "%C3",
+            "%C3%28",
+        ];
+        for value in refused {
+            let uri = format!("test://template/{value}/data");
+            assert_eq!(t.matches(&uri), None, "{uri} must not match");
+        }
+        let accepted = [
+            ("123", "123"),
+            ("...", "..."),
+            (".hidden", ".hidden"),
+            ("a.b", "a.b"),
+            ("..a", "..a"),
+            ("a%20b", "a b"),
+            ("%41%42", "AB"),
+            ("caf%C3%A9", "café"),
+            ("café", "café"),
+            ("日本", "日本"),
+            ("%E6%97%A5%E6%9C%AC", "日本"),
+            ("a%3Ab", "a:b"),
+            ("%25", "%"),
+        ];
+        for (value, decoded) in accepted {
+            let uri = format!("test://template/{value}/data");
+            let vars = t.matches(&uri);
+            assert_eq!(
+                vars.as_ref().map(|v| v["id"].as_str()),
+                Some(decoded),
+                "{uri}"
+            );
+        }
+    }
+
+    /// Reserved values span segments and may hold `..` (RFC 6570; confined by `resolve_under`),
+    /// but never control characters or invalid UTF-8.
+    #[test]
+    fn reserved_values_span_segments_but_never_carry_controls() {
+        let t = UriTemplate::parse("file:///srv/{+path}").unwrap();
+        for (uri, path) in [
+            ("file:///srv/a/b.txt", "a/b.txt"),
+            ("file:///srv/../../etc/passwd", "../../etc/passwd"),
+            ("file:///srv/..%2F..%2Fetc", "../../etc"),
+            ("file:///srv/%E6%97%A5/x", "日/x"),
+        ] {
+            assert_eq!(
+                t.matches(uri).as_ref().map(|v| v["path"].as_str()),
+                Some(path),
+                "{uri}"
+            );
+        }
+        for uri in [
+            "file:///srv/a%00b",
+            "file:///srv/a%0Db",
+            "file:///srv/a\u{7}",
+            "file:///srv/%FF",
+            "file:///srv/a%2",
+        ] {
+            assert_eq!(t.matches(uri), None, "{uri} must not match");
+        }
+    }
+
+    #[test]
+    fn a_refused_value_lets_another_split_match() {
+        // The first split gives `a` = ".", refused; a longer value still matches.
+        let t = UriTemplate::parse("x://{a}.{b}").unwrap();
+        let v = t.matches("x://..x.y").unwrap();
+        assert_eq!((v["a"].as_str(), v["b"].as_str()), ("..x", "y"));
+        assert_eq!(t.matches("x://%2F.txt"), None);
     }
 
     #[test]

@@ -196,10 +196,12 @@ async fn deliver(
     let runnable = gate.is_some() || spec.is_some();
     let mut resume: Option<JsonObject> = None;
     let mut stranded = false;
+    let mut expires_at = SystemTime::now();
     let mut take = |r: &mut TaskRecord| {
         // The store may run this more than once; the last run is the one stored.
         resume = None;
         stranded = false;
+        expires_at = r.created_at + r.ttl;
         if r.status != TaskStatus::InputRequired {
             return;
         }
@@ -245,7 +247,16 @@ async fn deliver(
             let token = CancellationToken::new();
             let handle = spawn_run(&spec, &token, Arc::clone(&round));
             let gate = Arc::new(tokio::sync::Mutex::new(()));
-            live.insert(task_id.clone(), Live { token, spec, gate });
+            // Admitted by the instance that created it: counted here, never refused.
+            let owner = spec.auth.as_ref().map(|a| a.principal());
+            let entry = Live {
+                token,
+                spec,
+                gate,
+                expires_at,
+                _slot: manager.readmit(owner.as_deref()),
+            };
+            live.insert(task_id.clone(), entry);
             handle
         }
         // Checked before the delivery; the record says `working` and nothing runs it.

@@ -15,8 +15,10 @@
 //! Progress and log messages of a task go nowhere (no request stream is open).
 //!
 //! Tasks are bound to the caller's principal when authorization is on: another caller gets
-//! `-32602`, as for an unknown id. Records live in a [`TaskStore`] (bounded in memory by
-//! default, see [`TaskConfig`]); a store that fails makes the request fail with `-32603`.
+//! `-32602`, as for an unknown id. Live tasks are bounded per instance, in all and per
+//! principal ([`TaskConfig::max_live_tasks`], [`TaskConfig::max_live_tasks_per_principal`]).
+//! Records live in a [`TaskStore`] (bounded in memory by default, see [`TaskConfig`]); a store
+//! that fails makes the request fail with `-32603`.
 //!
 //! With a store shared by several instances (the Redis one in `store`), any instance answers
 //! `tasks/get`, `tasks/cancel` and `tasks/update`. A handler runs in one instance at a time; a
@@ -88,6 +90,39 @@ pub struct TaskConfig {
     pub poll_interval: Duration,
     /// Where records live (default: [`InMemoryTaskStore`] of 10 000 records).
     pub store: Arc<dyn TaskStore>,
+    /// The most live (not yet `completed`, `failed` or `cancelled`) tasks this server instance
+    /// runs or keeps waiting for input at once (default 1000). A task-routed `tools/call` (one
+    /// that may become a task, counted from the start of its `task_after` window) that would
+    /// start one more is refused with `-32603` naming the limit (`data.limit:
+    /// "max_live_tasks"`), before its handler runs. A task whose `ttl` has passed stops
+    /// counting: it is cancelled when room is needed.
+    pub max_live_tasks: usize,
+    /// The most live tasks of one principal (the authenticated caller that owns them) in this
+    /// instance (default 100); beyond it, `-32603` naming the limit
+    /// (`data.limit: "max_live_tasks_per_principal"`). Callers without a principal
+    /// (authorization off) are bound by [`max_live_tasks`](Self::max_live_tasks) only.
+    pub max_live_tasks_per_principal: usize,
+}
+
+impl TaskConfig {
+    /// The default [`max_live_tasks`](Self::max_live_tasks): 1000.
+    pub const DEFAULT_MAX_LIVE_TASKS: usize = 1000;
+    /// The default [`max_live_tasks_per_principal`](Self::max_live_tasks_per_principal): 100.
+    pub const DEFAULT_MAX_LIVE_TASKS_PER_PRINCIPAL: usize = 100;
+
+    /// Sets the bound on live tasks in this instance (default 1000).
+    #[must_use]
+    pub fn max_live_tasks(mut self, n: usize) -> Self {
+        self.max_live_tasks = n;
+        self
+    }
+
+    /// Sets the bound on live tasks of one principal in this instance (default 100).
+    #[must_use]
+    pub fn max_live_tasks_per_principal(mut self, n: usize) -> Self {
+        self.max_live_tasks_per_principal = n;
+        self
+    }
 }
 
 impl Default for TaskConfig {
@@ -96,6 +131,8 @@ impl Default for TaskConfig {
             ttl: Duration::from_secs(3600),
             poll_interval: Duration::from_millis(500),
             store: Arc::new(InMemoryTaskStore::default()),
+            max_live_tasks: Self::DEFAULT_MAX_LIVE_TASKS,
+            max_live_tasks_per_principal: Self::DEFAULT_MAX_LIVE_TASKS_PER_PRINCIPAL,
         }
     }
 }
@@ -105,6 +142,11 @@ impl std::fmt::Debug for TaskConfig {
         f.debug_struct("TaskConfig")
             .field("ttl", &self.ttl)
             .field("poll_interval", &self.poll_interval)
+            .field("max_live_tasks", &self.max_live_tasks)
+            .field(
+                "max_live_tasks_per_principal",
+                &self.max_live_tasks_per_principal,
+            )
             .finish_non_exhaustive()
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::manager::{Live, Spec, TaskManager, principal, store_failed};
+use super::manager::{Live, Slot, Spec, TaskManager, principal, store_failed};
 use super::wire::{server_meta, task_fields};
 use super::{TaskRecord, TaskStatus, TaskStoreError};
 use crate::BoxFuture;
@@ -97,7 +97,8 @@ fn new_task_id() -> Result<String, ErrorObject> {
 
 /// Runs a task-routed `tools/call`: spawns the handler; if it ends within the tool's
 /// `task_after` window the caller answers as usual, else a task is created and its
-/// `CreateTaskResult` returned. `round` is the request's MRTR round (answers of earlier rounds).
+/// `CreateTaskResult` returned; over a bound on live tasks, the error, and nothing runs.
+/// `round` is the request's MRTR round (answers of earlier rounds).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn start(
     server: &ServerInner,
@@ -109,6 +110,12 @@ pub(crate) async fn start(
     round: Arc<InputRound>,
 ) -> Started {
     let owner = principal(&env);
+    let manager = Arc::clone(&server.tasks);
+    // The place is taken before the handler runs: over a bound, nothing runs at all.
+    let slot = match manager.admit(owner.as_deref()) {
+        Ok(slot) => slot,
+        Err(e) => return Started::Task(Err(e)),
+    };
     let spec = Spec::new(
         tool,
         arguments,
@@ -133,19 +140,38 @@ pub(crate) async fn start(
         }
         guard.disarm();
     }
-    let manager = Arc::clone(&server.tasks);
-    Started::Task(create(server, &manager, spec, owner, token, handle, round).await)
+    let run = Run {
+        spec,
+        token,
+        handle,
+        round,
+        slot,
+    };
+    Started::Task(create(server, &manager, owner, run).await)
+}
+
+/// A handler run on its way to becoming a task.
+struct Run {
+    spec: Spec,
+    token: CancellationToken,
+    handle: JoinHandle<Exit>,
+    round: Arc<InputRound>,
+    slot: Slot,
 }
 
 async fn create(
     server: &ServerInner,
     manager: &Arc<TaskManager>,
-    spec: Spec,
     owner: Option<String>,
-    token: CancellationToken,
-    handle: JoinHandle<Exit>,
-    round: Arc<InputRound>,
+    run: Run,
 ) -> Outcome {
+    let Run {
+        spec,
+        token,
+        handle,
+        round,
+        slot,
+    } = run;
     let task_id = match new_task_id() {
         Ok(id) => id,
         Err(e) => {
@@ -189,6 +215,8 @@ async fn create(
             token,
             spec,
             gate: Arc::new(tokio::sync::Mutex::new(())),
+            expires_at: record.created_at + record.ttl,
+            _slot: slot,
         },
     );
     tokio::spawn(watch(Arc::clone(manager), task_id, handle, round));

@@ -26,7 +26,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::BoxFuture;
-use crate::client_state::ClientState;
+use crate::client_state::{
+    ClientState, DEFAULT_MAX_SUBSCRIPTION_URI_BYTES, DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+};
 use crate::context::Peer;
 use crate::dispatch::{self, Failure, Outcome, RequestEnv, listen, meta};
 use crate::error::ClientRequestError;
@@ -255,7 +257,11 @@ impl McpServer {
             Err(e) => return refuse(e),
         };
         if request.method == methods::SUBSCRIPTIONS_LISTEN {
-            return match listen::honoured(request.params) {
+            let (uris, uri_bytes) = (
+                DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+                DEFAULT_MAX_SUBSCRIPTION_URI_BYTES,
+            );
+            return match listen::honoured(request.params, uris, uri_bytes) {
                 Err(e) => refuse(e),
                 Ok(filter) => {
                     let mut listens = conn.listens();

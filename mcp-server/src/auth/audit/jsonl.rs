@@ -5,7 +5,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 
 use super::time::{date_of, now_millis};
 use super::{AuditEvent, AuditSink};
@@ -15,10 +16,20 @@ enum Msg {
     Flush(Sender<()>),
 }
 
+/// How often, at most, a warning reports dropped events.
+const DROP_WARNING_EVERY_MS: u64 = 10_000;
+
 /// Daily JSON-lines audit files in a directory, kept for `retention_days` (0: forever).
 ///
-/// Recording never blocks the request: lines are queued to a writer thread, which ends when the
-/// sink is dropped. Files are created `0640` on Unix.
+/// Recording never blocks the request and never grows memory without bound: lines are queued
+/// to a writer thread (which ends when the sink is dropped) through a queue of
+/// [`queue_capacity`](Self::queue_capacity) events (default
+/// [10 000](Self::DEFAULT_QUEUE_CAPACITY); set it with
+/// [`open_with_capacity`](Self::open_with_capacity)).
+/// When the writer falls that far behind (a slow or stuck disk), new events are dropped and
+/// counted ([`dropped_events`](Self::dropped_events)), and a warning on target `mcp::audit`
+/// reports the count at most every 10 seconds. The `tracing` record of each event (see
+/// [`Audit`](super::Audit)) is not affected. Files are created `0640` on Unix.
 ///
 /// ```no_run
 /// use mcp_server::auth::{AuthorizationConfig, ApiKeys, JsonlFileSink};
@@ -29,7 +40,43 @@ enum Msg {
 /// ```
 pub struct JsonlFileSink {
     dir: PathBuf,
-    tx: Sender<Msg>,
+    tx: SyncSender<Msg>,
+    capacity: usize,
+    drops: Drops,
+}
+
+/// Events dropped because the queue was full, and when that was last reported.
+#[derive(Debug, Default)]
+struct Drops {
+    total: AtomicU64,
+    /// The total at the last warning.
+    reported: AtomicU64,
+    /// When the last warning was logged (ms since the epoch).
+    warned_at_ms: AtomicU64,
+}
+
+impl Drops {
+    /// Counts one dropped event and warns, at most every [`DROP_WARNING_EVERY_MS`].
+    fn record(&self) {
+        let total = self.total.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = now_millis();
+        let last = self.warned_at_ms.load(Ordering::Relaxed);
+        let due = last == 0 || now.saturating_sub(last) >= DROP_WARNING_EVERY_MS;
+        if due
+            && self
+                .warned_at_ms
+                .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let since = total.saturating_sub(self.reported.swap(total, Ordering::Relaxed));
+            tracing::warn!(
+                target: "mcp::audit",
+                dropped = since,
+                dropped_total = total,
+                "the audit writer is behind: events were dropped, not written to the audit files"
+            );
+        }
+    }
 }
 
 impl std::fmt::Debug for JsonlFileSink {
@@ -143,14 +190,28 @@ fn is_date(s: &str) -> bool {
 }
 
 impl JsonlFileSink {
-    /// Writes to `dir` (created if needed), keeping `retention_days` of files (0: forever).
+    /// The default [`queue_capacity`](Self::queue_capacity): 10 000 events.
+    pub const DEFAULT_QUEUE_CAPACITY: usize = 10_000;
+
+    /// Writes to `dir` (created if needed), keeping `retention_days` of files (0: forever),
+    /// with a queue of [`DEFAULT_QUEUE_CAPACITY`](Self::DEFAULT_QUEUE_CAPACITY) events.
     pub fn open(dir: impl AsRef<Path>, retention_days: u32) -> io::Result<Self> {
+        Self::open_with_capacity(dir, retention_days, Self::DEFAULT_QUEUE_CAPACITY)
+    }
+
+    /// Like [`open`](Self::open), with a queue of `queue_capacity` events (at least 1) between
+    /// the request path and the writer; events beyond it are dropped and counted.
+    pub fn open_with_capacity(
+        dir: impl AsRef<Path>,
+        retention_days: u32,
+        queue_capacity: usize,
+    ) -> io::Result<Self> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir)?;
         purge(&dir, retention_days);
-        let (tx, rx) = mpsc::channel();
+        let (sink, rx) = Self::queue(dir.clone(), queue_capacity);
         let writer = Writer {
-            dir: dir.clone(),
+            dir,
             retention_days,
             date: String::new(),
             file: None,
@@ -158,7 +219,30 @@ impl JsonlFileSink {
         std::thread::Builder::new()
             .name("mcp-audit".into())
             .spawn(move || writer.run(rx))?;
-        Ok(JsonlFileSink { dir, tx })
+        Ok(sink)
+    }
+
+    /// The sink's half of the queue, and the writer's.
+    fn queue(dir: PathBuf, capacity: usize) -> (Self, Receiver<Msg>) {
+        let capacity = capacity.max(1);
+        let (tx, rx) = mpsc::sync_channel(capacity);
+        let sink = JsonlFileSink {
+            dir,
+            tx,
+            capacity,
+            drops: Drops::default(),
+        };
+        (sink, rx)
+    }
+
+    /// How many events the queue to the writer holds.
+    pub fn queue_capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many events were dropped so far because the queue was full.
+    pub fn dropped_events(&self) -> u64 {
+        self.drops.total.load(Ordering::Relaxed)
     }
 
     /// The directory.
@@ -166,7 +250,8 @@ impl JsonlFileSink {
         &self.dir
     }
 
-    /// Waits until every event recorded so far is written (blocks the calling thread).
+    /// Waits until every event recorded so far is written (blocks the calling thread, also
+    /// while the queue is full).
     pub fn flush(&self) {
         let (ack, done) = mpsc::channel();
         if self.tx.send(Msg::Flush(ack)).is_ok() {
@@ -209,11 +294,13 @@ impl JsonlFileSink {
 impl AuditSink for JsonlFileSink {
     fn record(&self, event: &AuditEvent) {
         match serde_json::to_string(event) {
-            Ok(line) => {
-                if self.tx.send(Msg::Line(line)).is_err() {
+            Ok(line) => match self.tx.try_send(Msg::Line(line)) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => self.drops.record(),
+                Err(TrySendError::Disconnected(_)) => {
                     tracing::warn!("the audit writer has stopped; an event was not written");
                 }
-            }
+            },
             Err(e) => tracing::warn!(error = %e, "could not encode an audit event"),
         }
     }
@@ -240,6 +327,37 @@ mod tests {
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].reason.as_deref(), Some("ok"));
         assert_eq!(JsonlFileSink::read_recent(&dir, 1).unwrap().len(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Finding 13: with the writer stalled, recording neither blocks nor queues more than the
+    /// capacity; the rest is dropped and counted.
+    #[test]
+    fn a_full_queue_drops_and_counts_events_without_blocking() {
+        // No writer thread: the receiver is held here and read only at the end.
+        let (sink, rx) = JsonlFileSink::queue(std::env::temp_dir(), 3);
+        assert_eq!(sink.queue_capacity(), 3);
+        for _ in 0..10 {
+            sink.record(&AuditEvent::new(AuditAction::ToolCallReceived));
+        }
+        assert_eq!(sink.dropped_events(), 7);
+        let queued = rx.try_iter().filter(|m| matches!(m, Msg::Line(_))).count();
+        assert_eq!(queued, 3);
+        sink.record(&AuditEvent::new(AuditAction::ToolCallReceived));
+        assert_eq!(
+            sink.dropped_events(),
+            7,
+            "room again once the writer caught up"
+        );
+    }
+
+    #[test]
+    fn the_default_capacity_is_the_documented_one() {
+        let dir = std::env::temp_dir().join(format!("mcp-audit-cap-{}", now_millis()));
+        let sink = JsonlFileSink::open(&dir, 0).unwrap();
+        assert_eq!(sink.queue_capacity(), JsonlFileSink::DEFAULT_QUEUE_CAPACITY);
+        assert_eq!(sink.queue_capacity(), 10_000);
+        drop(sink);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

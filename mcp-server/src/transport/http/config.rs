@@ -4,6 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::event_store::{EventStore, InMemoryEventStore};
+use crate::client_state::{
+    DEFAULT_MAX_SUBSCRIPTION_URI_BYTES, DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+};
+
+/// The default [`HttpConfig::max_batch_messages`].
+const DEFAULT_MAX_BATCH_MESSAGES: usize = 100;
+/// The default [`HttpConfig::max_batch_concurrency`].
+const DEFAULT_MAX_BATCH_CONCURRENCY: usize = 8;
 
 /// Whether legacy clients get sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,13 +47,28 @@ pub struct HttpConfig {
     pub max_sessions: usize,
     /// A session unused for this long ends (default 30 minutes).
     pub session_idle_timeout: Duration,
-    /// Where SSE events are kept for resumption (default: in memory, bounded).
+    /// Where SSE events are kept for resumption (default: [`InMemoryEventStore`], bounded to
+    /// 1024 events per session, 8 MiB per stream and 128 MiB in all, oldest evicted first).
     pub event_store: Arc<dyn EventStore>,
     /// The `retry:` hint (milliseconds) sent with priming events and before closing a stream
     /// early (default 1000).
     pub sse_retry: Duration,
     /// How often an idle GET stream gets a keep-alive comment (default 15 s; `None` for never).
     pub sse_keep_alive: Option<Duration>,
+    /// The most messages in one JSON-RPC batch (2025-03-26; default 100). A larger batch is
+    /// refused whole, before any of it runs: HTTP 400 with `-32600` naming the limit.
+    pub max_batch_messages: usize,
+    /// How many requests of one batch run at once (default 8, at least 1); the others wait for
+    /// a turn. Responses keep the batch's order.
+    pub max_batch_concurrency: usize,
+    /// The most `resources/subscribe` subscriptions one session holds (default 256). One more
+    /// is refused with `-32602` naming the limit; unsubscribing makes room. It also bounds the
+    /// `resourceSubscriptions` of one 2026-07-28 `subscriptions/listen` request. stdio clients
+    /// always get the defaults.
+    pub max_subscriptions_per_session: usize,
+    /// The longest URI, in bytes, `resources/subscribe` (and `subscriptions/listen`) accepts
+    /// (default 2048); a longer one is refused with `-32602` naming the limit.
+    pub max_subscription_uri_bytes: usize,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -58,6 +81,16 @@ impl std::fmt::Debug for HttpConfig {
             .field("session_mode", &self.session_mode)
             .field("max_sessions", &self.max_sessions)
             .field("session_idle_timeout", &self.session_idle_timeout)
+            .field("max_batch_messages", &self.max_batch_messages)
+            .field("max_batch_concurrency", &self.max_batch_concurrency)
+            .field(
+                "max_subscriptions_per_session",
+                &self.max_subscriptions_per_session,
+            )
+            .field(
+                "max_subscription_uri_bytes",
+                &self.max_subscription_uri_bytes,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +108,10 @@ impl Default for HttpConfig {
             event_store: Arc::new(InMemoryEventStore::default()),
             sse_retry: Duration::from_millis(1000),
             sse_keep_alive: Some(Duration::from_secs(15)),
+            max_batch_messages: DEFAULT_MAX_BATCH_MESSAGES,
+            max_batch_concurrency: DEFAULT_MAX_BATCH_CONCURRENCY,
+            max_subscriptions_per_session: DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+            max_subscription_uri_bytes: DEFAULT_MAX_SUBSCRIPTION_URI_BYTES,
         }
     }
 }
@@ -132,6 +169,34 @@ impl HttpConfig {
     #[must_use]
     pub fn event_store(mut self, store: Arc<dyn EventStore>) -> Self {
         self.event_store = store;
+        self
+    }
+
+    /// Sets the most messages in one batch (default 100).
+    #[must_use]
+    pub fn max_batch_messages(mut self, n: usize) -> Self {
+        self.max_batch_messages = n;
+        self
+    }
+
+    /// Sets how many requests of one batch run at once (default 8, at least 1).
+    #[must_use]
+    pub fn max_batch_concurrency(mut self, n: usize) -> Self {
+        self.max_batch_concurrency = n;
+        self
+    }
+
+    /// Sets the most resource subscriptions per session (default 256).
+    #[must_use]
+    pub fn max_subscriptions_per_session(mut self, n: usize) -> Self {
+        self.max_subscriptions_per_session = n;
+        self
+    }
+
+    /// Sets the longest URI `resources/subscribe` accepts, in bytes (default 2048).
+    #[must_use]
+    pub fn max_subscription_uri_bytes(mut self, n: usize) -> Self {
+        self.max_subscription_uri_bytes = n;
         self
     }
 }

@@ -103,7 +103,12 @@ pub(crate) fn listen(state: &HttpState, request: Request, accepts: Accepts) -> R
             "Not Acceptable: subscriptions/listen answers with text/event-stream",
         ));
     }
-    let honoured = match listen::honoured(request.params) {
+    let http = &state.server.http;
+    let limits = (
+        http.max_subscriptions_per_session,
+        http.max_subscription_uri_bytes,
+    );
+    let honoured = match listen::honoured(request.params, limits.0, limits.1) {
         Ok(f) => f,
         Err(e) => return respond::rpc_error(StatusCode::BAD_REQUEST, Some(request.id), e),
     };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use futures_util::future::join_all;
+use futures_util::{StreamExt, stream};
 use http::StatusCode;
 use http::request::Parts;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -237,6 +237,9 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
         }
         Payload::Single(Ok(m)) => (vec![Ok(m)], false),
         Payload::Batch(items) => {
+            if items.len() > config.max_batch_messages {
+                return batch_too_large(items.len(), config.max_batch_messages);
+            }
             if items
                 .iter()
                 .any(|m| matches!(m, Ok(Message::Request(r)) if r.method == methods::INITIALIZE))
@@ -312,6 +315,16 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
         &state, parts, session, client, version, requests, replies, batch, accepts,
     )
     .await
+}
+
+/// A batch over [`HttpConfig::max_batch_messages`](super::HttpConfig::max_batch_messages):
+/// refused whole, like any other batch the server does not accept (T-12, T-92: 400, `-32600`).
+fn batch_too_large(len: usize, limit: usize) -> Response {
+    let error = ErrorObject::invalid_request(format!(
+        "Batch too large: {len} messages, at most {limit} are accepted"
+    ))
+    .with_data(serde_json::json!({"limit": "max_batch_messages", "max": limit}));
+    respond::rpc_error(StatusCode::BAD_REQUEST, None, error)
 }
 
 fn deliver(client: Option<&ClientState>, id: RequestId, answer: Result<Value, ErrorObject>) {
@@ -449,9 +462,12 @@ async fn run_requests(
         })
         .collect();
     drop(peer);
+    // At most `max_batch_concurrency` requests of a batch run at once; replies keep its order.
+    let concurrency = state.server.http.max_batch_concurrency.max(1);
     let mut work: BoxFuture<'static, Replies> = Box::pin(async move {
         let mut all = replies;
-        all.extend(join_all(futures).await);
+        let done: Replies = stream::iter(futures).buffered(concurrency).collect().await;
+        all.extend(done);
         all
     });
 

@@ -110,6 +110,8 @@ pub(crate) struct SessionManager {
     idle_timeout: Duration,
     store: Arc<dyn EventStore>,
     retry: Duration,
+    /// Subscriptions per session, and the longest subscribed URI.
+    subscription_limits: (usize, usize),
     sweeper_started: std::sync::Once,
 }
 
@@ -127,6 +129,10 @@ impl SessionManager {
             idle_timeout: config.session_idle_timeout,
             store: Arc::clone(&config.event_store),
             retry: config.sse_retry,
+            subscription_limits: (
+                config.max_subscriptions_per_session,
+                config.max_subscription_uri_bytes,
+            ),
             sweeper_started: std::sync::Once::new(),
         })
     }
@@ -154,6 +160,8 @@ impl SessionManager {
             }
         }
         let id: Arc<str> = random_session_id().ok_or(TooManySessions)?.into();
+        let (subscriptions, uri_bytes) = self.subscription_limits;
+        let client = client.with_subscription_limits(subscriptions, uri_bytes);
         let session = Arc::new(Session {
             id: Arc::clone(&id),
             client: Arc::new(client),
