@@ -249,12 +249,13 @@ async fn deliver(
             let gate = Arc::new(tokio::sync::Mutex::new(()));
             // Admitted by the instance that created it: counted here, never refused.
             let owner = spec.auth.as_ref().map(|a| a.principal());
+            let owner = owner.as_ref().map(crate::auth::Principal::as_str);
             let entry = Live {
                 token,
                 spec,
                 gate,
                 expires_at,
-                _slot: manager.readmit(owner.as_deref()),
+                _slot: manager.readmit(owner),
             };
             live.insert(task_id.clone(), entry);
             handle

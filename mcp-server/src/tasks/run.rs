@@ -114,7 +114,7 @@ pub(crate) async fn start(
     // The place is taken before the handler runs: over a bound, nothing runs at all.
     let slot = match manager.admit(owner.as_deref()) {
         Ok(slot) => slot,
-        Err(e) => return Started::Task(Err(e)),
+        Err(e) => return Started::Task(Err(e.into())),
     };
     let spec = Spec::new(
         tool,
