@@ -15,7 +15,7 @@
 //!
 //! ```sh
 //! cargo build --example conformance_client
-//! ../shared/conformance/run-client-suite.sh "$PWD/target/debug/examples/conformance_client" --suite all
+//! tests/conformance/run-client-suite.sh "$PWD/target/debug/examples/conformance_client" --suite all
 //! ```
 
 use std::process::ExitCode;

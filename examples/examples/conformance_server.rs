@@ -1,7 +1,7 @@
 //! The fixture server for the official MCP conformance suite
 //! (`@modelcontextprotocol/conformance` 0.1.16 and 0.2.0-alpha.12, server scenarios): every tool,
 //! resource, resource template, prompt and completion the suite calls, with the texts, MIME types
-//! and request parameters it checks (see `/work/shared/conformance/server-fixture.md` and
+//! and request parameters it checks (see `tests/conformance/server-fixture.md` and
 //! `server-fixture-0.2.md`), plus the tools `add` {a, b} and `echo` {text}.
 //!
 //! Both protocol eras on one endpoint: the 2025 initialize/session wire (resumable SSE streams)
@@ -21,9 +21,9 @@
 //! 3001; the endpoint is `/mcp`; Ctrl-C stops it gracefully), then the suite:
 //!
 //! ```sh
-//! bash /work/shared/conformance/run-server-suite.sh http://127.0.0.1:3001/mcp --suite all
-//! bash /work/shared/conformance/run-server-suite-0.2.sh http://127.0.0.1:3001/mcp --requirements 2026-07-28
-//! bash /work/shared/conformance/run-server-suite-0.2.sh http://127.0.0.1:3001/mcp --requirements 2025-11-25
+//! bash tests/conformance/run-server-suite.sh http://127.0.0.1:3001/mcp --suite all
+//! bash tests/conformance/run-server-suite-0.2.sh http://127.0.0.1:3001/mcp --requirements 2026-07-28
+//! bash tests/conformance/run-server-suite-0.2.sh http://127.0.0.1:3001/mcp --requirements 2025-11-25
 //! ```
 
 use std::sync::OnceLock;

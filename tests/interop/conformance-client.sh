@@ -9,7 +9,7 @@ set -uo pipefail
 BIN=${1:?usage: conformance-client.sh PATH/TO/conformance_client}
 [ -x "$BIN" ] || { echo "not an executable: $BIN" >&2; exit 2; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-CONF=${MCP_CONFORMANCE_DIR:-$(cd "$HERE/../../../shared/conformance" && pwd)}
+CONF=${MCP_CONFORMANCE_DIR:-$(cd "$HERE/../conformance" && pwd)}
 total_p=0 total_f=0 rc=0
 run() {
   local label=$1; shift

@@ -5,7 +5,7 @@
 # without bearer auth) and the official Rust SDK (rmcp 3.9.0, both eras, stateful and stateless).
 #
 # Usage: tests/interop/peers.sh            (from anywhere; loopback only)
-# Env:   PEERS_DIR   (default /work/shared/peers)       PY   python with mcp 2.3.0 + PyJWT
+# Env:   PEERS_DIR   (default tests/peers)       PY   python with mcp 2.3.0 + PyJWT
 #        RMCP_PEER   rmcp-peer binary (default /tmp/rmcp-peer-target/release/rmcp-peer)
 #        MCP_INTEROP_SDK_DIR  dir whose node_modules holds @modelcontextprotocol/sdk 1.32.2
 # Prints one line per check and "N passed, M failed"; exits 1 on any failure. Logs of every
@@ -13,7 +13,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-: "${PEERS_DIR:=/work/shared/peers}"
+: "${PEERS_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../peers" && pwd)}"
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}
 : "${MCP_INTEROP_SDK_DIR:=$CACHE/mcp-interop/sdk-1.32.2}"
 : "${RMCP_PEER:=/tmp/rmcp-peer-target/release/rmcp-peer}"

@@ -12,7 +12,7 @@
 #   PYTHON                   interpreter the venv is made from (default python3; 3.11 is what the pins were frozen on)
 #   MCP_INTEROP_CACHE        cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/mcp-interop);
 #                            the venv is $MCP_INTEROP_CACHE/py-mcp-2.3.0, made once and reused
-#   MCP_INTEROP_PY_REQUIREMENTS  pinned requirements (default <repo>/../shared/peers/py/requirements-mcp2.txt)
+#   MCP_INTEROP_PY_REQUIREMENTS  pinned requirements (default <repo>/tests/peers/py/requirements-mcp2.txt)
 #   MCP_INTEROP_DEBUG=1      SDK transport debug logs on stderr; the server runs with RUST_LOG=debug
 # Packages come from PyPI only (pip, once). Traffic is loopback only otherwise.
 # Prints the checks and "N passed, M failed" last; exits non-zero on any failure.
@@ -23,7 +23,7 @@ ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null) || ROOT=$(cd "$HERE
 
 PYTHON=${PYTHON:-python3}
 : "${MCP_INTEROP_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/mcp-interop}"
-: "${MCP_INTEROP_PY_REQUIREMENTS:=$ROOT/../shared/peers/py/requirements-mcp2.txt}"
+: "${MCP_INTEROP_PY_REQUIREMENTS:=$ROOT/tests/peers/py/requirements-mcp2.txt}"
 MCP_VERSION=2.3.0
 VENV=$MCP_INTEROP_CACHE/py-mcp-$MCP_VERSION
 SERVER_BIN=${1:-$ROOT/target/debug/examples/conformance_server}

@@ -14,7 +14,7 @@
 #   MCP_INTEROP_CACHE              cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/mcp-interop)
 # Packages come from the npm registry only, installed once into the cache. The SDK client
 # runs on the node on PATH (>= 18); the Inspector needs node >= 22.19, taken from PATH if
-# it is new enough, else from /work/shared/conformance/conformance-lib.sh (mc_setup).
+# it is new enough, else from tests/conformance/conformance-lib.sh (mc_setup).
 # Prints each suite's checks and "N passed, M failed" (all suites) last; exits 1 on any failure.
 set -uo pipefail
 
@@ -28,8 +28,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 export MCP_INTEROP_INSPECTOR_VERSION
 
 SERVER_BIN=${1:-$ROOT/target/debug/examples/conformance_server}
-CONFORMANCE_LIB=${MCP_INTEROP_CONFORMANCE_LIB:-$ROOT/../shared/conformance/conformance-lib.sh}
-[ -f "$CONFORMANCE_LIB" ] || CONFORMANCE_LIB=/work/shared/conformance/conformance-lib.sh
+CONFORMANCE_LIB=${MCP_INTEROP_CONFORMANCE_LIB:-$ROOT/tests/conformance/conformance-lib.sh}
 
 log() { echo "[interop] $*" >&2; }
 die() {

@@ -44,12 +44,12 @@
 #   MCP_INTEROP_CACHE                  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/mcp-interop);
 #                                      npm packages in sdk-<v>/ and oidc-provider-<v>/, the Python venv
 #                                      (mcp 2.3.0, as ../py.sh makes it) in py-mcp-2.3.0/
-#   MCP_INTEROP_PY_REQUIREMENTS        pinned Python requirements (default <repo>/../shared/peers/py/requirements-mcp2.txt)
+#   MCP_INTEROP_PY_REQUIREMENTS        pinned Python requirements (default <repo>/tests/peers/py/requirements-mcp2.txt)
 #   PYTHON                             interpreter the venv is made from (default python3)
 #   MCP_INTEROP_CLIENT_BIN             our client for dpop.sh, introspection.sh (default <repo>/target/debug/examples/client)
 #   MCP_INTEROP_DEBUG=1                SDK debug logs on stderr; servers with RUST_LOG=debug
 # Node >= 22 (oidc-provider 9 and the SDK run on it): the node on PATH if new enough, else the one
-# /work/shared/conformance/conformance-lib.sh (mc_setup) provides.
+# tests/conformance/conformance-lib.sh (mc_setup) provides.
 # Packages come from the npm registry and PyPI only, installed once into the cache; all other
 # traffic is loopback.
 # Prints each suite's checks and "N passed, M failed" (all suites) last; exits 1 on any failure.
@@ -61,16 +61,14 @@ ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null) || ROOT=$(cd "$HERE
 : "${MCP_INTEROP_SDK_VERSION:=1.32.2}"
 : "${MCP_INTEROP_OIDC_PROVIDER_VERSION:=9.13.3}"
 : "${MCP_INTEROP_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/mcp-interop}"
-: "${MCP_INTEROP_PY_REQUIREMENTS:=$ROOT/../shared/peers/py/requirements-mcp2.txt}"
-[ -f "$MCP_INTEROP_PY_REQUIREMENTS" ] || MCP_INTEROP_PY_REQUIREMENTS=/work/shared/peers/py/requirements-mcp2.txt
+: "${MCP_INTEROP_PY_REQUIREMENTS:=$ROOT/tests/peers/py/requirements-mcp2.txt}"
 PYTHON=${PYTHON:-python3}
 MCP_PY_VERSION=2.3.0
 
 SERVER_BIN=${1:-$ROOT/target/debug/examples/protected_server}
 # A missing client fails dpop.sh's checks, not the whole run.
 CLIENT_BIN=${MCP_INTEROP_CLIENT_BIN:-$ROOT/target/debug/examples/client}
-CONFORMANCE_LIB=${MCP_INTEROP_CONFORMANCE_LIB:-$ROOT/../shared/conformance/conformance-lib.sh}
-[ -f "$CONFORMANCE_LIB" ] || CONFORMANCE_LIB=/work/shared/conformance/conformance-lib.sh
+CONFORMANCE_LIB=${MCP_INTEROP_CONFORMANCE_LIB:-$ROOT/tests/conformance/conformance-lib.sh}
 
 log() { echo "[interop-oauth] $*" >&2; }
 die() {
