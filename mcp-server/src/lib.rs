@@ -93,6 +93,8 @@ pub mod schema;
 mod server;
 pub mod store;
 pub mod tasks;
+#[cfg(test)]
+mod test_util;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod transport;

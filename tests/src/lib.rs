@@ -357,3 +357,14 @@ pub fn fixture(http: HttpConfig) -> McpServer {
         .build()
         .expect("the fixture builds")
 }
+
+/// Waits (at most ~10 s) until `cond` holds: tests count what happened, they do not time it.
+pub async fn until(mut cond: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("condition never held");
+}

@@ -25,7 +25,7 @@ use mcp_server::auth::{
 };
 use mcp_server::testing::{DpopKey, TestIssuer, TestListener, TestServer};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
-use mcp_tests::{RawResponse, post};
+use mcp_tests::{RawResponse, post, until};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -79,17 +79,6 @@ impl Stub {
     fn open(&self) {
         self.gate.send_replace(true);
     }
-}
-
-/// Waits (at most ~10 s) until `cond` holds.
-async fn until(mut cond: impl FnMut() -> bool) {
-    for _ in 0..1000 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("condition never held");
 }
 
 async fn serve(auth: AuthorizationConfig) -> TestServer {

@@ -546,6 +546,7 @@ impl TokenValidator for IntrospectionValidator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::until;
 
     fn validator() -> IntrospectionValidator {
         IntrospectionValidator::new(
@@ -664,17 +665,6 @@ mod tests {
                 IntrospectionConfig::new(&self.url, "rs", "s").issuer("https://as.example");
             Arc::new(IntrospectionValidator::new(tune(config)).unwrap())
         }
-    }
-
-    /// Waits (at most ~10 s) until `cond` holds: the tests count, they do not time.
-    async fn until(mut cond: impl FnMut() -> bool) {
-        for _ in 0..1000 {
-            if cond() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("condition never held");
     }
 
     fn active() -> Value {

@@ -335,6 +335,7 @@ impl Jwks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::until;
 
     #[test]
     fn discovery_inserts_the_well_known_segment() {
@@ -431,17 +432,6 @@ mod tests {
             let source = KeySource::Url(self.url.clone());
             Arc::new(Jwks::new(source, http, Duration::from_secs(300), cooldown))
         }
-    }
-
-    /// Waits (at most ~10 s) until `cond` holds: the tests count, they do not time.
-    async fn until(mut cond: impl FnMut() -> bool) {
-        for _ in 0..1000 {
-            if cond() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("condition never held");
     }
 
     /// Finding 4 (AZ-11h): while no keys are cached, a failed fetch is remembered for the

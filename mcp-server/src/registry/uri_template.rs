@@ -18,8 +18,19 @@
 //!   hold `..` segments, as RFC 6570 allows: it is *not* safe to join to a directory as is.
 //!   Confine it with [`resolve_under`](super::resolve_under), which refuses any path leaving
 //!   its root.
+//!
+//! Matching is bounded whatever the client sends: a URI longer than [`MAX_MATCHED_URI_BYTES`]
+//! matches no template, and a template whose variables could split a URI in very many ways
+//! (`{+a}-{+b}-{+c}`) gives up after [`MAX_MATCH_STEPS`] attempts (no match) instead of
+//! backtracking for seconds.
 
 use std::collections::BTreeMap;
+
+/// The longest URI matched against templates (8 KiB); a longer one matches none.
+pub const MAX_MATCHED_URI_BYTES: usize = 8 * 1024;
+
+/// How many ways of splitting a URI between variables one match may try before it gives up.
+pub const MAX_MATCH_STEPS: usize = 20_000;
 
 /// A parsed URI template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,31 +118,44 @@ impl UriTemplate {
     /// Matches `uri`, returning the variables' decoded values (see the [module docs](self) for
     /// what they may contain).
     pub fn matches(&self, uri: &str) -> Option<BTreeMap<String, String>> {
+        if uri.len() > MAX_MATCHED_URI_BYTES {
+            return None;
+        }
         let mut vars = BTreeMap::new();
-        match_parts(&self.parts, uri, &mut vars).then_some(vars)
+        let mut budget = MAX_MATCH_STEPS;
+        match_parts(&self.parts, uri, &mut vars, &mut budget).then_some(vars)
     }
 }
 
-fn match_parts(parts: &[Part], uri: &str, vars: &mut BTreeMap<String, String>) -> bool {
+/// Matches `uri` against `parts`, spending one of `budget` per split tried.
+fn match_parts(
+    parts: &[Part],
+    uri: &str,
+    vars: &mut BTreeMap<String, String>,
+    budget: &mut usize,
+) -> bool {
     match parts.split_first() {
         None => uri.is_empty(),
         Some((Part::Literal(lit), rest)) => uri
             .strip_prefix(lit.as_str())
-            .is_some_and(|tail| match_parts(rest, tail, vars)),
+            .is_some_and(|tail| match_parts(rest, tail, vars, budget)),
         Some((Part::Var { name, reserved }, rest)) => {
             let allowed = |c: char| *reserved || !matches!(c, '/' | '?' | '#');
             // Try every split point, shortest value first; the next literal decides.
             let mut end = 0;
             for (i, c) in uri.char_indices() {
-                if i > 0 && try_bind(name, &uri[..i], &uri[i..], rest, *reserved, vars) {
+                if i > 0 && try_bind(name, &uri[..i], &uri[i..], rest, *reserved, vars, budget) {
                     return true;
+                }
+                if *budget == 0 {
+                    return false;
                 }
                 if !allowed(c) {
                     return false;
                 }
                 end = i + c.len_utf8();
             }
-            end > 0 && try_bind(name, &uri[..end], "", rest, *reserved, vars)
+            end > 0 && try_bind(name, &uri[..end], "", rest, *reserved, vars, budget)
         }
     }
 }
@@ -143,8 +167,13 @@ fn try_bind(
     rest: &[Part],
     reserved: bool,
     vars: &mut BTreeMap<String, String>,
+    budget: &mut usize,
 ) -> bool {
-    if !match_parts(rest, tail, vars) {
+    let Some(left) = budget.checked_sub(1) else {
+        return false;
+    };
+    *budget = left;
+    if !match_parts(rest, tail, vars, budget) {
         return false;
     }
     match decode_value(value, reserved) {
@@ -190,6 +219,24 @@ fn percent_decode(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_uris_cannot_make_matching_backtrack_for_long() {
+        // Three reserved variables around one literal: without a bound, O(n³) splits.
+        let t = UriTemplate::parse("x://{+a}-{+b}-{+c}!").unwrap();
+        let hostile = format!("x://{}", "-".repeat(MAX_MATCHED_URI_BYTES - 8));
+        assert!(t.matches(&hostile).is_none());
+        assert!(
+            t.matches(&format!("x://{}", "a".repeat(MAX_MATCHED_URI_BYTES)))
+                .is_none()
+        );
+        // Ordinary URIs still match.
+        let v = t.matches("x://one-two-three!").unwrap();
+        assert_eq!(
+            (v["a"].as_str(), v["b"].as_str(), v["c"].as_str()),
+            ("one", "two", "three")
+        );
+    }
 
     #[test]
     fn simple_variables_match_one_segment() {
