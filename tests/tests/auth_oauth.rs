@@ -1,5 +1,5 @@
 //! The OAuth 2.1 resource server, black-box: a real server on 127.0.0.1:0, real tokens from the
-//! in-process issuer, raw HTTP. Requirement ids refer to `shared/spec/CHECKLIST.md` (AZ-, BE-).
+//! in-process issuer, raw HTTP. Requirement ids refer to `tests/spec/CHECKLIST.md` (AZ-, BE-).
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Regression tests of the security review (issue 12), server side: each test proves that one
 //! finding cannot happen any more, black-box where a request can show it (a real server on
 //! 127.0.0.1, real tokens from the in-process issuer, raw HTTP). Requirement ids refer to
-//! `CHECKLIST.md` (AZ-, DP-, T-).
+//! `tests/spec/CHECKLIST.md` (AZ-, DP-, T-).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

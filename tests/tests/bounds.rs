@@ -1,6 +1,6 @@
 //! Black-box tests of the bounds on memory a client can grow (security finding 13): a real
 //! server on 127.0.0.1:0, raw HTTP, each bound set low and exceeded, with the documented outcome
-//! checked. Requirement ids refer to `shared/spec/CHECKLIST.md`.
+//! checked. Requirement ids refer to `tests/spec/CHECKLIST.md`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,6 +1,6 @@
 //! Black-box tests of the legacy-era Streamable HTTP transport: a real server on 127.0.0.1:0,
 //! raw HTTP requests, exact statuses, headers and JSON-RPC codes. Requirement ids refer to
-//! `shared/spec/CHECKLIST.md`.
+//! `tests/spec/CHECKLIST.md`.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;

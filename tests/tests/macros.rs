@@ -2,7 +2,7 @@
 //! `#[tools]` (free functions, an impl with state, `Option`, defaults, renames, nested structs,
 //! enums, `Json<T>` output, `Result`, `&Context`, `required_scopes`), a prompt with completions,
 //! a fixed resource and a templated one; served for real and driven over HTTP. Requirement ids
-//! refer to `shared/spec/CHECKLIST.md`.
+//! refer to `tests/spec/CHECKLIST.md`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

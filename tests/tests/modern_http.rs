@@ -1,6 +1,6 @@
 //! Black-box tests of the 2026-07-28 wire on the same endpoint as the legacy era: stateless
 //! requests, required headers, typed errors with their HTTP statuses (VERSIONS §4), caching
-//! fields, MRTR and subscriptions. Requirement ids refer to `shared/spec/CHECKLIST.md`.
+//! fields, MRTR and subscriptions. Requirement ids refer to `tests/spec/CHECKLIST.md`.
 
 use std::time::Duration;
 

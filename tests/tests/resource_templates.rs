@@ -1,6 +1,6 @@
 //! Black-box tests of resource templates against path traversal (security finding 6): a real
 //! server on 127.0.0.1:0, raw HTTP, template handlers that record every value they receive.
-//! Requirement ids refer to `shared/spec/CHECKLIST.md` (R-02 not-found codes, R-03 traversal).
+//! Requirement ids refer to `tests/spec/CHECKLIST.md` (R-02 not-found codes, R-03 traversal).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

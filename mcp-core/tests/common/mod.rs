@@ -14,15 +14,15 @@ use serde_json::{Value, json};
 
 const SCHEMA_2026_07_28: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/spec/2026-07-28/schema.json"
+    "/../tests/spec/2026-07-28/schema.json"
 ));
 const SCHEMA_2025_11_25: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/spec/2025-11-25/schema.json"
+    "/../tests/spec/2025-11-25/schema.json"
 ));
 const SCHEMA_2025_06_18: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/spec/2025-06-18/schema.json"
+    "/../tests/spec/2025-06-18/schema.json"
 ));
 
 /// A schema version the tests validate against.
