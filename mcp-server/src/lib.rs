@@ -79,6 +79,47 @@
 //!     .expect("a valid server");
 //! assert_eq!(server.tool_names(), ["add"]);
 //! ```
+//!
+//! ## Authorization
+//!
+//! [`McpServerBuilder::authorization`] protects the HTTP endpoint (stdio is never protected) in
+//! one of four modes of [`auth::AuthorizationConfig`]: OAuth 2.1 resource server (JWTs checked
+//! against the authorization server's keys, RFC 9728 metadata, DPoP), built-in API keys with
+//! roles and workspaces, HTTP Basic, or none. `build()` refuses a configuration it could not
+//! enforce, with an [`auth::AuthConfigError`] saying how to fix it; settings that weaken it are
+//! only reachable by name ([`auth::Danger`]). A tool's `required_scopes` and `min_role` are
+//! checked before it runs; the caller is [`Context::auth`]. The same [`auth::AuthLayer`] guards
+//! your own axum routes ([`McpServer::auth_layer`]).
+//!
+//! ```no_run
+//! use mcp_server::auth::{AuthorizationConfig, JwtValidator, JwtValidatorConfig};
+//! use mcp_server::prelude::*;
+//!
+//! /// Delete a file.
+//! #[tool(required_scopes = ["files:delete"])]
+//! fn delete_file(path: String) -> String {
+//!     format!("deleted {path}")
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let issuer = "https://auth.example.com";
+//! let server = McpServer::builder("files")
+//!     .authorization(
+//!         AuthorizationConfig::enabled()
+//!             .authorization_server(issuer)
+//!             .required_scopes(["read"])
+//!             // The public URL of the endpoint: the audience tokens must name.
+//!             .resource("https://mcp.example.com/mcp")
+//!             .validator(JwtValidator::new(JwtValidatorConfig::new(issuer, ""))?),
+//!     )
+//!     .tool(delete_file)
+//!     .build()?;
+//! server.serve("127.0.0.1:8000").await?;
+//! # Ok(()) }
+//! ```
+//!
+//! With the `testing` feature, `mcp_server::testing` has an in-process authorization server minting real
+//! tokens and helpers starting a server on an ephemeral loopback port.
 
 pub mod auth;
 mod client_state;
