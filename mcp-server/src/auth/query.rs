@@ -1,7 +1,8 @@
 //! What the URL's query says about credentials: `?workspace=<name>` (the selected workspace) and
 //! `?token=<key>` (an API key, for clients that cannot send headers). The token is always cut out
 //! of the request's URI, whether or not the server accepts query tokens, so that nothing
-//! downstream (handlers, `ctx.http()`, logs) ever sees it.
+//! downstream (handlers, `ctx.http()`, logs) ever sees it; so is `?access_token=` (RFC 6750
+//! §2.3), which is never accepted (OAuth 2.1 forbids tokens in the query).
 
 use http::Uri;
 
@@ -62,14 +63,18 @@ pub(crate) fn take_query_credentials(uri: &mut Uri) -> QueryCredentials {
     };
     let mut out = QueryCredentials::default();
     let mut tokens = 0usize;
+    let mut removed = false;
     let mut kept: Vec<&str> = Vec::new();
     for pair in query.split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         match decode(name).as_deref() {
             Some("token") => {
                 tokens += 1;
+                removed = true;
                 out.token = decode(value);
             }
+            // Never a credential here, and never kept where it could be logged.
+            Some("access_token") => removed = true,
             Some("workspace") => {
                 if out.workspace.is_some() {
                     out.ambiguous_workspace = true;
@@ -83,7 +88,7 @@ pub(crate) fn take_query_credentials(uri: &mut Uri) -> QueryCredentials {
     if tokens > 1 {
         out.token = None;
     }
-    if tokens > 0 {
+    if removed {
         let path = uri.path();
         let rebuilt = if kept.is_empty() {
             path.to_owned()
@@ -125,6 +130,10 @@ mod tests {
 
         let mut u: Uri = "/mcp?workspace=a&workspace=b".parse().unwrap();
         assert!(take_query_credentials(&mut u).ambiguous_workspace);
+
+        let mut u: Uri = "/mcp?access_token=eyJ.x.y&a=1".parse().unwrap();
+        assert_eq!(take_query_credentials(&mut u), QueryCredentials::default());
+        assert_eq!(u.to_string(), "/mcp?a=1", "access_token is cut, never used");
 
         let mut u: Uri = "/mcp".parse().unwrap();
         assert_eq!(take_query_credentials(&mut u), QueryCredentials::default());
