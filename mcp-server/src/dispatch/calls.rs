@@ -24,12 +24,12 @@ use crate::mrtr::{InputRound, RoundOutcome, merge_answers, request_digest};
 use crate::registry::ResourceMatch;
 use crate::server::ServerInner;
 
-/// The MRTR side of a modern call: the round the handler runs in, and the digest that binds
-/// its `requestState` to this request.
+/// The MRTR side of a modern call: the round the handler runs in, and the digest and caller
+/// that bind its `requestState` to this request.
 struct Mrtr {
     round: Arc<InputRound>,
     digest: String,
-    principal: Option<Principal>,
+    caller: Option<Arc<AuthContext>>,
 }
 
 /// Opens the round of a modern call: verifies `requestState` (L-76) and gathers the answers.
@@ -46,18 +46,20 @@ fn open_round<A: Serialize>(
         return Ok(None);
     }
     let digest = request_digest(method, target, arguments);
-    let principal = env.principal();
     let from_state = match state {
         None => JsonObject::new(),
-        Some(s) => server
-            .state_codec
-            .open(&s, &digest, principal.as_ref().map(Principal::as_str))
-            .map_err(|e| ErrorObject::invalid_params(format!("Invalid requestState: {e}")))?,
+        Some(s) => {
+            let principal = env.principal();
+            server
+                .state_codec
+                .open(&s, &digest, principal.as_ref().map(Principal::as_str))
+                .map_err(|e| ErrorObject::invalid_params(format!("Invalid requestState: {e}")))?
+        }
     };
     Ok(Some(Mrtr {
         round: Arc::new(InputRound::new(merge_answers(from_state, responses))),
         digest,
-        principal,
+        caller: env.auth.clone(),
     }))
 }
 
@@ -123,9 +125,10 @@ fn finish<T: Serialize + WithMeta>(
     match mrtr.round.outcome() {
         RoundOutcome::Complete => shape(server, era, result, cache),
         RoundOutcome::InputRequired { requests, answers } => {
+            let principal = mrtr.caller.as_deref().map(AuthContext::principal);
             let state = server.state_codec.seal(
                 &mrtr.digest,
-                mrtr.principal.as_ref().map(Principal::as_str),
+                principal.as_ref().map(Principal::as_str),
                 answers,
             );
             let mut result = InputRequiredResult::new(Some(requests), Some(state));

@@ -66,7 +66,8 @@ pub struct DpopConfig {
     pub algorithms: Vec<Algorithm>,
     /// How far `iat` may lie from now, either way (default 300 s, DP-11).
     pub iat_window: Duration,
-    /// Where accepted `jti`s are remembered (default: in memory, bounded).
+    /// Where accepted `jti`s are remembered (default: in memory, bounded: see
+    /// [`InMemoryReplayCache`] for the proof rate it sustains).
     pub replay_cache: Arc<dyn ReplayCache>,
     /// Server nonces (RFC 9449 §8), `None` for none.
     pub nonces: Option<NonceIssuer>,
@@ -97,7 +98,9 @@ impl Default for DpopConfig {
                 Algorithm::RS256,
             ],
             iat_window: Duration::from_secs(300),
-            replay_cache: Arc::new(InMemoryReplayCache::new(100_000)),
+            replay_cache: Arc::new(InMemoryReplayCache::new(
+                InMemoryReplayCache::DEFAULT_CAPACITY,
+            )),
             nonces: None,
             keys: Arc::new(ProofKeys::new(4096)),
         }

@@ -1,8 +1,7 @@
 //! Replay protection (DP-12): every accepted proof is remembered for as long as it could be
 //! accepted, and a second use is refused.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use super::now_secs;
@@ -39,23 +38,40 @@ pub trait ReplayCache: Send + Sync + 'static {
 /// an entry that has not expired never leaves, since that would make its proof replayable (an
 /// attacker with a key of their own could flush a captured proof out with a flood of fresh
 /// ones). When every slot holds an unexpired entry, new proofs are refused with
-/// [`ReplayCacheError::Full`] (503) until the oldest expires: size `capacity` for the proof
-/// rate the server must take over the proof lifetime (the `iat` window, both ways).
+/// [`ReplayCacheError::Full`] (503) until the oldest expires.
+///
+/// Size `capacity` for the proof rate the server must take: a proof stays for the `iat` window
+/// (300 s by default), so a cache of `capacity` entries sustains `capacity / window` proofs per
+/// second — [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) (1 000 000 entries, under 100 MB when full)
+/// sustains about 3 300 per second. Beyond that, raise it, shorten the window, or share a
+/// store without such a bound between instances ([`crate::store::RedisReplayCache`]).
+/// Only proofs that came with a valid token and binding take a place.
 pub struct InMemoryReplayCache {
     capacity: usize,
     inner: Mutex<Seen>,
 }
 
-/// Proof digests with their expiry, and the same by expiry (soonest first; an entry whose
-/// expiry no longer matches the map is stale and skipped).
-type Seen = (HashMap<[u8; 32], u64>, BinaryHeap<Reverse<(u64, [u8; 32])>>);
+/// Proof digests (their first 128 bits: a collision among even 10^9 live proofs has a
+/// probability below 10^-20) with their expiry, and the same grouped by expiry second (an entry
+/// whose expiry no longer matches the map is stale and skipped).
+type Seen = (HashMap<u128, u64>, BTreeMap<u64, Vec<u128>>);
+
+/// The first 128 bits of a replay key.
+fn short(key: &[u8; 32]) -> u128 {
+    let mut half = [0u8; 16];
+    half.copy_from_slice(&key[..16]);
+    u128::from_be_bytes(half)
+}
 
 impl InMemoryReplayCache {
+    /// The capacity of [`DpopConfig::default`](super::DpopConfig)'s cache.
+    pub const DEFAULT_CAPACITY: usize = 1_000_000;
+
     /// A cache holding at most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
         InMemoryReplayCache {
             capacity: capacity.max(1),
-            inner: Mutex::new((HashMap::new(), BinaryHeap::new())),
+            inner: Mutex::new((HashMap::new(), BTreeMap::new())),
         }
     }
 
@@ -90,16 +106,19 @@ impl InMemoryReplayCache {
         expires_at: u64,
         now: u64,
     ) -> Result<bool, ReplayCacheError> {
+        let key = short(&key);
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let (map, by_expiry) = &mut *guard;
         // Expired entries leave, and only they.
-        while let Some(&Reverse((exp, k))) = by_expiry.peek() {
-            if exp > now {
+        while let Some(entry) = by_expiry.first_entry() {
+            if *entry.key() > now {
                 break;
             }
-            by_expiry.pop();
-            if map.get(&k) == Some(&exp) {
-                map.remove(&k);
+            let (exp, keys) = entry.remove_entry();
+            for k in keys {
+                if map.get(&k) == Some(&exp) {
+                    map.remove(&k);
+                }
             }
         }
         if map.get(&key).is_some_and(|&exp| exp > now) {
@@ -113,7 +132,7 @@ impl InMemoryReplayCache {
             return Err(ReplayCacheError::Full);
         }
         map.insert(key, expires_at);
-        by_expiry.push(Reverse((expires_at, key)));
+        by_expiry.entry(expires_at).or_default().push(key);
         Ok(true)
     }
 }
