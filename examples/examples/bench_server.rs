@@ -50,10 +50,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         HttpConfig::default().stateless()
     };
     let server = McpServer::builder("bench-server")
-        .http(http)
         .tool(add)
         .tool(echo)
-        .build()?;
+        .build()?
+        .http(http);
     eprintln!("bench_server: http://{bind}/mcp");
     server.serve(bind).await?;
     Ok(())

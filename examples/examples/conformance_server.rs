@@ -1076,7 +1076,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let server = McpServer::builder("mcp-conformance-test-server")
         .version("1.0.0")
-        .http(HttpConfig::default())
         .tools(tools())
         .tools(diagnostic_tools())
         .tools(mrtr_tools())

@@ -228,12 +228,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let server = McpServer::builder("protected-server")
         .authorization(auth)
-        .http(HttpConfig::default().allow_host(host_of(&public_url)))
         .tools(files)
         .tool(whoami)
         .tool(add)
         .tool(echo)
-        .build()?;
+        .build()?
+        .http(HttpConfig::default().allow_host(host_of(&public_url)));
 
     if let Some(e) = &embedded {
         let read = e.token(&public_url).scope(&scopes.join(" ")).sign();

@@ -45,10 +45,10 @@ async fn greet(
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bind = std::env::var("MCP_BIND").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     let server = McpServer::builder("quickstart")
-        .http(HttpConfig::default().stateless())
         .tool(add)
         .tool(greet)
-        .build()?;
+        .build()?
+        .http(HttpConfig::default().stateless());
     eprintln!("quickstart: http://{bind}/mcp");
     server.serve(bind).await?;
     Ok(())

@@ -512,7 +512,8 @@ async fn serve(args: &Args, keys: ApiKeys, flags: &Flags) -> CliResult {
         .instructions("Read workflows, start and stop runs, edit specs. Add ?workspace=ops to act in one workspace.")
         .authorization(config)
         .tools(Arc::clone(&engine))
-        .build()?;
+        .build()?
+        .http(HttpConfig::default());
     let api = axum::Router::new()
         .route("/api/runs", axum::routing::get(get_runs).post(post_run))
         .layer(Extension(engine))

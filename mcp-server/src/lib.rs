@@ -159,7 +159,7 @@ pub use registry::tools::{
     IntoTool, IntoToolResult, IntoTools, Json, NoArgs, ToolDef, ToolError, ToolHandler,
 };
 pub use server::{BuildError, McpServer, McpServerBuilder};
-pub use transport::http::{HttpConfig, SessionMode};
+pub use transport::http::{HttpConfig, HttpServer, SessionMode};
 
 /// A boxed, sendable future, as handlers return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -171,8 +171,9 @@ pub mod prelude {
         Resource, ResourceContents, ResourceTemplate, ToolAnnotations,
     };
     pub use crate::{
-        CompletionHandler, Context, HttpConfig, Json, McpError, McpServer, NoArgs, PromptDef,
-        ResourceDef, ResourceTemplateDef, SessionMode, ToolDef, ToolError,
+        CompletionHandler, Context, HttpConfig, HttpServer, Json, McpError, McpServer,
+        McpServerBuilder, NoArgs, PromptDef, ResourceDef, ResourceTemplateDef, SessionMode,
+        ToolDef, ToolError,
     };
     pub use crate::{prompt, resource, tool, tools};
 }

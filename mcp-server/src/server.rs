@@ -18,7 +18,6 @@ use crate::registry::resources::{AnyResource, IntoResource, ResourceDef, Resourc
 use crate::registry::tools::{IntoTool, IntoTools, ToolDef};
 use crate::registry::uri_template::UriTemplateError;
 use crate::registry::{Registry, is_valid_tool_name};
-use crate::transport::http::HttpConfig;
 
 /// Why a server could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,7 +87,6 @@ pub(crate) struct ServerInner {
     pub completion: Option<CompletionHandler>,
     pub page_size: usize,
     pub client_request_timeout: Option<Duration>,
-    pub http: HttpConfig,
     /// How the HTTP endpoint is protected.
     pub auth: AuthorizationConfig,
     /// `serverInfo` as a JSON value, for modern results' `_meta`.
@@ -143,6 +141,11 @@ impl std::fmt::Debug for McpServer {
 }
 
 impl McpServer {
+    /// The server's authorization settings.
+    pub fn authorization_config(&self) -> &AuthorizationConfig {
+        &self.inner.auth
+    }
+
     /// Starts describing a server called `name`.
     pub fn builder(name: impl Into<String>) -> McpServerBuilder {
         McpServerBuilder {
@@ -159,7 +162,6 @@ impl McpServer {
             versions: std::iter::once(ProtocolVersion::V2026_07_28)
                 .chain(DEFAULT_LEGACY_VERSIONS)
                 .collect(),
-            http: HttpConfig::default(),
             auth: AuthorizationConfig::default(),
             cache_ttl: Duration::ZERO,
             request_state_key: None,
@@ -283,7 +285,6 @@ pub struct McpServerBuilder {
     page_size: usize,
     client_request_timeout: Option<Duration>,
     versions: Vec<ProtocolVersion>,
-    http: HttpConfig,
     auth: AuthorizationConfig,
     cache_ttl: Duration,
     request_state_key: Option<Vec<u8>>,
@@ -431,12 +432,6 @@ impl McpServerBuilder {
         self
     }
 
-    /// Streamable HTTP settings: allowed hosts and origins, body limit, sessions, SSE.
-    pub fn http(mut self, config: HttpConfig) -> Self {
-        self.http = config;
-        self
-    }
-
     /// Checks everything and builds the server.
     pub fn build(self) -> Result<McpServer, BuildError> {
         self.auth.check()?;
@@ -532,7 +527,6 @@ impl McpServerBuilder {
                 },
                 page_size: self.page_size,
                 client_request_timeout: self.client_request_timeout,
-                http: self.http,
                 auth: self.auth,
                 listeners: Mutex::new(Vec::new()),
             }),

@@ -52,7 +52,6 @@ struct AddArgs {
 
 fn router() -> Router {
     McpServer::builder("bench")
-        .http(HttpConfig::default().stateless())
         .tool(add)
         .tools(Calculator)
         .tool(
@@ -64,6 +63,7 @@ fn router() -> Router {
         )
         .build()
         .expect("the bench server builds")
+        .http(HttpConfig::default().stateless())
         .into_router()
 }
 

@@ -281,10 +281,9 @@ struct Steps {
 pub static SLOW_STEPS: AtomicUsize = AtomicUsize::new(0);
 
 /// A server with tools for the transport tests.
-pub fn fixture(http: HttpConfig) -> McpServer {
+pub fn fixture() -> McpServer {
     let steps = Arc::new(AtomicUsize::new(0));
     McpServer::builder("fixture")
-        .http(http)
         .tool(ToolDef::from_fn("add", |_: Context, AddArgs { a, b }| async move { a + b }).description("Add"))
         .tool(ToolDef::from_fn("echo", |_: Context, EchoArgs { text }| async move { text }).description("Echo"))
         .tool(

@@ -19,10 +19,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use mcp_server::auth::{
-    AuthorizationConfig, BasicLimits, Danger, DpopConfig, InMemoryReplayCache, IntrospectionConfig,
+    AuthorizationConfig, BasicLimits, Danger, DpopConfig, IntrospectionConfig,
     IntrospectionValidator, JwtValidator, JwtValidatorConfig, MemoryStore, User, UserStore,
     hash_password,
 };
+use mcp_server::store::InMemoryReplayCache;
 use mcp_server::testing::{DpopKey, TestIssuer, TestListener, TestServer};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 use mcp_tests::{RawResponse, post, until};

@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::routing::get;
 use mcp_server::auth::{
     ApiKeys, AuthConfigError, AuthRejection, AuthorizationConfig, Caller, Danger, DpopConfig,
-    JwtValidator, JwtValidatorConfig, MemoryStore, NewApiKey, ReplayCache, ReplayCacheError,
-    RoleClaim, Surface, User, UserStore,
+    JwtValidator, JwtValidatorConfig, MemoryStore, NewApiKey, RoleClaim, Surface, User, UserStore,
 };
+use mcp_server::store::{ReplayCache, ReplayCacheError};
 use mcp_server::tasks::TaskSupport;
 use mcp_server::testing::{DpopKey, TestIssuer, TestListener};
 use mcp_server::types::ElicitRequestParams;

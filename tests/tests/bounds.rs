@@ -42,7 +42,7 @@ fn the_documented_defaults_hold() {
 async fn t81_resuming_from_an_event_evicted_by_the_stream_byte_bound_is_400() {
     let store = InMemoryEventStore::new(1000).max_stream_bytes(600);
     let http = HttpConfig::default().event_store(Arc::new(store));
-    let srv = spawn(fixture(http)).await.expect("server starts");
+    let srv = spawn(fixture().http(http)).await.expect("server starts");
     let s = Session::open(&srv.url(), "2025-11-25", json!({})).await;
     let call = json!({"jsonrpc":"2.0","id":1,"method":"tools/call",
         "params":{"name":"progress","arguments":{"steps":20}}});
@@ -83,7 +83,7 @@ async fn l81_subscriptions_beyond_the_session_bounds_are_minus_32602_naming_the_
     let http = HttpConfig::default()
         .max_subscriptions_per_session(2)
         .max_subscription_uri_bytes(32);
-    let srv = spawn(fixture(http)).await.expect("server starts");
+    let srv = spawn(fixture().http(http)).await.expect("server starts");
     let s = Session::open(&srv.url(), "2025-11-25", json!({})).await;
     for (id, uri) in [(1, "test://a"), (2, "test://b"), (3, "test://b")] {
         let r = subscribe(&s, id, "resources/subscribe", uri).await;
@@ -120,7 +120,7 @@ async fn l80_a_listen_request_over_the_subscription_bounds_is_minus_32602() {
     let http = HttpConfig::default()
         .max_subscriptions_per_session(2)
         .max_subscription_uri_bytes(32);
-    let srv = spawn(fixture(http)).await.expect("server starts");
+    let srv = spawn(fixture().http(http)).await.expect("server starts");
     let long = format!("test://{}", "x".repeat(26));
     for (uris, limit) in [
         (
@@ -174,10 +174,10 @@ async fn batch_server(http: HttpConfig, counter: Arc<Counter>) -> TestServer {
         }
     });
     let server = McpServer::builder("batches")
-        .http(http)
         .tool(tool)
         .build()
-        .expect("server builds");
+        .expect("server builds")
+        .http(http);
     spawn(server).await.expect("server starts")
 }
 
@@ -260,10 +260,7 @@ async fn task_server(
         }
     })
     .task_support(TaskSupport::Optional);
-    let mut builder = McpServer::builder("task-bounds")
-        .http(HttpConfig::default())
-        .tasks(tasks)
-        .tool(tool);
+    let mut builder = McpServer::builder("task-bounds").tasks(tasks).tool(tool);
     if let Some(keys) = auth {
         builder = builder.authorization(AuthorizationConfig::builtin(keys));
     }

@@ -18,7 +18,6 @@ use mcp_client::auth::{
 };
 use mcp_client::types::SubscriptionFilter;
 use mcp_client::{BoxFuture, Era, Error, McpClient};
-use mcp_server::HttpConfig;
 use mcp_tests::fixture;
 use serde_json::json;
 
@@ -36,17 +35,18 @@ type Seen = Arc<Mutex<Vec<(Method, HeaderMap)>>>;
 async fn recording_server() -> (String, Seen) {
     let seen: Seen = Arc::default();
     let log = Arc::clone(&seen);
-    let router = fixture(HttpConfig::default())
-        .into_router()
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            let log = Arc::clone(&log);
-            async move {
-                log.lock()
-                    .unwrap()
-                    .push((req.method().clone(), req.headers().clone()));
-                next.run(req).await
-            }
-        }));
+    let router =
+        fixture()
+            .into_router()
+            .layer(middleware::from_fn(move |req: Request, next: Next| {
+                let log = Arc::clone(&log);
+                async move {
+                    log.lock()
+                        .unwrap()
+                        .push((req.method().clone(), req.headers().clone()));
+                    next.run(req).await
+                }
+            }));
     (serve(router).await, seen)
 }
 
@@ -155,7 +155,7 @@ async fn each_strategy_puts_its_credentials_on_every_request() {
 async fn a_401_is_unauthorized_with_the_parsed_challenges() {
     let metadata = Arc::new(Mutex::new(String::new()));
     let md = Arc::clone(&metadata);
-    let router = fixture(HttpConfig::default()).into_router().layer(middleware::from_fn(
+    let router = fixture().into_router().layer(middleware::from_fn(
         move |req: Request, next: Next| {
             let md = md.lock().unwrap().clone();
             async move {
@@ -214,7 +214,7 @@ async fn a_401_is_unauthorized_with_the_parsed_challenges() {
 
 #[tokio::test]
 async fn a_403_is_forbidden_with_the_missing_scopes() {
-    let router = fixture(HttpConfig::default()).into_router().layer(middleware::from_fn(
+    let router = fixture().into_router().layer(middleware::from_fn(
         |req: Request, next: Next| async move {
             // Read the body to see which tool is called (the legacy wire has no Mcp-Name).
             let (parts, body) = req.into_parts();
@@ -318,7 +318,7 @@ impl Auth for NonceAuth {
 async fn a_strategy_can_retry_with_a_server_nonce_and_follow_its_rotation() {
     let served = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&served);
-    let router = fixture(HttpConfig::default()).into_router().layer(middleware::from_fn(
+    let router = fixture().into_router().layer(middleware::from_fn(
         move |req: Request, next: Next| {
             let count = Arc::clone(&count);
             async move {

@@ -16,7 +16,9 @@ use mcp_client::{
     Era, Error, Malformed, McpClient, ProtocolVersion, RequestOptions, ServerNotification,
 };
 use mcp_server::testing::{TestServer, spawn};
-use mcp_server::{Context, HttpConfig, Json, McpServer, NoArgs, PromptDef, ResourceDef, ToolDef};
+use mcp_server::{
+    Context, HttpConfig, HttpServer, Json, McpServer, NoArgs, PromptDef, ResourceDef, ToolDef,
+};
 use mcp_tests::{SLOW_STEPS, fixture};
 use serde_json::json;
 
@@ -39,8 +41,8 @@ struct RegionArgs {
 }
 
 /// The shared fixture plus a structured tool and a tool with a header argument.
-fn full_fixture(http: HttpConfig) -> McpServer {
-    let server = fixture(http);
+fn full_fixture() -> McpServer {
+    let server = fixture();
     server
         .add_tool(ToolDef::from_fn(
             "sum",
@@ -118,14 +120,11 @@ fn catalog() -> McpServer {
 }
 
 async fn server() -> TestServer {
-    spawn(full_fixture(HttpConfig::default()))
-        .await
-        .expect("server starts")
+    spawn(full_fixture()).await.expect("server starts")
 }
 
-fn legacy_only(http: HttpConfig) -> McpServer {
+fn legacy_only(http: HttpConfig) -> HttpServer {
     let mut builder = McpServer::builder("legacy-only")
-        .http(http)
         .protocol_versions(mcp_core::version::DEFAULT_LEGACY_VERSIONS);
     builder = builder.tool(ToolDef::from_fn(
         "add",
@@ -134,7 +133,7 @@ fn legacy_only(http: HttpConfig) -> McpServer {
             n("a") + n("b")
         },
     ));
-    builder.build().expect("builds")
+    builder.build().expect("builds").http(http)
 }
 
 fn text(result: &mcp_client::types::CallToolResult) -> String {
@@ -586,7 +585,7 @@ async fn elicitation_on_the_legacy_wire_and_through_input_required() {
 async fn a_stream_the_server_closes_early_is_resumed_with_last_event_id() {
     let mut http = HttpConfig::default();
     http.sse_retry = Duration::from_millis(50);
-    let srv = spawn(full_fixture(http)).await.unwrap();
+    let srv = spawn(full_fixture().http(http)).await.unwrap();
     let client = legacy(&srv.url()).await;
     let r = client.call_tool("reconnect", ()).await.unwrap();
     assert_eq!(text(&r), "after reconnect");
@@ -708,7 +707,7 @@ async fn dropping_a_call_cancels_it_on_the_server() {
 
 #[tokio::test]
 async fn change_feeds_in_both_eras() {
-    let server = full_fixture(HttpConfig::default());
+    let server = full_fixture();
     let handle = server.clone();
     let srv = spawn(server).await.unwrap();
     let filter = SubscriptionFilter {
@@ -793,7 +792,7 @@ async fn malformed_arguments_are_rejected_before_sending() {
 
 #[tokio::test]
 async fn a_legacy_feed_follows_the_session_across_reinitialization() {
-    let server = full_fixture(HttpConfig::default());
+    let server = full_fixture();
     let handle = server.clone();
     let srv = spawn(server).await.unwrap();
     let client = legacy(&srv.url()).await;

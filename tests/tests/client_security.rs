@@ -190,7 +190,7 @@ async fn protected_mcp(publish: impl FnOnce(&str) -> Published) -> String {
                 root_prm.map_or_else(not_found, |d| json_response(StatusCode::OK, &d))
             }),
         )
-        .merge(fixture(HttpConfig::default()).into_router().layer(gate));
+        .merge(fixture().into_router().layer(gate));
     serve(listener, router);
     format!("{base}/mcp")
 }
@@ -418,7 +418,9 @@ async fn plain_http_off_loopback_works_only_with_dangerously_allow_http() {
     let (listener, addr, _) = bind().await;
     serve(
         listener,
-        fixture(HttpConfig::default().allow_host("mcp.test")).into_router(),
+        fixture()
+            .http(HttpConfig::default().allow_host("mcp.test"))
+            .into_router(),
     );
     let resolving = || {
         mcp_client::reqwest::Client::builder()

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use mcp_client::types::{ElicitRequestParams, ElicitResult, JsonObject};
 use mcp_client::{Era, Error, McpClient, ProtocolVersion, RequestOptions, TransportError};
-use mcp_server::HttpConfig;
 use mcp_tests::{SLOW_STEPS, fixture};
 use serde_json::json;
 use tokio::process::Command;
@@ -160,7 +159,7 @@ async fn a_child_process_over_stdio() {
 async fn in_process_pipes_and_cancellation() {
     let (client_out, server_in) = tokio::io::duplex(1 << 16);
     let (server_out, client_in) = tokio::io::duplex(1 << 16);
-    let server = fixture(HttpConfig::default());
+    let server = fixture();
     let served = tokio::spawn(async move { server.serve_io(server_in, server_out).await });
     let client = McpClient::builder()
         .protocol_version(ProtocolVersion::V2025_06_18)

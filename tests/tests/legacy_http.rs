@@ -12,9 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 async fn server() -> TestServer {
-    spawn(fixture(HttpConfig::default()))
-        .await
-        .expect("server starts")
+    spawn(fixture()).await.expect("server starts")
 }
 
 fn result_text(messages: &[Value], id: i64) -> String {
@@ -228,7 +226,7 @@ async fn t10_t11_accept_and_content_type() {
 
 #[tokio::test]
 async fn oversized_bodies_get_413() {
-    let srv = spawn(fixture(HttpConfig::default().max_body_bytes(1024)))
+    let srv = spawn(fixture().http(HttpConfig::default().max_body_bytes(1024)))
         .await
         .unwrap();
     let s = Session::open(&srv.url(), "2025-11-25", json!({})).await;
@@ -313,7 +311,7 @@ async fn idle_sessions_expire_and_the_live_session_count_is_bounded() {
     let config = HttpConfig::default()
         .session_idle_timeout(Duration::from_millis(200))
         .max_sessions(3);
-    let srv = spawn(fixture(config)).await.unwrap();
+    let srv = spawn(fixture().http(config)).await.unwrap();
     let s = Session::open(&srv.url(), "2025-11-25", json!({})).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
@@ -322,6 +320,10 @@ async fn idle_sessions_expire_and_the_live_session_count_is_bounded() {
             .status,
         404
     );
+    // The bound, on a server whose sessions outlive a slow machine.
+    let srv = spawn(fixture().http(HttpConfig::default().max_sessions(3)))
+        .await
+        .unwrap();
     let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}"#;
     for _ in 0..3 {
         assert_eq!(post(&srv.url(), &[], init).await.status, 200);
@@ -603,7 +605,7 @@ async fn t70_get_stream_rules() {
     )
     .await;
     assert_eq!(r.status, 405, "no session: nothing to stream (T-41)");
-    let stateless = spawn(fixture(HttpConfig::default().stateless()))
+    let stateless = spawn(fixture().http(HttpConfig::default().stateless()))
         .await
         .unwrap();
     let r = send(
@@ -619,7 +621,7 @@ async fn t70_get_stream_rules() {
 
 #[tokio::test]
 async fn t72_list_changes_arrive_on_the_get_stream() {
-    let server = fixture(HttpConfig::default());
+    let server = fixture();
     let handle = server.clone();
     let srv = spawn(server).await.unwrap();
     let s = Session::open(&srv.url(), "2025-11-25", json!({})).await;
@@ -655,7 +657,7 @@ async fn t72_list_changes_arrive_on_the_get_stream() {
 
 #[tokio::test]
 async fn stateless_mode_serves_without_sessions() {
-    let srv = spawn(fixture(HttpConfig::default().stateless()))
+    let srv = spawn(fixture().http(HttpConfig::default().stateless()))
         .await
         .unwrap();
     let r = post(&srv.url(), &[], r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":1}}}"#).await;

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use mcp_server::HttpConfig;
 use mcp_server::testing::{TestServer, spawn};
 use mcp_tests::{JSON_AND_SSE, RawResponse, Session, fixture, send, sse_messages};
 use reqwest::Method;
@@ -13,9 +12,7 @@ use serde_json::{Value, json};
 const V: &str = "2026-07-28";
 
 async fn server() -> TestServer {
-    spawn(fixture(HttpConfig::default()))
-        .await
-        .expect("server starts")
+    spawn(fixture()).await.expect("server starts")
 }
 
 fn meta(caps: Value) -> Value {
@@ -440,7 +437,7 @@ async fn t39_a_missing_client_capability_is_400_minus_32021() {
 
 #[tokio::test]
 async fn l80_subscriptions_listen_acknowledges_then_streams_changes() {
-    let server = fixture(HttpConfig::default());
+    let server = fixture();
     let handle = server.clone();
     let srv = spawn(server).await.unwrap();
     let body = json!({"jsonrpc":"2.0","id":42,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true},"_meta":meta(json!({}))}}).to_string();

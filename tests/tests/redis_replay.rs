@@ -10,11 +10,8 @@
 use std::sync::Arc;
 
 use mcp_server::BoxFuture;
-use mcp_server::auth::{
-    AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig, ReplayCache,
-    ReplayCacheError,
-};
-use mcp_server::store::RedisReplayCache;
+use mcp_server::auth::{AuthorizationConfig, DpopConfig, JwtValidator, JwtValidatorConfig};
+use mcp_server::store::{RedisReplayCache, ReplayCache, ReplayCacheError};
 use mcp_server::testing::{DpopKey, TestIssuer, TestServer, spawn};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 use mcp_tests::{RawResponse, post, redis_prefix, redis_url};

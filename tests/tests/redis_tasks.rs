@@ -11,14 +11,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use mcp_server::BoxFuture;
+use mcp_server::ClientRequestError;
 use mcp_server::prelude::*;
-use mcp_server::store::RedisTaskStore;
-use mcp_server::tasks::{
-    TaskConfig, TaskRecord, TaskStatus, TaskStore, TaskStoreError, TaskSupport,
-};
+use mcp_server::store::{RedisTaskStore, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
+use mcp_server::tasks::{TaskConfig, TaskSupport};
 use mcp_server::testing::{TestServer, spawn};
 use mcp_server::types::ElicitRequestParams;
-use mcp_server::{ClientRequestError, HttpConfig};
 use mcp_tests::{RawResponse, modern_post, redis_prefix, redis_url};
 use serde_json::{Value, json};
 
@@ -66,7 +64,6 @@ fn ask(key: &'static str) -> ElicitRequestParams {
 /// One instance with task-capable tools, its records in `store`.
 async fn instance(store: Arc<dyn TaskStore>) -> TestServer {
     let srv = McpServer::builder("redis-tasks")
-        .http(HttpConfig::default())
         .tasks(TaskConfig {
             ttl: Duration::from_secs(60),
             poll_interval: Duration::from_millis(50),
@@ -247,7 +244,7 @@ async fn answers_through_another_instance_resume_the_task_there() {
 async fn unknown_ids_get_the_same_error_as_in_memory() {
     let Some(url) = redis_url() else { return };
     let (_a, b) = pair(&url).await;
-    let memory = instance(Arc::new(mcp_server::tasks::InMemoryTaskStore::default())).await;
+    let memory = instance(Arc::new(mcp_server::store::InMemoryTaskStore::default())).await;
     for method in ["tasks/get", "tasks/cancel"] {
         let p = json!({"taskId": "nope"});
         let shared = req(&b.url(), method, p.clone(), Some("nope")).await;

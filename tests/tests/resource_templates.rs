@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use mcp_server::registry::resolve_under;
 use mcp_server::testing::{TestServer, spawn};
 use mcp_server::types::{ResourceContents, ResourceTemplate};
-use mcp_server::{HttpConfig, McpError, McpServer, ResourceTemplateDef};
+use mcp_server::{McpError, McpServer, ResourceTemplateDef};
 use mcp_tests::{JSON_AND_SSE, RawResponse, Session, send};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -75,7 +75,6 @@ async fn server(root: PathBuf) -> (TestServer, Seen, Seen) {
         },
     );
     let server = McpServer::builder("templates")
-        .http(HttpConfig::default())
         .resource(data)
         .resource(files)
         .build()

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use mcp_server::HttpConfig;
 use mcp_tests::fixture;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, Lines};
@@ -17,7 +16,7 @@ impl Pipe {
     fn start() -> Pipe {
         let (client_out, server_in) = tokio::io::duplex(1 << 16);
         let (server_out, client_in) = tokio::io::duplex(1 << 16);
-        let server = fixture(HttpConfig::default());
+        let server = fixture();
         tokio::spawn(async move { server.serve_io(server_in, server_out).await });
         Pipe {
             to_server: client_out,
@@ -103,7 +102,7 @@ async fn initialize_list_call_and_errors_over_stdio() {
 async fn a_closed_stdin_ends_the_server() {
     let (client_out, server_in) = tokio::io::duplex(1024);
     let (server_out, _client_in) = tokio::io::duplex(1024);
-    let server = fixture(HttpConfig::default());
+    let server = fixture();
     let task = tokio::spawn(async move { server.serve_io(server_in, server_out).await });
     drop(client_out);
     let done = tokio::time::timeout(Duration::from_secs(5), task).await;
@@ -197,7 +196,7 @@ async fn the_modern_era_over_stdio_needs_no_initialize() {
 async fn l80_subscriptions_listen_over_stdio() {
     let (client_out, server_in) = tokio::io::duplex(1 << 16);
     let (server_out, client_in) = tokio::io::duplex(1 << 16);
-    let server = fixture(HttpConfig::default());
+    let server = fixture();
     let handle = server.clone();
     tokio::spawn(async move { server.serve_io(server_in, server_out).await });
     let mut p = Pipe {

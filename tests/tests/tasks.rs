@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use mcp_server::ClientRequestError;
 use mcp_server::prelude::*;
 use mcp_server::tasks::TaskSupport;
 use mcp_server::testing::{TestServer, spawn};
 use mcp_server::types::ElicitRequestParams;
-use mcp_server::{ClientRequestError, HttpConfig};
 use mcp_tests::{RawResponse, modern_post};
 use serde_json::{Value, json};
 
@@ -27,7 +27,6 @@ fn ask(key: &'static str) -> ElicitRequestParams {
 
 async fn server() -> TestServer {
     let srv = McpServer::builder("tasks-test")
-        .http(HttpConfig::default())
         .tool(ToolDef::from_fn("plain", |_c: Context, NoArgs {}| async {
             "plain"
         }))

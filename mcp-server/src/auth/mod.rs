@@ -116,9 +116,7 @@ pub use basic::{BasicLimits, PasswordError, hash_password, verify_password};
 pub use config::{AuthConfigError, AuthMode, AuthorizationConfig, ScopeDenial};
 pub use context::{AuthContext, CredentialKind, scope_covered};
 pub use danger::Danger;
-pub use dpop::{
-    DpopConfig, DpopMode, InMemoryReplayCache, NonceIssuer, ReplayCache, ReplayCacheError,
-};
+pub use dpop::{DpopConfig, DpopMode, NonceIssuer};
 pub use introspection::{IntrospectionAuth, IntrospectionConfig, IntrospectionValidator};
 pub use jsonwebtoken::Algorithm;
 pub use jwt::{JwtValidator, JwtValidatorConfig};
@@ -134,10 +132,3 @@ pub use workspace::{WorkspaceAccess, WorkspaceError, WorkspaceGrant, is_valid_wo
 
 pub(crate) use metadata::{document, respond as metadata_response};
 pub(crate) use policy::ToolRequirements;
-
-impl crate::McpServer {
-    /// The server's authorization settings.
-    pub fn authorization_config(&self) -> &AuthorizationConfig {
-        &self.inner.auth
-    }
-}

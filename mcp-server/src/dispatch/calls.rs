@@ -221,23 +221,31 @@ pub(super) async fn call_tool(
         }
     };
     // --- tasks extension (SEP-2663), see `crate::tasks` ---
-    let route = match crate::tasks::route(&tool, &env) {
+    let route = match crate::dispatch::tasks::route(&tool, &env) {
         Ok(r) => r,
         Err(e) => {
             audit.finished(true, Some("missing_capability"));
             return Err(e.into());
         }
     };
-    if let (crate::tasks::Route::Task, Some(m)) = (route, mrtr.as_ref()) {
+    if let (crate::dispatch::tasks::Route::Task, Some(m)) = (route, mrtr.as_ref()) {
         let round = Arc::clone(&m.round);
-        let started =
-            crate::tasks::start(server, Arc::clone(&tool), id, arguments, meta, env, round).await;
+        let started = crate::dispatch::tasks::start(
+            server,
+            Arc::clone(&tool),
+            id,
+            arguments,
+            meta,
+            env,
+            round,
+        )
+        .await;
         return match started {
-            crate::tasks::Started::Task(created) => {
+            crate::dispatch::tasks::Started::Task(created) => {
                 audit.finished(created.is_err(), Some("task"));
                 created
             }
-            crate::tasks::Started::Finished(result) => {
+            crate::dispatch::tasks::Started::Finished(result) => {
                 audit.finished(result.is_error(), None);
                 finish(server, era, mrtr, result, Cache::No)
             }

@@ -7,6 +7,7 @@ pub(crate) mod listen;
 mod lists;
 pub(crate) mod meta;
 pub(crate) mod shape;
+pub(crate) mod tasks;
 
 use std::sync::Arc;
 
@@ -136,7 +137,7 @@ fn discover(server: &ServerInner) -> Outcome {
         capabilities: {
             // Tasks extension: declared while a tool supports tasks.
             let mut capabilities = server.capabilities.clone();
-            crate::tasks::declare(server, &mut capabilities);
+            crate::dispatch::tasks::declare(server, &mut capabilities);
             capabilities
         },
         instructions: server.instructions.clone(),
@@ -211,7 +212,7 @@ pub(crate) fn handle_request(
             methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL
                 if era == Era::Modern =>
             {
-                crate::tasks::handle(&server, &method, params, &env).await
+                crate::dispatch::tasks::handle(&server, &method, params, &env).await
             }
             methods::PING => empty(),
             methods::RESOURCES_SUBSCRIBE => {

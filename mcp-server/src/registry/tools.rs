@@ -176,15 +176,15 @@ impl ToolDef {
     // --- tasks extension (SEP-2663), see `crate::tasks` ---
 
     /// Lets the tool run as a task (`execution.taskSupport` in `tools/list`): with
-    /// [`TaskSupport::Optional`](crate::tasks::TaskSupport::Optional) or `Required`, a 2026-07-28
+    /// [`TaskSupport::Optional`](TaskSupport::Optional) or `Required`, a 2026-07-28
     /// `tools/call` that declares the `io.modelcontextprotocol/tasks` extension answers a
     /// `CreateTaskResult` and the handler runs in the background; `Required` refuses calls
     /// without the extension (`-32021`).
     #[must_use]
-    pub fn task_support(mut self, support: crate::tasks::TaskSupport) -> Self {
+    pub fn task_support(mut self, support: TaskSupport) -> Self {
         let execution = self.tool.execution.get_or_insert_with(Default::default);
         execution.task_support = match support {
-            crate::tasks::TaskSupport::Forbidden => None,
+            TaskSupport::Forbidden => None,
             other => Some(other.as_str().to_owned()),
         };
         if execution.task_support.is_none() {
@@ -204,8 +204,8 @@ impl ToolDef {
     }
 
     /// The tool's task support level (from `execution.taskSupport`).
-    pub fn task_support_level(&self) -> crate::tasks::TaskSupport {
-        crate::tasks::TaskSupport::parse(
+    pub fn task_support_level(&self) -> TaskSupport {
+        TaskSupport::parse(
             self.tool
                 .execution
                 .as_ref()
@@ -591,5 +591,37 @@ mod tests {
         assert_eq!(error_text(Err::<i32, _>("boom").into_tool_result()), "boom");
         let r = Json(serde_json::json!({"x": 1})).into_tool_result();
         assert_eq!(r.structured_content, Some(serde_json::json!({"x": 1})));
+    }
+}
+
+/// How a tool takes part in tasks (`execution.taskSupport` in `tools/list`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum TaskSupport {
+    /// Never runs as a task (the default).
+    #[default]
+    Forbidden,
+    /// Runs as a task when the client declares the tasks extension, synchronously otherwise.
+    Optional,
+    /// Only runs as a task: a call without the extension is `-32021`.
+    Required,
+}
+
+impl TaskSupport {
+    /// The wire name: `forbidden`, `optional`, `required`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskSupport::Forbidden => "forbidden",
+            TaskSupport::Optional => "optional",
+            TaskSupport::Required => "required",
+        }
+    }
+
+    /// Reads a wire name; anything unknown is `Forbidden`.
+    pub fn parse(name: Option<&str>) -> Self {
+        match name {
+            Some("optional") => TaskSupport::Optional,
+            Some("required") => TaskSupport::Required,
+            _ => TaskSupport::Forbidden,
+        }
     }
 }

@@ -1,14 +1,24 @@
-//! Backends for the state that several instances of a server share when they run behind one
-//! load balancer. The in-memory defaults live beside the features they serve
-//! ([`crate::auth::InMemoryReplayCache`], [`crate::tasks::InMemoryTaskStore`], …); this module
-//! holds the shared ones.
+//! Where the state lives that outlives a request: the store traits, their in-memory defaults,
+//! and the backends that several instances of a server share behind one load balancer.
+//!
+//! - [`ReplayCache`]: the DPoP proofs already accepted ([`InMemoryReplayCache`] by default).
+//! - [`TaskStore`]: the records of the tasks extension ([`InMemoryTaskStore`] by default).
 //!
 //! With the `redis` feature: [`RedisReplayCache`] (DPoP proofs accepted by one instance are
 //! refused as replays by every other) and [`RedisTaskStore`] (a task created through one
 //! instance can be polled, answered and cancelled through another).
+//!
+//! The features that use a store depend on this module; the backends depend only on the
+//! traits here.
 
 #[cfg(feature = "redis")]
 mod redis;
+mod replay;
+mod tasks;
+
+pub use replay::{InMemoryReplayCache, ReplayCache, ReplayCacheError};
+pub(crate) use tasks::iso8601;
+pub use tasks::{InMemoryTaskStore, TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
 
 #[cfg(feature = "redis")]
-pub use self::redis::*;
+pub use self::redis::{RedisReplayCache, RedisTaskStore};

@@ -10,50 +10,28 @@ use mcp_core::types::{JsonObject, Meta};
 use mcp_core::version::ProtocolVersion;
 use tokio_util::sync::CancellationToken;
 
-use super::{TaskCall, TaskConfig, TaskStoreError};
+use super::TaskConfig;
 use crate::ToolDef;
 use crate::auth::AuthContext;
 use crate::client_state::ClientState;
-use crate::dispatch::RequestEnv;
+use crate::store::{TaskCall, TaskStoreError};
 
 /// What the framework needs to run a task's handler again after `tasks/update`.
 #[derive(Clone)]
-pub(super) struct Spec {
-    pub(super) tool: Arc<ToolDef>,
-    pub(super) arguments: Option<JsonObject>,
-    pub(super) request_id: RequestId,
-    pub(super) meta: Option<Meta>,
-    pub(super) version: ProtocolVersion,
-    pub(super) client: Option<Arc<ClientState>>,
-    pub(super) auth: Option<Arc<AuthContext>>,
-    pub(super) request_timeout: Option<Duration>,
+pub(crate) struct Spec {
+    pub(crate) tool: Arc<ToolDef>,
+    pub(crate) arguments: Option<JsonObject>,
+    pub(crate) request_id: RequestId,
+    pub(crate) meta: Option<Meta>,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) client: Option<Arc<ClientState>>,
+    pub(crate) auth: Option<Arc<AuthContext>>,
+    pub(crate) request_timeout: Option<Duration>,
 }
 
 impl Spec {
-    /// A run of `tool` for the call (`arguments`, `request_id`, `meta`), on behalf of the
-    /// caller of request `env`.
-    pub(super) fn new(
-        tool: Arc<ToolDef>,
-        arguments: Option<JsonObject>,
-        request_id: RequestId,
-        meta: Option<Meta>,
-        env: &RequestEnv,
-        request_timeout: Option<Duration>,
-    ) -> Self {
-        Spec {
-            tool,
-            arguments,
-            request_id,
-            meta,
-            version: env.version,
-            client: env.client.clone(),
-            auth: env.auth.clone(),
-            request_timeout,
-        }
-    }
-
     /// The call a record keeps, so that another instance can run this again.
-    pub(super) fn call(&self) -> TaskCall {
+    pub(crate) fn call(&self) -> TaskCall {
         TaskCall::new(
             self.tool.name(),
             self.arguments.clone(),
@@ -64,16 +42,16 @@ impl Spec {
 }
 
 /// A task whose handler may still run (or run again).
-pub(super) struct Live {
-    pub(super) token: CancellationToken,
-    pub(super) spec: Spec,
+pub(crate) struct Live {
+    pub(crate) token: CancellationToken,
+    pub(crate) spec: Spec,
     /// Taken by each `tasks/update` of this task, so that deliveries happen one at a time.
-    pub(super) gate: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) gate: Arc<tokio::sync::Mutex<()>>,
     /// When the task's record expires (`createdAt` + `ttl`): past it, nobody can retrieve the
     /// task, and its entry is dropped (its handler cancelled) when room is needed.
-    pub(super) expires_at: SystemTime,
+    pub(crate) expires_at: SystemTime,
     /// Its place among the live tasks, given back when the entry goes.
-    pub(super) _slot: Slot,
+    pub(crate) _slot: Slot,
 }
 
 /// How many live tasks there are, in all and by owner.
@@ -84,7 +62,7 @@ struct Counts {
 }
 
 /// A place among the live tasks of a [`TaskManager`]: counted while it exists.
-pub(super) struct Slot {
+pub(crate) struct Slot {
     counts: Arc<Mutex<Counts>>,
     owner: Option<String>,
 }
@@ -110,7 +88,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// The tasks of one server: the record store plus the handlers still running.
 pub(crate) struct TaskManager {
-    pub(super) config: TaskConfig,
+    pub(crate) config: TaskConfig,
     live: Mutex<HashMap<String, Live>>,
     counts: Arc<Mutex<Counts>>,
 }
@@ -124,14 +102,14 @@ impl TaskManager {
         }
     }
 
-    pub(super) fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
+    pub(crate) fn live(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
         lock(&self.live)
     }
 
     /// A place for a new task of `owner`, within [`TaskConfig::max_live_tasks`] and, for a
     /// caller with a principal, [`TaskConfig::max_live_tasks_per_principal`]. Tasks whose
     /// records expired make room first. The error (`-32603`) names the bound.
-    pub(super) fn admit(&self, owner: Option<&str>) -> Result<Slot, ErrorObject> {
+    pub(crate) fn admit(&self, owner: Option<&str>) -> Result<Slot, ErrorObject> {
         self.try_admit(owner).or_else(|_| {
             self.drop_expired();
             self.try_admit(owner).map_err(ErrorObject::from)
@@ -140,7 +118,7 @@ impl TaskManager {
 
     /// A place for a task admitted before (resumed here after another instance started it):
     /// counted, never refused.
-    pub(super) fn readmit(&self, owner: Option<&str>) -> Slot {
+    pub(crate) fn readmit(&self, owner: Option<&str>) -> Slot {
         self.count(&mut lock(&self.counts), owner)
     }
 
@@ -217,13 +195,8 @@ impl From<Refused> for ErrorObject {
     }
 }
 
-/// The owner a task record keeps: the caller's principal, in its stored form.
-pub(super) fn principal(env: &RequestEnv) -> Option<String> {
-    env.principal().map(|p| p.as_str().to_owned())
-}
-
 /// `-32603` for a store that failed. The cause goes to the log only: it may name the backend.
-pub(super) fn store_failed(error: &TaskStoreError) -> ErrorObject {
+pub(crate) fn store_failed(error: &TaskStoreError) -> ErrorObject {
     tracing::error!(%error, "task store failed");
     ErrorObject::internal_error("The task store is unavailable")
 }

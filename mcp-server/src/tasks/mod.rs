@@ -29,57 +29,18 @@
 //! call (or whose tool is not registered here) cannot be resumed here: the update fails with
 //! `-32603` and the answers stay unanswered rather than lost.
 
-mod extension;
 mod manager;
-mod methods;
-mod run;
-mod store;
-mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use store::{InMemoryTaskStore, TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
+pub use crate::registry::tools::TaskSupport;
+use crate::store::{InMemoryTaskStore, TaskStore};
 
-pub(crate) use extension::{Route, declare, route};
-pub(crate) use manager::TaskManager;
-pub(crate) use methods::handle;
-pub(crate) use run::{Started, start};
+pub(crate) use manager::{Live, Slot, Spec, TaskManager, store_failed};
 
 #[cfg(doc)]
 use crate::context::Context;
-
-/// How a tool takes part in tasks (`execution.taskSupport` in `tools/list`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum TaskSupport {
-    /// Never runs as a task (the default).
-    #[default]
-    Forbidden,
-    /// Runs as a task when the client declares the tasks extension, synchronously otherwise.
-    Optional,
-    /// Only runs as a task: a call without the extension is `-32021`.
-    Required,
-}
-
-impl TaskSupport {
-    /// The wire name: `forbidden`, `optional`, `required`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskSupport::Forbidden => "forbidden",
-            TaskSupport::Optional => "optional",
-            TaskSupport::Required => "required",
-        }
-    }
-
-    /// Reads a wire name; anything unknown is `Forbidden`.
-    pub fn parse(name: Option<&str>) -> Self {
-        match name {
-            Some("optional") => TaskSupport::Optional,
-            Some("required") => TaskSupport::Required,
-            _ => TaskSupport::Forbidden,
-        }
-    }
-}
 
 /// A server's task settings (see [`McpServerBuilder::tasks`](crate::McpServerBuilder::tasks)).
 #[derive(Clone)]

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::McpServer;
+use crate::transport::http::HttpServer;
 
 /// A server running on `127.0.0.1:<ephemeral port>` for the duration of a test.
 #[derive(Debug)]
@@ -114,8 +114,10 @@ impl TestListener {
         self.listener
     }
 
-    /// Serves `server` on this port until the returned [`TestServer`] is shut down or dropped.
-    pub fn spawn(self, server: McpServer) -> TestServer {
+    /// Serves `server` (an [`McpServer`](crate::McpServer), with the default HTTP settings, or
+    /// an [`HttpServer`]) on this port until the returned [`TestServer`] is shut down or dropped.
+    pub fn spawn(self, server: impl Into<HttpServer>) -> TestServer {
+        let server = server.into();
         let (stop, stopped) = oneshot::channel::<()>();
         let listener = self.listener;
         let task = tokio::spawn(async move {
@@ -146,6 +148,6 @@ impl TestListener {
 /// running.shutdown().await;
 /// # Ok(()) }
 /// ```
-pub async fn spawn(server: McpServer) -> std::io::Result<TestServer> {
+pub async fn spawn(server: impl Into<HttpServer>) -> std::io::Result<TestServer> {
     Ok(TestListener::bind().await?.spawn(server))
 }

@@ -12,11 +12,12 @@ use crate::auth::basic::BasicRejection;
 use crate::auth::challenge::BearerError;
 use crate::auth::context::{AuthContext, CredentialKind};
 use crate::auth::dpop::{
-    DpopMode, NonceIssuer, ProofError, ReplayCacheError, VerifiedProof, key_binding, verify_proof,
+    DpopMode, NonceIssuer, ProofError, VerifiedProof, key_binding, verify_proof,
 };
 use crate::auth::rejection::AuthRejection;
 use crate::auth::token_cache::token_digest;
 use crate::auth::validator::TokenError;
+use crate::store::ReplayCacheError;
 
 /// `DPoP`.
 static DPOP: HeaderName = HeaderName::from_static("dpop");

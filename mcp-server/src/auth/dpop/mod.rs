@@ -24,7 +24,6 @@ mod binding;
 mod htu;
 mod key;
 mod nonce;
-mod replay;
 
 use crate::clock::now_secs;
 use std::sync::Arc;
@@ -36,12 +35,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
+use crate::store::{InMemoryReplayCache, ReplayCache};
 pub(crate) use binding::key_binding;
 pub use htu::normalize_htu;
 use key::ProofKeys;
 pub use key::jwk_thumbprint;
 pub use nonce::NonceIssuer;
-pub use replay::{InMemoryReplayCache, ReplayCache, ReplayCacheError};
 
 /// Whether DPoP-bound tokens are accepted or required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

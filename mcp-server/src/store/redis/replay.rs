@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::BoxFuture;
-use crate::auth::{ReplayCache, ReplayCacheError};
+use crate::store::{ReplayCache, ReplayCacheError};
 
 /// A [`ReplayCache`] on Redis, shared by every instance that uses the same server and prefix.
 /// Entries expire by themselves when the proof could no longer be accepted, so the keyspace

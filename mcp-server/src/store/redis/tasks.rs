@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::BoxFuture;
-use crate::tasks::{TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
+use crate::store::{TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
 
 /// How many times an update reads the record again after another writer changed it first.
 const UPDATE_ATTEMPTS: u32 = 32;

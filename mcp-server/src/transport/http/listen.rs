@@ -103,7 +103,7 @@ pub(crate) fn listen(state: &HttpState, request: Request, accepts: Accepts) -> R
             "Not Acceptable: subscriptions/listen answers with text/event-stream",
         ));
     }
-    let http = &state.server.http;
+    let http = &state.config;
     let limits = (
         http.max_subscriptions_per_session,
         http.max_subscription_uri_bytes,
@@ -124,7 +124,7 @@ pub(crate) fn listen(state: &HttpState, request: Request, accepts: Accepts) -> R
     }
     state.subscriptions.add(&subscription);
     respond::sse(Body::from_stream(ListenBody {
-        inner: LiveBody::new(rx, state.server.http.sse_keep_alive),
+        inner: LiveBody::new(rx, state.config.sse_keep_alive),
         _subscription: subscription,
     }))
 }

@@ -38,6 +38,7 @@ pub const DEFAULT_PATH: &str = "/mcp";
 
 pub(crate) struct HttpState {
     pub server: Arc<ServerInner>,
+    pub config: Arc<HttpConfig>,
     pub sessions: Arc<SessionManager>,
     pub subscriptions: Arc<listen::Subscriptions>,
     pub auth: Arc<Authenticator>,
@@ -87,7 +88,96 @@ pub enum ServeError {
     },
 }
 
+/// An [`McpServer`] with its Streamable HTTP settings: what [`McpServer::http`] returns. Turn it
+/// into an axum [`Router`] to merge into an application, or serve it directly.
+///
+/// ```no_run
+/// use mcp_server::{HttpConfig, McpServer};
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let server = McpServer::builder("demo").build()?;
+/// server
+///     .http(HttpConfig::default().allow_host("mcp.example.com"))
+///     .serve("127.0.0.1:8000")
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct HttpServer {
+    server: McpServer,
+    config: Arc<HttpConfig>,
+}
+
 impl McpServer {
+    /// This server over Streamable HTTP with `config` (allowed hosts and origins, body limit,
+    /// sessions, SSE). The shortcuts below use [`HttpConfig::default`].
+    pub fn http(self, config: HttpConfig) -> HttpServer {
+        HttpServer {
+            server: self,
+            config: Arc::new(config),
+        }
+    }
+
+    /// [`HttpServer::into_router`] with the default [`HttpConfig`].
+    pub fn into_router(self) -> Router {
+        self.http(HttpConfig::default()).into_router()
+    }
+
+    /// [`HttpServer::router_at`] with the default [`HttpConfig`].
+    pub fn router_at(self, path: &str) -> Router {
+        self.http(HttpConfig::default()).router_at(path)
+    }
+
+    /// [`HttpServer::serve`] with the default [`HttpConfig`]: serves `http://<addr>/mcp` until
+    /// Ctrl-C.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = mcp_server::McpServer::builder("demo").build()?;
+    /// server.serve("127.0.0.1:8000").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
+        self.http(HttpConfig::default()).serve(addr).await
+    }
+
+    /// [`HttpServer::serve_listener`] with the default [`HttpConfig`].
+    pub async fn serve_listener(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        self.http(HttpConfig::default())
+            .serve_listener(listener, shutdown)
+            .await
+    }
+
+    /// A tower layer authenticating the application's own routes with this server's
+    /// authorization (API keys, tokens, roles, workspaces, audit), for requests arriving on
+    /// `surface` (API keys must allow it). See [`AuthLayer`].
+    pub fn auth_layer(&self, surface: auth::Surface) -> AuthLayer {
+        let auth = Authenticator::from_checked(self.inner.auth.clone()).surface(surface);
+        AuthLayer::new(Arc::new(auth))
+    }
+}
+
+impl From<McpServer> for HttpServer {
+    /// The server with the default [`HttpConfig`].
+    fn from(server: McpServer) -> Self {
+        server.http(HttpConfig::default())
+    }
+}
+
+impl HttpServer {
+    /// The MCP server being served.
+    pub fn server(&self) -> &McpServer {
+        &self.server
+    }
+
+    /// The HTTP settings.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
     /// An axum router serving the MCP endpoint at `/mcp`. Merge it into your app
     /// (`app.merge(server.into_router())`) to serve other routes beside it.
     pub fn into_router(self) -> Router {
@@ -100,24 +190,26 @@ impl McpServer {
     }
 
     fn router_and_state(self, path: &str) -> (Router, Arc<HttpState>) {
-        let sessions = SessionManager::new(&self.inner.http);
+        let inner = &self.server.inner;
+        let sessions = SessionManager::new(&self.config);
         let subscriptions = Arc::new(listen::Subscriptions::default());
-        self.inner.auth.warn_dangers(path);
-        let auth = Arc::new(Authenticator::from_checked(self.inner.auth.clone()));
+        inner.auth.warn_dangers(path);
+        let auth = Arc::new(Authenticator::from_checked(inner.auth.clone()));
         let state = Arc::new(HttpState {
-            server: Arc::clone(&self.inner),
+            server: Arc::clone(inner),
+            config: Arc::clone(&self.config),
             sessions,
             subscriptions,
             auth: Arc::clone(&auth),
         });
         let listener: Arc<dyn ChangeListener> = state.sessions.clone();
-        self.inner.add_listener(Arc::downgrade(&listener));
+        inner.add_listener(Arc::downgrade(&listener));
         let listener: Arc<dyn ChangeListener> = state.subscriptions.clone();
-        self.inner.add_listener(Arc::downgrade(&listener));
+        inner.add_listener(Arc::downgrade(&listener));
         // The guard runs first (outermost), then authentication, then the endpoint (AZ-21).
         let mcp = any(endpoint)
             .layer(AuthLayer::new(Arc::clone(&auth)))
-            .layer(HostGuardLayer::new(&self.inner.http));
+            .layer(HostGuardLayer::new(&self.config));
         let mut router = Router::new().route(path, mcp);
         if auth.publishes_metadata() {
             // RFC 9728 metadata, path-suffixed and at the root (AZ-05).
@@ -131,28 +223,18 @@ impl McpServer {
         (router.with_state(Arc::clone(&state)), state)
     }
 
-    /// A tower layer authenticating the application's own routes with this server's
-    /// authorization (API keys, tokens, roles, workspaces, audit), for requests arriving on
-    /// `surface` (API keys must allow it). See [`AuthLayer`].
+    /// A tower layer authenticating the application's own routes: [`McpServer::auth_layer`].
     pub fn auth_layer(&self, surface: auth::Surface) -> AuthLayer {
-        let auth = Authenticator::from_checked(self.inner.auth.clone()).surface(surface);
-        AuthLayer::new(Arc::new(auth))
+        self.server.auth_layer(surface)
     }
 
-    /// A tower layer refusing the `Host`s and `Origin`s this server's [`HttpConfig`] does not
-    /// allow (DNS-rebinding protection), for the application's own routes.
+    /// A tower layer refusing the `Host`s and `Origin`s these settings do not allow
+    /// (DNS-rebinding protection), for the application's own routes.
     pub fn host_guard_layer(&self) -> HostGuardLayer {
-        HostGuardLayer::new(&self.inner.http)
+        HostGuardLayer::new(&self.config)
     }
 
-    /// Serves the endpoint at `http://<addr>/mcp` until Ctrl-C.
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// let server = mcp_server::McpServer::builder("demo").build()?;
-    /// server.serve("127.0.0.1:8000").await?;
-    /// # Ok(()) }
-    /// ```
+    /// Serves the endpoint at `http://<addr>/mcp` until Ctrl-C (or SIGTERM).
     pub async fn serve(self, addr: impl ToSocketAddrs) -> Result<(), ServeError> {
         let listener = TcpListener::bind(addr).await?;
         self.serve_listener(listener, shutdown_signal()).await
@@ -165,7 +247,7 @@ impl McpServer {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let addr = listener.local_addr()?;
-        let auth = &self.inner.auth;
+        let auth = &self.server.inner.auth;
         if !auth.is_enabled()
             && !addr.ip().is_loopback()
             && !auth.allows(Danger::UnprotectedNetworkBind)

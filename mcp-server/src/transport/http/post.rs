@@ -199,7 +199,7 @@ fn reply_json(state: &HttpState, replies: &Replies, batch: bool) -> Response {
 
 /// Handles a POST that passed the Host/Origin guard.
 pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Response {
-    let config = &state.server.http;
+    let config = &state.config;
     if let Err(r) = guard::check_json_content_type(&parts.headers) {
         return respond::refusal(r);
     }
@@ -337,7 +337,7 @@ fn deliver(client: Option<&ClientState>, id: RequestId, answer: Result<Value, Er
 /// T-52/T-53: with sessions on, a request must name a live session.
 #[allow(clippy::result_large_err)] // the error is the response itself
 fn resolve_session(state: &HttpState, parts: &Parts) -> Result<Option<Arc<Session>>, Response> {
-    if state.server.http.session_mode == SessionMode::Stateless {
+    if state.config.session_mode == SessionMode::Stateless {
         return Ok(None);
     }
     let Some(id) = header(&parts.headers, &MCP_SESSION_ID) else {
@@ -376,7 +376,7 @@ fn initialize(
         Err(e) => return respond::rpc_error(StatusCode::OK, Some(req.id), e),
     };
     let body = encode_reply(&req.id, &outcome);
-    let session = match state.server.http.session_mode {
+    let session = match state.config.session_mode {
         SessionMode::Stateless => None,
         SessionMode::Stateful => match state.sessions.create(client, principal) {
             Ok(s) => Some(s),
@@ -463,7 +463,7 @@ async fn run_requests(
         .collect();
     drop(peer);
     // At most `max_batch_concurrency` requests of a batch run at once; replies keep its order.
-    let concurrency = state.server.http.max_batch_concurrency.max(1);
+    let concurrency = state.config.max_batch_concurrency.max(1);
     let mut work: BoxFuture<'static, Replies> = Box::pin(async move {
         let mut all = replies;
         let done: Replies = stream::iter(futures).buffered(concurrency).collect().await;
@@ -494,7 +494,7 @@ async fn run_requests(
 
     let (stream, live) = match &session {
         Some(s) => s.open_stream(),
-        None => SseStream::open("0".to_owned(), None, state.server.http.sse_retry),
+        None => SseStream::open("0".to_owned(), None, state.config.sse_retry),
     };
     let prime = version.primes_sse_streams() && stream.is_resumable();
     tokio::spawn(pump(stream, session, prime, pending, rx, work, done));

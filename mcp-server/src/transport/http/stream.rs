@@ -21,7 +21,7 @@ use crate::auth::AuthContext;
 
 #[allow(clippy::result_large_err)] // the error is the response itself
 fn session_for(state: &HttpState, parts: &Parts) -> Result<Arc<Session>, Response> {
-    if state.server.http.session_mode == SessionMode::Stateless {
+    if state.config.session_mode == SessionMode::Stateless {
         return Err(respond::method_not_allowed("POST"));
     }
     if let Some(v) = header(&parts.headers, &MCP_PROTOCOL_VERSION) {
@@ -60,7 +60,7 @@ pub(crate) async fn get(state: Arc<HttpState>, parts: Parts) -> Response {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let keep_alive = state.server.http.sse_keep_alive;
+    let keep_alive = state.config.sse_keep_alive;
     if let Some(last) = header(&parts.headers, &LAST_EVENT_ID) {
         return match resume(&session, last).await {
             Some(rx) => respond::sse(Body::from_stream(LiveBody::new(rx, keep_alive))),

@@ -12,9 +12,8 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::manager::{Live, Slot, Spec, TaskManager, principal, store_failed};
 use super::wire::{server_meta, task_fields};
-use super::{TaskRecord, TaskStatus, TaskStoreError};
+use super::{principal, spec};
 use crate::BoxFuture;
 use crate::ToolDef;
 use crate::context::{Context, ContextInner, Peer};
@@ -23,6 +22,8 @@ use crate::dispatch::{Outcome, RequestEnv};
 use crate::error::ClientRequestError;
 use crate::mrtr::{InputRound, RoundOutcome};
 use crate::server::ServerInner;
+use crate::store::{TaskRecord, TaskStatus, TaskStoreError};
+use crate::tasks::{Live, Slot, Spec, TaskManager, store_failed};
 
 /// How a handler run ended.
 pub(super) enum Exit {
@@ -116,7 +117,7 @@ pub(crate) async fn start(
         Ok(slot) => slot,
         Err(e) => return Started::Task(Err(e.into())),
     };
-    let spec = Spec::new(
+    let spec = spec(
         tool,
         arguments,
         id,

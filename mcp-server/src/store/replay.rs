@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use super::now_secs;
 use crate::BoxFuture;
+use crate::clock::now_secs;
 
 /// Why a replay cache could not answer. The proof is then refused with 503 and `Retry-After`,
 /// never accepted: a replay check that cannot run fails closed.

@@ -12,15 +12,16 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::extension::{declares_extension, missing_extension};
-use super::manager::{Live, Spec, TaskManager, principal, store_failed};
 use super::run::{spawn_run, watch};
 use super::wire::{server_meta, task_fields};
-use super::{TaskRecord, TaskStatus};
+use super::{principal, spec};
 use crate::auth::AuthContext;
 use crate::dispatch::shape::{Cache, encode, shape};
 use crate::dispatch::{Outcome, RequestEnv, parse_params};
 use crate::mrtr::InputRound;
 use crate::server::ServerInner;
+use crate::store::{TaskRecord, TaskStatus};
+use crate::tasks::{Live, Spec, TaskManager, store_failed};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -146,7 +147,7 @@ pub(crate) async fn handle(
                             call.request_id.clone(),
                             call.meta.clone(),
                         );
-                        Spec::new(
+                        spec(
                             tool,
                             arguments,
                             id,

@@ -9,10 +9,10 @@ use mcp_core::types::{
 use mcp_core::version::Era;
 use serde_json::Value;
 
-use super::TaskSupport;
 use crate::ToolDef;
 use crate::dispatch::RequestEnv;
 use crate::server::ServerInner;
+use crate::tasks::TaskSupport;
 
 /// Whether this request declared the tasks extension in its client capabilities.
 pub(super) fn declares_extension(env: &RequestEnv) -> bool {

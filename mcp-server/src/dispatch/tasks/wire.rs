@@ -6,8 +6,8 @@ use std::time::Duration;
 use mcp_core::types::meta_keys;
 use serde_json::{Map, Value};
 
-use super::{TaskRecord, TaskStatus, store};
 use crate::server::ServerInner;
+use crate::store::{TaskRecord, TaskStatus, iso8601};
 
 pub(super) fn server_meta(server: &ServerInner) -> Value {
     let mut meta = Map::new();
@@ -28,11 +28,11 @@ pub(super) fn task_fields(record: &TaskRecord, detailed: bool) -> Map<String, Va
     }
     m.insert(
         "createdAt".to_owned(),
-        Value::from(store::iso8601(record.created_at)),
+        Value::from(iso8601(record.created_at)),
     );
     m.insert(
         "lastUpdatedAt".to_owned(),
-        Value::from(store::iso8601(record.last_updated_at)),
+        Value::from(iso8601(record.last_updated_at)),
     );
     m.insert("ttlMs".to_owned(), Value::from(millis(record.ttl)));
     m.insert(
