@@ -129,6 +129,7 @@ impl ClientState {
 
     /// Sets the bounds of [`subscribe`](Self::subscribe): subscriptions held, URI bytes.
     #[must_use]
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub fn with_subscription_limits(
         mut self,
         max_subscriptions: usize,

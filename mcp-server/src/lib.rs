@@ -124,9 +124,20 @@
 pub mod auth;
 mod client_state;
 mod clock;
+pub(crate) mod crypto;
+
+#[cfg(all(
+    feature = "oauth",
+    not(any(feature = "aws-lc", feature = "rustcrypto"))
+))]
+compile_error!(
+    "feature `oauth` checks signatures: enable a crypto backend, `aws-lc` (the default) or \
+     `rustcrypto` (pure Rust)"
+);
 pub mod context;
 mod dispatch;
 pub mod error;
+#[cfg(feature = "oauth")]
 mod form;
 mod mrtr;
 pub mod registry;
@@ -159,6 +170,7 @@ pub use registry::tools::{
     IntoTool, IntoToolResult, IntoTools, Json, NoArgs, ToolDef, ToolError, ToolHandler,
 };
 pub use server::{BuildError, McpServer, McpServerBuilder};
+#[cfg(feature = "http")]
 pub use transport::http::{HttpConfig, HttpServer, SessionMode};
 
 /// A boxed, sendable future, as handlers return them.
@@ -171,10 +183,11 @@ pub mod prelude {
         Resource, ResourceContents, ResourceTemplate, ToolAnnotations,
     };
     pub use crate::{
-        CompletionHandler, Context, HttpConfig, HttpServer, Json, McpError, McpServer,
-        McpServerBuilder, NoArgs, PromptDef, ResourceDef, ResourceTemplateDef, SessionMode,
-        ToolDef, ToolError,
+        CompletionHandler, Context, Json, McpError, McpServer, McpServerBuilder, NoArgs, PromptDef,
+        ResourceDef, ResourceTemplateDef, ToolDef, ToolError,
     };
+    #[cfg(feature = "http")]
+    pub use crate::{HttpConfig, HttpServer, SessionMode};
     pub use crate::{prompt, resource, tool, tools};
 }
 

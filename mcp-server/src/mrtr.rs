@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use aws_lc_rs::{digest, hmac};
+use crate::crypto::{HmacKey, Sha256};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use mcp_core::types::{ClientCapabilities, InputRequest, InputRequests, JsonObject};
@@ -140,7 +140,7 @@ struct StatePayload {
 
 /// Seals and opens `requestState` values with a server key.
 pub(crate) struct StateCodec {
-    key: hmac::Key,
+    key: HmacKey,
     ttl: Duration,
 }
 
@@ -158,7 +158,7 @@ pub(crate) fn request_digest<A: Serialize>(
     target: &str,
     arguments: Option<&A>,
 ) -> String {
-    let mut ctx = digest::Context::new(&digest::SHA256);
+    let mut ctx = Sha256::new();
     ctx.update(method.as_bytes());
     ctx.update(b"\0");
     ctx.update(target.as_bytes());
@@ -168,14 +168,14 @@ pub(crate) fn request_digest<A: Serialize>(
             ctx.update(&bytes);
         }
     }
-    URL_SAFE_NO_PAD.encode(ctx.finish().as_ref())
+    URL_SAFE_NO_PAD.encode(ctx.finish())
 }
 
 impl StateCodec {
     /// A codec with this 32-byte key; states live for `ttl`.
     pub fn new(key: &[u8], ttl: Duration) -> Self {
         StateCodec {
-            key: hmac::Key::new(hmac::HMAC_SHA256, key),
+            key: HmacKey::new(key),
             ttl,
         }
     }
@@ -206,8 +206,8 @@ impl StateCodec {
             ans: answers,
         };
         let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap_or_default());
-        let tag = hmac::sign(&self.key, body.as_bytes());
-        format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+        let tag = self.key.sign(body.as_bytes());
+        format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag))
     }
 
     pub fn open(
@@ -220,7 +220,9 @@ impl StateCodec {
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
             .map_err(|_| StateError::Forged)?;
-        hmac::verify(&self.key, body.as_bytes(), &tag).map_err(|_| StateError::Forged)?;
+        if !self.key.verify(body.as_bytes(), &tag) {
+            return Err(StateError::Forged);
+        }
         let bytes = URL_SAFE_NO_PAD
             .decode(body)
             .map_err(|_| StateError::Malformed)?;

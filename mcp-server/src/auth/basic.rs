@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::crypto::Sha256;
 use argon2::password_hash::SaltString;
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
-use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use tokio::sync::Semaphore;
@@ -174,7 +174,7 @@ pub(crate) struct BasicVerifier {
 }
 
 fn cache_key(name: &str, password: &str, phc: &str) -> [u8; 32] {
-    let mut ctx = digest::Context::new(&digest::SHA256);
+    let mut ctx = Sha256::new();
     for part in [
         b"mcp-basic:v1".as_slice(),
         name.as_bytes(),
@@ -184,9 +184,7 @@ fn cache_key(name: &str, password: &str, phc: &str) -> [u8; 32] {
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part);
     }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
+    ctx.finish()
 }
 
 impl BasicVerifier {

@@ -16,8 +16,10 @@ pub enum BearerError {
     /// 403: the token lacks a scope the request needs.
     InsufficientScope,
     /// 401: the DPoP proof is invalid (RFC 9449).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     InvalidDpopProof,
     /// 401: the DPoP proof must carry the server's nonce (RFC 9449 §8).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     UseDpopNonce,
 }
 

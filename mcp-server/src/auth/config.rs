@@ -9,12 +9,18 @@ use std::time::Duration;
 
 use http::HeaderName;
 
+#[cfg(feature = "builtin-auth")]
 use super::apikey::ApiKeys;
 use super::audit::{Audit, AuditSink};
+#[cfg(feature = "builtin-auth")]
 use super::basic::BasicLimits;
 use super::danger::{Danger, is_remote_plain_http};
-use super::dpop::{DpopConfig, DpopMode};
+#[cfg(feature = "http")]
+use super::dpop::DpopConfig;
+#[cfg(feature = "oauth")]
+use super::dpop::DpopMode;
 use super::roles::{RoleClaim, RoleLadder};
+#[cfg(feature = "builtin-auth")]
 use super::users::UserStore;
 use super::validator::TokenValidator;
 
@@ -175,11 +181,13 @@ pub(crate) enum Mode {
     OAuth {
         validator: Option<Arc<dyn TokenValidator>>,
     },
+    #[cfg(feature = "builtin-auth")]
     Builtin {
         keys: ApiKeys,
         /// JWTs beside the keys.
         validator: Option<Arc<dyn TokenValidator>>,
     },
+    #[cfg(feature = "builtin-auth")]
     Basic {
         users: Arc<dyn UserStore>,
     },
@@ -218,6 +226,7 @@ pub struct AuthorizationConfig {
     pub(crate) filter_tools: bool,
     pub(crate) token_cache_capacity: usize,
     pub(crate) retry_after: Duration,
+    #[cfg(feature = "http")]
     pub(crate) dpop: DpopConfig,
     pub(crate) roles: RoleLadder,
     pub(crate) role_claim: Option<RoleClaim>,
@@ -226,6 +235,7 @@ pub struct AuthorizationConfig {
     pub(crate) realm: String,
     pub(crate) audit: Audit,
     pub(crate) dangers: BTreeSet<Danger>,
+    #[cfg(feature = "builtin-auth")]
     pub(crate) basic_limits: BasicLimits,
     /// The first setting given to a mode that does not use it, reported by `check`.
     misuse: Option<AuthConfigError>,
@@ -240,7 +250,6 @@ impl std::fmt::Debug for AuthorizationConfig {
             .field("resource", &self.resource)
             .field("scope_denial", &self.scope_denial)
             .field("filter_tools", &self.filter_tools)
-            .field("dpop", &self.dpop)
             .field("roles", &self.roles)
             .field("dangers", &self.dangers)
             .field("audit", &self.audit)
@@ -262,6 +271,7 @@ impl AuthorizationConfig {
             filter_tools: false,
             token_cache_capacity: 10_000,
             retry_after: Duration::from_secs(5),
+            #[cfg(feature = "http")]
             dpop: DpopConfig::default(),
             roles: RoleLadder::default(),
             role_claim: None,
@@ -270,6 +280,7 @@ impl AuthorizationConfig {
             realm: "mcp".to_owned(),
             audit: Audit::default(),
             dangers: BTreeSet::new(),
+            #[cfg(feature = "builtin-auth")]
             basic_limits: BasicLimits::default(),
             misuse: None,
         }
@@ -297,6 +308,7 @@ impl AuthorizationConfig {
     /// let config = AuthorizationConfig::builtin(ApiKeys::in_memory()).required_scopes(["mcp"]);
     /// # let _ = config;
     /// ```
+    #[cfg(feature = "builtin-auth")]
     pub fn builtin(keys: ApiKeys) -> Self {
         let mut config = Self::with_mode(Mode::Builtin {
             validator: None,
@@ -307,11 +319,13 @@ impl AuthorizationConfig {
     }
 
     /// Basic mode: users and Argon2id password hashes from `users`.
+    #[cfg(feature = "builtin-auth")]
     pub fn basic(users: impl UserStore) -> Self {
         Self::basic_shared(Arc::new(users))
     }
 
     /// Basic mode with a shared user store.
+    #[cfg(feature = "builtin-auth")]
     pub fn basic_shared(users: Arc<dyn UserStore>) -> Self {
         Self::with_mode(Mode::Basic { users })
     }
@@ -321,7 +335,9 @@ impl AuthorizationConfig {
         match self.mode {
             Mode::None => AuthMode::None,
             Mode::OAuth { .. } => AuthMode::OAuth,
+            #[cfg(feature = "builtin-auth")]
             Mode::Builtin { .. } => AuthMode::Builtin,
+            #[cfg(feature = "builtin-auth")]
             Mode::Basic { .. } => AuthMode::Basic,
         }
     }
@@ -358,15 +374,13 @@ impl AuthorizationConfig {
     #[must_use]
     pub fn validator_shared(mut self, validator: Arc<dyn TokenValidator>) -> Self {
         match &mut self.mode {
-            Mode::OAuth { validator: v } | Mode::Builtin { validator: v, .. } => {
-                *v = Some(validator);
-            }
-            Mode::None | Mode::Basic { .. } => {
-                self.misused(
-                    "validator",
-                    ": use AuthorizationConfig::enabled() for OAuth",
-                );
-            }
+            Mode::OAuth { validator: v } => *v = Some(validator),
+            #[cfg(feature = "builtin-auth")]
+            Mode::Builtin { validator: v, .. } => *v = Some(validator),
+            _ => self.misused(
+                "validator",
+                ": use AuthorizationConfig::enabled() for OAuth",
+            ),
         }
         self
     }
@@ -437,9 +451,10 @@ impl AuthorizationConfig {
     }
 
     /// Sets how DPoP-bound tokens are accepted (OAuth mode, and builtin mode's JWTs).
+    #[cfg(feature = "oauth")]
     #[must_use]
     pub fn dpop(mut self, dpop: DpopConfig) -> Self {
-        if matches!(self.mode, Mode::None | Mode::Basic { .. }) && dpop.mode != DpopMode::Off {
+        if !self.takes_tokens() && dpop.mode != DpopMode::Off {
             self.misused(
                 "dpop",
                 ": DPoP binds access tokens, which this mode does not take",
@@ -451,6 +466,7 @@ impl AuthorizationConfig {
 
     /// Accepts only DPoP-bound tokens (`dpop_required`): the same as
     /// `.dpop(DpopConfig::required())`.
+    #[cfg(feature = "oauth")]
     #[must_use]
     pub fn dpop_required(self) -> Self {
         self.dpop(DpopConfig::required())
@@ -475,6 +491,7 @@ impl AuthorizationConfig {
     /// mode; default: Dagu's `viewer < operator < developer < manager < admin`).
     #[must_use]
     pub fn roles(mut self, roles: RoleLadder) -> Self {
+        #[cfg(feature = "builtin-auth")]
         if let Mode::Builtin { keys, .. } = &mut self.mode {
             *keys = keys.clone().roles(roles.clone());
         }
@@ -486,7 +503,7 @@ impl AuthorizationConfig {
     /// `#[tool(min_role = ..)]` needs; builtin mode reads the `role` claim when it is not set.
     #[must_use]
     pub fn role_claim(mut self, claim: RoleClaim) -> Self {
-        if matches!(self.mode, Mode::None | Mode::Basic { .. }) {
+        if matches!(self.mode(), AuthMode::None | AuthMode::Basic) {
             self.misused("role_claim", ": only tokens carry role claims");
         }
         self.role_claim = Some(claim);
@@ -497,7 +514,7 @@ impl AuthorizationConfig {
     /// `None`: only `Authorization`). Builtin mode.
     #[must_use]
     pub fn api_key_header(mut self, name: Option<HeaderName>) -> Self {
-        if !matches!(self.mode, Mode::Builtin { .. }) {
+        if self.mode() != AuthMode::Builtin {
             self.misused("api_key_header", ": API keys are builtin mode's");
         }
         self.api_key_header = name;
@@ -507,6 +524,7 @@ impl AuthorizationConfig {
     /// Bounds the password checks of Basic mode (concurrent Argon2id checks, how long a request
     /// waits for a slot before 503, how many verified passwords are remembered; see
     /// [`BasicLimits`] for the defaults).
+    #[cfg(feature = "builtin-auth")]
     #[must_use]
     pub fn basic_limits(mut self, limits: BasicLimits) -> Self {
         if !matches!(self.mode, Mode::Basic { .. }) {
@@ -569,12 +587,21 @@ impl AuthorizationConfig {
     /// The validator of access tokens, when this mode checks them.
     pub(crate) fn token_validator(&self) -> Option<&Arc<dyn TokenValidator>> {
         match &self.mode {
-            Mode::OAuth { validator } | Mode::Builtin { validator, .. } => validator.as_ref(),
-            Mode::None | Mode::Basic { .. } => None,
+            Mode::OAuth { validator } => validator.as_ref(),
+            #[cfg(feature = "builtin-auth")]
+            Mode::Builtin { validator, .. } => validator.as_ref(),
+            _ => None,
         }
     }
 
+    /// Whether this mode can take access tokens (OAuth, and builtin mode's JWTs).
+    #[cfg(feature = "oauth")]
+    fn takes_tokens(&self) -> bool {
+        matches!(self.mode(), AuthMode::OAuth | AuthMode::Builtin)
+    }
+
     /// The API keys of builtin mode.
+    #[cfg(feature = "builtin-auth")]
     pub(crate) fn api_keys(&self) -> Option<&ApiKeys> {
         match &self.mode {
             Mode::Builtin { keys, .. } => Some(keys),
@@ -604,28 +631,31 @@ impl AuthorizationConfig {
     /// role, or none and is refused); OAuth mode once a [`role_claim`](Self::role_claim) says
     /// where tokens carry roles.
     pub(crate) fn roles_in_use(&self) -> bool {
-        match self.mode {
-            Mode::Builtin { .. } | Mode::Basic { .. } => true,
-            Mode::OAuth { .. } => self.role_claim.is_some(),
-            Mode::None => false,
+        match self.mode() {
+            AuthMode::Builtin | AuthMode::Basic => true,
+            AuthMode::OAuth => self.role_claim.is_some(),
+            AuthMode::None => false,
         }
     }
 
     /// The claim JWT roles come from, if any.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn jwt_role_claim(&self) -> Option<std::borrow::Cow<'_, RoleClaim>> {
-        match (&self.role_claim, &self.mode) {
+        match (&self.role_claim, self.mode()) {
             (Some(c), _) => Some(std::borrow::Cow::Borrowed(c)),
-            (None, Mode::Builtin { .. }) => Some(std::borrow::Cow::Owned(RoleClaim::default())),
+            (None, AuthMode::Builtin) => Some(std::borrow::Cow::Owned(RoleClaim::default())),
             _ => None,
         }
     }
 
     /// Whether `fail_open` is on.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn fail_open(&self) -> bool {
         self.allows(Danger::FailOpen)
     }
 
     /// Whether `?token=` is accepted.
+    #[cfg(feature = "builtin-auth")]
     pub(crate) fn query_token(&self) -> bool {
         self.allows(Danger::QueryToken)
     }
@@ -689,6 +719,7 @@ impl AuthorizationConfig {
     }
 
     /// Logs what weakens this configuration, once per endpoint built from it.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn warn_dangers(&self, path: &str) {
         if !self.is_enabled() {
             tracing::warn!(

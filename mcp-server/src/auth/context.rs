@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::apikey::Attribution;
+use super::attribution::Attribution;
 use super::principal::Principal;
 use super::roles::RoleLadder;
 use super::surface::Surface;

@@ -47,6 +47,7 @@ impl Danger {
     }
 
     /// What it risks, for the start-up warning.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) fn risk(self) -> &'static str {
         match self {
             Danger::FailOpen => {

@@ -28,7 +28,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::digest;
 use serde_json::{Map, Value};
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -255,7 +254,7 @@ impl NegativeCache {
 /// The negative-cache key: the token and the resource it was presented to (the audience check
 /// depends on it), domain-separated and length-prefixed.
 fn negative_key(token: &str, resource: &str) -> Digest {
-    let mut ctx = digest::Context::new(&digest::SHA256);
+    let mut ctx = crate::crypto::Sha256::new();
     for part in [
         b"mcp-introspection-negative:v1".as_slice(),
         token.as_bytes(),
@@ -264,9 +263,7 @@ fn negative_key(token: &str, resource: &str) -> Digest {
         ctx.update(&(part.len() as u64).to_be_bytes());
         ctx.update(part);
     }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(ctx.finish().as_ref());
-    out
+    ctx.finish()
 }
 
 /// Introspections in flight, by token digest: a second check of the same token awaits the
@@ -352,6 +349,7 @@ impl std::fmt::Debug for IntrospectionValidator {
 impl IntrospectionValidator {
     /// A validator with its own HTTP client (no redirects followed).
     pub fn new(config: IntrospectionConfig) -> Result<Self, reqwest::Error> {
+        super::backend::select_tls_backend();
         let http = reqwest::Client::builder()
             .timeout(config.http_timeout)
             .redirect(reqwest::redirect::Policy::none())

@@ -15,8 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
+use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyOperations, PublicKeyUse};
-use jsonwebtoken::{Algorithm, DecodingKey};
+
+use super::algorithm::{Algorithm, KeyFamily};
 use tokio::sync::OnceCell;
 
 use super::validator::TokenError;
@@ -29,25 +31,6 @@ pub(crate) struct Key {
     pub family: KeyFamily,
     /// The `alg` the JWK is pinned to, if any.
     pub alg: Option<Algorithm>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KeyFamily {
-    Rsa,
-    Ec,
-    Okp,
-}
-
-impl KeyFamily {
-    pub fn of(alg: Algorithm) -> Option<Self> {
-        use Algorithm::*;
-        match alg {
-            RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => Some(KeyFamily::Rsa),
-            ES256 | ES384 => Some(KeyFamily::Ec),
-            EdDSA => Some(KeyFamily::Okp),
-            _ => None,
-        }
-    }
 }
 
 struct KeySet {

@@ -7,11 +7,14 @@ use crate::clock::now_secs;
 use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
+use jsonwebtoken::{Validation, decode, decode_header};
+
+use super::algorithm::Algorithm;
+use super::backend::{select_jwt_backend, select_tls_backend};
 use serde_json::{Map, Value};
 
 use super::context::{AuthContext, CredentialKind};
-use super::jwks::{Jwks, KeyFamily, KeySource};
+use super::jwks::{Jwks, KeySource};
 use super::validator::{TokenError, TokenValidator};
 use crate::BoxFuture;
 
@@ -74,13 +77,10 @@ impl JwtValidatorConfig {
         self
     }
 
-    /// Replaces the algorithm allow-list (HMAC algorithms are ignored: never with public keys).
+    /// Replaces the algorithm allow-list (public-key algorithms only: HMAC cannot be named).
     #[must_use]
     pub fn algorithms(mut self, algs: impl IntoIterator<Item = Algorithm>) -> Self {
-        self.algorithms = algs
-            .into_iter()
-            .filter(|a| KeyFamily::of(*a).is_some())
-            .collect();
+        self.algorithms = algs.into_iter().collect();
         self
     }
 
@@ -182,8 +182,9 @@ pub(crate) fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
 
 impl JwtValidator {
     /// A validator. With no audience in the config, tokens must name the server's resource URL.
-    pub fn new(mut config: JwtValidatorConfig) -> Result<Self, reqwest::Error> {
-        config.algorithms.retain(|a| KeyFamily::of(*a).is_some());
+    pub fn new(config: JwtValidatorConfig) -> Result<Self, reqwest::Error> {
+        select_jwt_backend();
+        select_tls_backend();
         let http = reqwest::Client::builder()
             .timeout(config.http_timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -206,11 +207,10 @@ impl JwtValidator {
     async fn check(&self, token: &str, resource: &str) -> Result<AuthContext, TokenError> {
         let invalid = |m: &str| TokenError::Invalid(m.to_owned());
         let header = decode_header(token).map_err(|_| invalid("the token is malformed"))?;
-        if !self.config.algorithms.contains(&header.alg) {
-            return Err(invalid("the token algorithm is not allowed"));
-        }
-        let family = KeyFamily::of(header.alg)
+        let alg = Algorithm::from_jwt(header.alg)
+            .filter(|a| self.config.algorithms.contains(a))
             .ok_or_else(|| invalid("the token algorithm is not allowed"))?;
+        let family = alg.family();
         if let Some(allowed) = &self.config.required_typ {
             let typ = header.typ.as_deref().unwrap_or("");
             if !allowed.iter().any(|t| t.eq_ignore_ascii_case(typ)) {
@@ -231,7 +231,7 @@ impl JwtValidator {
         let mut last = invalid("unknown signing key");
         for key in keys
             .iter()
-            .filter(|k| k.family == family && k.alg.is_none_or(|a| a == header.alg))
+            .filter(|k| k.family == family && k.alg.is_none_or(|a| a == alg))
         {
             match decode::<Map<String, Value>>(token, &key.decoding, &validation) {
                 Ok(data) => return self.context(data.claims),
@@ -298,7 +298,7 @@ mod tests {
 
     #[test]
     fn hmac_is_never_allowed() {
-        let c = JwtValidatorConfig::new("i", "a").algorithms([Algorithm::HS256, Algorithm::ES256]);
+        let c = JwtValidatorConfig::new("i", "a").algorithms([Algorithm::ES256]);
         assert_eq!(c.algorithms, [Algorithm::ES256]);
     }
 }

@@ -78,57 +78,105 @@
 //! # Ok(()) }
 //! ```
 
-mod apikey;
+// What every build has: the caller as the tools see it, the per-tool policy, the
+// configuration (mode `none` at least), roles, workspaces, the audit trail.
+mod attribution;
 mod audit;
-mod authenticator;
-mod basic;
-pub(crate) mod challenge;
 mod config;
 mod context;
 mod danger;
-pub mod dpop;
-mod introspection;
-mod jwks;
-mod jwt;
-mod layer;
-mod metadata;
 mod policy;
 mod principal;
-mod query;
-mod rejection;
 mod roles;
 mod surface;
-mod token_cache;
-mod users;
 mod validator;
 mod workspace;
 
-#[cfg(feature = "sqlite")]
-pub use apikey::SqliteStore;
-pub use apikey::{
-    ApiKey, ApiKeyError, ApiKeySecret, ApiKeyStore, ApiKeys, Attribution, CreatedApiKey,
-    DEFAULT_PREFIX, DIGEST_VERSION, KeyDigest, KeyRejection, KeyStatus, MemoryStore, NewApiKey,
-    RandomnessError, StoreError, StoredApiKey,
-};
-pub use audit::{Audit, AuditAction, AuditEvent, AuditSink, JsonlFileSink, MemoryAuditSink};
-pub use authenticator::Authenticator;
-pub use basic::{BasicLimits, PasswordError, hash_password, verify_password};
+// feature `http`: the layer in front of the endpoint and of application routes.
+#[cfg(feature = "http")]
+mod authenticator;
+#[cfg(feature = "http")]
+pub(crate) mod challenge;
+#[cfg(feature = "http")]
+mod layer;
+#[cfg(feature = "http")]
+mod metadata;
+#[cfg(feature = "http")]
+mod query;
+#[cfg(feature = "http")]
+mod rejection;
+#[cfg(feature = "http")]
+mod token_cache;
+
+// feature `http` (the settings), `oauth` (the checks): signature algorithms and DPoP.
+#[cfg(feature = "http")]
+mod algorithm;
+#[cfg(feature = "http")]
+pub(crate) mod dpop;
+
+// feature `oauth`: JWTs, JWKS, introspection.
+#[cfg(feature = "oauth")]
+mod backend;
+#[cfg(feature = "oauth")]
+mod introspection;
+#[cfg(feature = "oauth")]
+mod jwks;
+#[cfg(feature = "oauth")]
+mod jwt;
+
+// feature `builtin-auth`: API keys, users and HTTP Basic.
+#[cfg(feature = "builtin-auth")]
+mod apikey;
+#[cfg(feature = "builtin-auth")]
+mod basic;
+#[cfg(feature = "builtin-auth")]
+mod users;
+
+pub use crate::crypto::RandomnessError;
+pub use attribution::Attribution;
+pub use audit::{Audit, AuditAction, AuditEvent, AuditSink, MemoryAuditSink};
 pub use config::{AuthConfigError, AuthMode, AuthorizationConfig, ScopeDenial};
 pub use context::{AuthContext, CredentialKind, scope_covered};
 pub use danger::Danger;
-pub use dpop::{DpopConfig, DpopMode, NonceIssuer};
-pub use introspection::{IntrospectionAuth, IntrospectionConfig, IntrospectionValidator};
-pub use jsonwebtoken::Algorithm;
-pub use jwt::{JwtValidator, JwtValidatorConfig};
-pub use layer::{AuthLayer, AuthService, Caller};
-pub use metadata::ProtectedResourceMetadata;
 pub use principal::Principal;
-pub use rejection::{AuthRejection, RejectionKind};
 pub use roles::{DEFAULT_ROLES, RoleClaim, RoleError, RoleLadder, is_valid_role_name};
 pub use surface::Surface;
-pub use users::{User, UserStore};
 pub use validator::{TokenError, TokenValidator};
 pub use workspace::{WorkspaceAccess, WorkspaceError, WorkspaceGrant, is_valid_workspace_name};
 
+#[cfg(feature = "http")]
+pub use authenticator::Authenticator;
+#[cfg(feature = "http")]
+pub use layer::{AuthLayer, AuthService, Caller};
+#[cfg(feature = "http")]
+pub use metadata::ProtectedResourceMetadata;
+#[cfg(feature = "http")]
 pub(crate) use metadata::{document, respond as metadata_response};
+#[cfg(feature = "http")]
+pub use rejection::{AuthRejection, RejectionKind};
+
+#[cfg(feature = "http")]
+pub use algorithm::{Algorithm, UnknownAlgorithm};
+#[cfg(feature = "http")]
+pub use dpop::{DpopConfig, DpopMode, NonceIssuer};
+#[cfg(feature = "oauth")]
+pub use introspection::{IntrospectionAuth, IntrospectionConfig, IntrospectionValidator};
+#[cfg(feature = "oauth")]
+pub use jwt::{JwtValidator, JwtValidatorConfig};
+
+#[cfg(feature = "builtin-auth")]
+pub use apikey::SqliteStore;
+#[cfg(feature = "builtin-auth")]
+pub use apikey::{
+    ApiKey, ApiKeyError, ApiKeySecret, ApiKeyStore, ApiKeys, CreatedApiKey, DEFAULT_PREFIX,
+    DIGEST_VERSION, KeyDigest, KeyRejection, KeyStatus, MemoryStore, NewApiKey, StoreError,
+    StoredApiKey,
+};
+#[cfg(feature = "builtin-auth")]
+pub use audit::JsonlFileSink;
+#[cfg(feature = "builtin-auth")]
+pub use basic::{BasicLimits, PasswordError, hash_password, verify_password};
+#[cfg(feature = "builtin-auth")]
+pub use users::{User, UserStore};
+
 pub(crate) use policy::ToolRequirements;

@@ -126,6 +126,7 @@ impl AuthRejection {
 
     /// Puts `reason` into the body (API-key and Basic refusals).
     #[must_use]
+    #[cfg_attr(not(feature = "builtin-auth"), allow(dead_code))]
     pub(crate) fn with_reason_in_body(mut self) -> Self {
         self.0.reason_in_body = true;
         self
@@ -133,6 +134,7 @@ impl AuthRejection {
 
     /// Sets the body's description (when the challenge carries none, as Basic's).
     #[must_use]
+    #[cfg_attr(not(feature = "builtin-auth"), allow(dead_code))]
     pub(crate) fn with_description(mut self, description: &str) -> Self {
         self.0.description = description.to_owned();
         self
@@ -140,6 +142,7 @@ impl AuthRejection {
 
     /// Sends a fresh `DPoP-Nonce` with the refusal (RFC 9449 §8).
     #[must_use]
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) fn with_dpop_nonce(mut self, nonce: String) -> Self {
         self.0.dpop_nonce = Some(nonce);
         self

@@ -72,6 +72,7 @@ impl<'de> Deserialize<'de> for Surface {
 }
 
 /// The surfaces a stored set stands for: itself, or the legacy default when empty.
+#[cfg_attr(not(feature = "builtin-auth"), allow(dead_code))]
 pub(crate) fn effective(stored: &BTreeSet<Surface>) -> BTreeSet<Surface> {
     if stored.is_empty() {
         Surface::legacy_default()

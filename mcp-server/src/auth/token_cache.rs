@@ -5,8 +5,6 @@ use crate::clock::now_secs;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use aws_lc_rs::digest;
-
 use super::context::AuthContext;
 
 type Digest = [u8; 32];
@@ -18,9 +16,7 @@ pub(crate) struct TokenCache {
 
 /// The cache key of a token (the token itself is never stored).
 pub(crate) fn token_digest(token: &str) -> Digest {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
-    out
+    crate::crypto::sha256(token.as_bytes())
 }
 
 impl TokenCache {

@@ -88,6 +88,7 @@ pub(crate) fn notification(id: &RequestId, change: &Change) -> Notification {
 }
 
 /// The final result that ends subscription `id` (at shutdown).
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) fn final_result(id: &RequestId) -> Value {
     serde_json::json!({
         "jsonrpc": "2.0",

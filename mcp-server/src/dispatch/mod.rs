@@ -45,6 +45,7 @@ pub(crate) enum Failure {
 
 /// What the step-up challenge says.
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) struct StepUp {
     /// Every scope the call needs.
     pub scopes: Vec<String>,

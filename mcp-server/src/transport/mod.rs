@@ -1,4 +1,5 @@
-//! Transports: Streamable HTTP ([`http`]) and stdio ([`stdio`]).
+//! Transports: Streamable HTTP ([`http`], feature `http`) and stdio ([`stdio`]).
 
+#[cfg(feature = "http")]
 pub mod http;
 pub mod stdio;

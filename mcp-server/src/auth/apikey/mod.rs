@@ -22,15 +22,13 @@ mod memory;
 mod model;
 mod secret;
 mod service;
-#[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
 
 pub use memory::MemoryStore;
 pub(crate) use model::now_secs;
-pub use model::{ApiKey, Attribution, CreatedApiKey, KeyStatus, NewApiKey, StoredApiKey};
-pub use secret::{ApiKeySecret, DIGEST_VERSION, KeyDigest, RandomnessError};
+pub use model::{ApiKey, CreatedApiKey, KeyStatus, NewApiKey, StoredApiKey};
+pub use secret::{ApiKeySecret, DIGEST_VERSION, KeyDigest};
 pub use service::{ApiKeyError, ApiKeys, DEFAULT_PREFIX, KeyRejection};
-#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use store::{ApiKeyStore, StoreError};

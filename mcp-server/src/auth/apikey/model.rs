@@ -8,56 +8,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::secret::{ApiKeySecret, KeyDigest};
+use crate::auth::Attribution;
 use crate::auth::surface::{self, Surface};
 use crate::auth::workspace::WorkspaceAccess;
-
-/// Seconds since the Unix epoch, now.
-/// Who the actions of a key are attributed to (the audit subject). Authorization always uses the
-/// key's own role and workspaces, never the owner's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "class", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Attribution {
-    /// A person's key: the owner is the acting subject, and a disabled (or deleted) owner
-    /// disables the key.
-    UserOwned {
-        /// The owner's user name.
-        owner: String,
-    },
-    /// A shared automation identity (a CI runner, a team bot).
-    ServiceAccount {
-        /// The service account's id (default `api_key:<key id>`).
-        id: String,
-        /// Its display name (default: the key's name).
-        name: String,
-    },
-}
-
-impl Attribution {
-    /// The acting subject: the owner, or the service account's id.
-    pub fn subject(&self) -> &str {
-        match self {
-            Attribution::UserOwned { owner } => owner,
-            Attribution::ServiceAccount { id, .. } => id,
-        }
-    }
-
-    /// `user` or `service_account`.
-    pub fn subject_type(&self) -> &'static str {
-        match self {
-            Attribution::UserOwned { .. } => "user",
-            Attribution::ServiceAccount { .. } => "service_account",
-        }
-    }
-
-    /// The default attribution of a key with no recorded class: its own service account.
-    pub fn default_for(id: &str, name: &str) -> Self {
-        Attribution::ServiceAccount {
-            id: format!("api_key:{id}"),
-            name: name.to_owned(),
-        }
-    }
-}
 
 /// Whether a key can be used now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -296,8 +249,7 @@ impl NewApiKey {
 
 /// A random UUID v4, as text.
 pub(crate) fn new_id() -> Result<String, super::secret::RandomnessError> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|_| super::secret::RandomnessError)?;
+    let mut b = crate::crypto::random_bytes::<16>()?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use aws_lc_rs::{constant_time, digest};
+use crate::crypto::{Sha256, constant_time_eq};
 
 /// The domain separator of key digests: the digest of a key never equals the digest of the same
 /// bytes used for anything else.
@@ -23,10 +23,7 @@ pub const BODY_LEN: usize = 43;
 /// How many characters of the body are kept in the display prefix.
 const DISPLAY_CHARS: usize = 4;
 
-/// Why no secret could be drawn.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the operating system's random number generator failed")]
-pub struct RandomnessError;
+pub use crate::crypto::RandomnessError;
 
 /// A freshly created API key, in full. It is shown once (printed by the CLI, returned by the
 /// admin API) and never stored; `Debug` and `Display` redact it.
@@ -121,12 +118,10 @@ pub struct KeyDigest([u8; 32]);
 impl KeyDigest {
     /// The digest of `secret`.
     pub fn of(secret: &str) -> Self {
-        let mut ctx = digest::Context::new(&digest::SHA256);
+        let mut ctx = Sha256::new();
         ctx.update(DOMAIN);
         ctx.update(secret.as_bytes());
-        let mut out = [0u8; 32];
-        out.copy_from_slice(ctx.finish().as_ref());
-        KeyDigest(out)
+        KeyDigest(ctx.finish())
     }
 
     /// The raw bytes.
@@ -141,7 +136,7 @@ impl KeyDigest {
 
     /// Whether two digests are equal, in time independent of where they differ.
     pub fn matches(&self, other: &KeyDigest) -> bool {
-        constant_time::verify_slices_are_equal(&self.0, &other.0).is_ok()
+        constant_time_eq(&self.0, &other.0)
     }
 
     /// Lowercase hex.
@@ -200,8 +195,7 @@ mod tests {
     #[test]
     fn digests_are_domain_separated() {
         let d = KeyDigest::of("k");
-        let plain = digest::digest(&digest::SHA256, b"k");
-        assert_ne!(d.as_bytes().as_slice(), plain.as_ref());
+        assert_ne!(d.as_bytes(), &crate::crypto::sha256(b"k"));
         assert!(d.matches(&KeyDigest::of("k")));
         assert!(!d.matches(&KeyDigest::of("K")));
         assert_eq!(KeyDigest::from_hex("zz"), None);

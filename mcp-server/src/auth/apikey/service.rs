@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::model::{ApiKey, Attribution, CreatedApiKey, KeyStatus, NewApiKey, new_id, now_secs};
+use super::model::{ApiKey, CreatedApiKey, KeyStatus, NewApiKey, new_id, now_secs};
 use super::secret::{self, ApiKeySecret, KeyDigest, RandomnessError};
 use super::store::{ApiKeyStore, StoreError};
+use crate::auth::Attribution;
 use crate::auth::roles::{RoleError, RoleLadder};
 use crate::auth::users::UserStore;
 use crate::auth::workspace::{WorkspaceAccess, WorkspaceError};
@@ -185,7 +186,6 @@ impl ApiKeys {
     }
 
     /// Keys in the SQLite file at `path` (created and migrated as needed).
-    #[cfg(feature = "sqlite")]
     pub fn sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, StoreError> {
         super::SqliteStore::open(path).map(Self::new)
     }

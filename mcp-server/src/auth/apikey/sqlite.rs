@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params};
 
-use super::model::{ApiKey, Attribution, StoredApiKey};
+use super::model::{ApiKey, StoredApiKey};
 use super::secret::KeyDigest;
 use super::store::{ApiKeyStore, StoreError};
 use crate::BoxFuture;
+use crate::auth::Attribution;
 use crate::auth::surface::Surface;
 use crate::auth::users::{User, UserStore};
 use crate::auth::workspace::WorkspaceAccess;

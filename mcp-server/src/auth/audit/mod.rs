@@ -4,6 +4,7 @@
 //! files, [`MemoryAuditSink`] for tests). Arguments are recorded by shape, never by value;
 //! secrets never.
 
+#[cfg(feature = "builtin-auth")]
 mod jsonl;
 mod shape;
 mod time;
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "builtin-auth")]
 pub use jsonl::JsonlFileSink;
 pub(crate) use shape::arguments_shape;
 pub(crate) use time::now_millis;
@@ -302,9 +304,8 @@ impl Audit {
         e.tool = Some(tool.chars().take(128).collect());
         e.arguments = Some(arguments_shape(arguments));
         if e.correlation_id.is_none() {
-            let mut b = [0u8; 12];
-            let _ = getrandom::fill(&mut b);
-            e.correlation_id = Some(b.iter().map(|x| format!("{x:02x}")).collect());
+            // Without randomness the event has no id rather than a made-up one.
+            e.correlation_id = crate::crypto::random_hex::<12>().ok();
         }
         self.record(e.clone());
         ToolCallAudit {

@@ -7,20 +7,30 @@ use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName};
 
 use super::{Authenticator, Req};
+#[cfg(feature = "builtin-auth")]
 use crate::auth::apikey::{ApiKey, KeyRejection};
+#[cfg(feature = "builtin-auth")]
 use crate::auth::basic::BasicRejection;
 use crate::auth::challenge::BearerError;
 use crate::auth::context::{AuthContext, CredentialKind};
-use crate::auth::dpop::{
-    DpopMode, NonceIssuer, ProofError, VerifiedProof, key_binding, verify_proof,
-};
+use crate::auth::dpop::{DpopMode, key_binding};
+#[cfg(feature = "oauth")]
+use crate::auth::dpop::{NonceIssuer, ProofError, VerifiedProof, verify_proof};
 use crate::auth::rejection::AuthRejection;
 use crate::auth::token_cache::token_digest;
 use crate::auth::validator::TokenError;
+#[cfg(feature = "oauth")]
 use crate::store::ReplayCacheError;
 
+#[cfg(feature = "oauth")]
 /// `DPoP`.
 static DPOP: HeaderName = HeaderName::from_static("dpop");
+
+/// What a proof established, in builds that check none.
+#[cfg(not(feature = "oauth"))]
+struct NoProof {
+    jkt: String,
+}
 
 /// The scheme a request used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +50,7 @@ fn is_b64token(t: &str) -> bool {
 
 /// The context of a verified API key: its own role, workspaces and scopes; the subject per its
 /// attribution.
+#[cfg(feature = "builtin-auth")]
 fn key_context(key: ApiKey) -> AuthContext {
     let surfaces = key.effective_surfaces();
     let mut ctx = AuthContext::new(CredentialKind::ApiKey)
@@ -114,7 +125,9 @@ impl Authenticator {
         let Ok(authorization) = single(req.headers, &AUTHORIZATION) else {
             return Err(self.several(req, "send one Authorization header"));
         };
+        #[cfg(feature = "builtin-auth")]
         let keys = self.config.api_keys();
+        #[cfg(feature = "builtin-auth")]
         if let (Some(_), Some(header)) = (keys, &self.config.api_key_header) {
             match single(req.headers, header) {
                 Err(()) => return Err(self.several(req, "send one API key")),
@@ -127,15 +140,17 @@ impl Authenticator {
         }
         let Some(value) = authorization else {
             // `?token=`: API keys only, only when accepted, only without a credential header.
-            let from_query = query_token.filter(|t| {
+            #[cfg(feature = "builtin-auth")]
+            if let Some(token) = query_token.filter(|t| {
                 self.config.query_token()
                     && self.surface == crate::auth::Surface::Mcp
                     && keys.is_some_and(|k| k.looks_like_key(t))
-            });
-            return match from_query {
-                Some(token) => self.api_key(req, token).await,
-                None => Err(self.no_credentials(req)),
-            };
+            }) {
+                return self.api_key(req, token).await;
+            }
+            #[cfg(not(feature = "builtin-auth"))]
+            let _ = query_token;
+            return Err(self.no_credentials(req));
         };
         let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
         let scheme = if scheme.eq_ignore_ascii_case("bearer") {
@@ -152,6 +167,7 @@ impl Authenticator {
             let r = self.refuse("malformed_token", scheme, BearerError::InvalidToken, why);
             return Err(self.deny(req, None, r));
         }
+        #[cfg(feature = "builtin-auth")]
         if let Some(keys) = keys {
             if scheme == Scheme::Bearer && keys.looks_like_key(token) {
                 return self.api_key(req, token).await;
@@ -161,6 +177,7 @@ impl Authenticator {
     }
 
     /// Checks an API key.
+    #[cfg(feature = "builtin-auth")]
     async fn api_key(
         &self,
         req: &Req<'_>,
@@ -206,10 +223,14 @@ impl Authenticator {
         // The proof first: it is cheap to refuse and must be fresh on every request (DP-02).
         // Its `jti` is recorded only once the token and the binding are known good, so that
         // proofs riding on invalid tokens never take a place in the replay cache.
+        #[cfg(feature = "oauth")]
         let proof = match scheme {
             Scheme::Dpop => Some(self.check_proof(req, token)?),
             Scheme::Bearer => None,
         };
+        // Without proof checks, `DPoP` is never offered, so no request uses it.
+        #[cfg(not(feature = "oauth"))]
+        let proof: Option<NoProof> = None;
         let ctx = self.token_context(req, scheme, token).await?;
         let jkt = match key_binding(&ctx.claims) {
             Ok(jkt) => jkt,
@@ -243,6 +264,7 @@ impl Authenticator {
             let r = self.refuse(reason, scheme, BearerError::InvalidToken, why);
             return Err(self.deny(req, Some(&ctx), r));
         }
+        #[cfg(feature = "oauth")]
         if let Some(p) = &proof {
             self.record_proof(req, p).await?;
         }
@@ -301,6 +323,7 @@ impl Authenticator {
     }
 
     /// Every check of a DPoP proof but the replay cache (RFC 9449 §4.3).
+    #[cfg(feature = "oauth")]
     fn check_proof(&self, req: &Req<'_>, token: &str) -> Result<VerifiedProof, AuthRejection> {
         let mut proofs = req.headers.get_all(&DPOP).iter();
         let proof = proofs.next().and_then(|p| p.to_str().ok());
@@ -348,6 +371,7 @@ impl Authenticator {
         }
     }
 
+    #[cfg(feature = "oauth")]
     /// Records an accepted proof's `jti` (DP-12): a second use is a replay; a cache that cannot
     /// answer refuses (fail closed).
     async fn record_proof(&self, req: &Req<'_>, p: &VerifiedProof) -> Result<(), AuthRejection> {
@@ -395,6 +419,7 @@ impl Authenticator {
     }
 
     /// The credential of Basic mode.
+    #[cfg(feature = "builtin-auth")]
     pub(super) async fn basic_credential(
         &self,
         req: &Req<'_>,

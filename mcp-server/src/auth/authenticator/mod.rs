@@ -17,9 +17,10 @@ use std::sync::Arc;
 use http::{HeaderMap, Method, StatusCode};
 
 use super::audit::{AuditAction, AuditEvent};
+#[cfg(feature = "builtin-auth")]
 use super::basic::BasicVerifier;
 use super::challenge::{BearerError, Challenge};
-use super::config::{AuthConfigError, AuthorizationConfig, Mode};
+use super::config::{AuthConfigError, AuthMode, AuthorizationConfig};
 use super::context::{AuthContext, CredentialKind};
 use super::dpop::DpopMode;
 use super::query::QueryCredentials;
@@ -36,6 +37,7 @@ pub struct Authenticator {
     cache: TokenCache,
     /// Where requests arrive: API keys must allow it.
     surface: Surface,
+    #[cfg(feature = "builtin-auth")]
     basic: Option<BasicVerifier>,
 }
 
@@ -68,8 +70,8 @@ struct Req<'a> {
 }
 
 /// A client-supplied `X-Correlation-Id` / `X-Request-Id` when it is a short token, else a new
-/// random id.
-fn correlation_id(headers: &HeaderMap) -> String {
+/// random id (none when the OS has no randomness: the request is refused then).
+fn correlation_id(headers: &HeaderMap) -> Result<String, crate::crypto::RandomnessError> {
     let supplied = ["x-correlation-id", "x-request-id"]
         .iter()
         .filter_map(|h| headers.get(*h))
@@ -79,16 +81,10 @@ fn correlation_id(headers: &HeaderMap) -> String {
                 && v.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         });
-    if let Some(id) = supplied {
-        return id.to_owned();
+    match supplied {
+        Some(id) => Ok(id.to_owned()),
+        None => crate::crypto::random_hex::<12>(),
     }
-    let mut b = [0u8; 12];
-    if getrandom::fill(&mut b).is_err() {
-        // Not a secret: it only joins audit events.
-        let n = super::audit::now_millis();
-        b[..8].copy_from_slice(&n.to_be_bytes());
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 impl Authenticator {
@@ -101,8 +97,9 @@ impl Authenticator {
 
     /// An authenticator from a configuration `build()` already checked.
     pub(crate) fn from_checked(config: AuthorizationConfig) -> Self {
+        #[cfg(feature = "builtin-auth")]
         let basic = match &config.mode {
-            Mode::Basic { users } => Some(BasicVerifier::with_limits(
+            super::config::Mode::Basic { users } => Some(BasicVerifier::with_limits(
                 Arc::clone(users),
                 config.basic_limits,
             )),
@@ -112,6 +109,7 @@ impl Authenticator {
             cache: TokenCache::new(config.token_cache_capacity),
             config,
             surface: Surface::Mcp,
+            #[cfg(feature = "builtin-auth")]
             basic,
         }
     }
@@ -165,8 +163,8 @@ impl Authenticator {
     fn base_challenge(&self, dpop: bool) -> Challenge {
         let algs = self.config.dpop.alg_names();
         let metadata = self.publishes_metadata();
-        match (&self.config.mode, metadata, dpop) {
-            (Mode::Basic { .. }, _, _) => Challenge::basic(&self.config.realm),
+        match (self.config.mode(), metadata, dpop) {
+            (AuthMode::Basic, _, _) => Challenge::basic(&self.config.realm),
             (_, true, false) => Challenge::bearer(self.metadata_url()),
             (_, true, true) => Challenge::dpop(self.metadata_url(), &algs),
             (_, false, false) => Challenge::bearer_realm(&self.config.realm),
@@ -176,8 +174,8 @@ impl Authenticator {
 
     /// The challenges of this server (and `algs` for DPoP, DP-18).
     fn challenges(&self) -> Vec<Challenge> {
-        match (&self.config.mode, self.config.dpop.mode) {
-            (Mode::Basic { .. }, _) | (_, DpopMode::Off) => vec![self.base_challenge(false)],
+        match (self.config.mode(), self.config.dpop.mode) {
+            (AuthMode::Basic, _) | (_, DpopMode::Off) => vec![self.base_challenge(false)],
             (_, DpopMode::Allowed) => vec![self.base_challenge(false), self.base_challenge(true)],
             (_, DpopMode::Required) => vec![self.base_challenge(true)],
         }
@@ -240,11 +238,18 @@ impl Authenticator {
         if !self.config.is_enabled() {
             return Ok(None);
         }
+        let Ok(correlation_id) = correlation_id(headers) else {
+            return Err(AuthRejection::unavailable(
+                "no_randomness",
+                "the server cannot draw random numbers",
+                self.config.retry_after.as_secs(),
+            ));
+        };
         let req = Req {
             method,
             path,
             headers,
-            correlation_id: correlation_id(headers),
+            correlation_id,
         };
         if query.ambiguous_workspace {
             let r = AuthRejection::plain(
@@ -256,8 +261,9 @@ impl Authenticator {
             );
             return Err(self.deny(&req, None, r));
         }
-        let credential = match self.config.mode {
-            Mode::Basic { .. } => self.basic_credential(&req).await?,
+        let credential = match self.config.mode() {
+            #[cfg(feature = "builtin-auth")]
+            AuthMode::Basic => self.basic_credential(&req).await?,
             _ => self.token_credential(&req, query.token.as_deref()).await?,
         };
         if credential.credential == CredentialKind::ApiKey
@@ -385,10 +391,10 @@ mod tests {
     fn correlation_ids_are_taken_when_tame_and_drawn_otherwise() {
         let mut h = HeaderMap::new();
         h.insert("x-request-id", http::HeaderValue::from_static("req-123"));
-        assert_eq!(correlation_id(&h), "req-123");
+        assert_eq!(correlation_id(&h).unwrap(), "req-123");
         h.insert("x-request-id", http::HeaderValue::from_static("bad id!"));
-        let drawn = correlation_id(&h);
+        let drawn = correlation_id(&h).unwrap();
         assert_eq!(drawn.len(), 24);
-        assert_ne!(drawn, correlation_id(&h));
+        assert_ne!(drawn, correlation_id(&h).unwrap());
     }
 }

@@ -8,15 +8,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use aws_lc_rs::digest;
-use aws_lc_rs::signature::{self, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 
+use crate::auth::algorithm::Algorithm;
+use crate::crypto::sha256;
+
 /// The RFC 7638 thumbprint of a public JWK (EC, RSA or OKP), as used in `cnf.jkt`.
-pub fn jwk_thumbprint(jwk: &Map<String, Value>) -> Option<String> {
+pub(crate) fn jwk_thumbprint(jwk: &Map<String, Value>) -> Option<String> {
     let s = |k: &str| jwk.get(k).and_then(Value::as_str);
     let members: [(&str, &str); 4] = match s("kty")? {
         "EC" => [
@@ -41,14 +41,14 @@ pub fn jwk_thumbprint(jwk: &Map<String, Value>) -> Option<String> {
         serde_json::to_writer(&mut input, value).ok()?;
     }
     input.push(b'}');
-    Some(URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, &input).as_ref()))
+    Some(URL_SAFE_NO_PAD.encode(sha256(&input)))
 }
 
 /// Parsed proof keys by thumbprint, with the algorithm each was parsed for. Bounded: when full
 /// it starts over, so a flood of one-off keys costs parsing, never memory.
 pub(crate) struct ProofKeys {
     capacity: usize,
-    parsed: RwLock<HashMap<String, (Algorithm, Arc<ParsedPublicKey>)>>,
+    parsed: RwLock<HashMap<String, (Algorithm, Arc<ProofKey>)>>,
 }
 
 impl ProofKeys {
@@ -62,14 +62,13 @@ impl ProofKeys {
 
     /// The key of `jwk` (whose thumbprint is `jkt`) for `alg`, parsed on first use; `None` when
     /// the `jwk` is malformed or does not fit `alg` (an RSA key for ES256, a P-384 point for
-    /// ES256, a point off the curve, …). RSA moduli under 2048 bits are refused by the
-    /// signature check.
+    /// ES256, a point off the curve, an RSA modulus outside 2048..=8192 bits, ...).
     pub fn get(
         &self,
         alg: Algorithm,
         jkt: &str,
         jwk: &Map<String, Value>,
-    ) -> Option<Arc<ParsedPublicKey>> {
+    ) -> Option<Arc<ProofKey>> {
         if let Ok(parsed) = self.parsed.read() {
             if let Some((a, key)) = parsed.get(jkt) {
                 if *a == alg {
@@ -77,7 +76,7 @@ impl ProofKeys {
                 }
             }
         }
-        let key = Arc::new(parse(alg, jwk)?);
+        let key = Arc::new(ProofKey::parse(alg, jwk)?);
         if self.capacity > 0 {
             let mut parsed = self.parsed.write().unwrap_or_else(|e| e.into_inner());
             if parsed.len() >= self.capacity {
@@ -89,59 +88,209 @@ impl ProofKeys {
     }
 }
 
-/// Parses a public `jwk` as a key of `alg`'s family (RFC 7518 §6).
-fn parse(alg: Algorithm, jwk: &Map<String, Value>) -> Option<ParsedPublicKey> {
-    use Algorithm::*;
-    let text = |k: &str| jwk.get(k).and_then(Value::as_str);
-    let bytes = |k: &str| text(k).and_then(|v| URL_SAFE_NO_PAD.decode(v).ok());
-    match alg {
-        ES256 | ES384 => {
-            let (crv, len, verification): (_, _, &'static signature::EcdsaVerificationAlgorithm) =
-                if alg == ES256 {
-                    ("P-256", 32, &signature::ECDSA_P256_SHA256_FIXED)
+/// The members of a public `jwk` that make the key of `alg`'s family (RFC 7518 §6), decoded
+/// and checked for size.
+enum KeyParts {
+    /// An uncompressed SEC 1 point (`04 || x || y`).
+    Ec(Vec<u8>),
+    /// An Ed25519 public key.
+    Okp([u8; 32]),
+    /// An RSA modulus and exponent, big-endian.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+}
+
+impl KeyParts {
+    fn of(alg: Algorithm, jwk: &Map<String, Value>) -> Option<Self> {
+        let text = |k: &str| jwk.get(k).and_then(Value::as_str);
+        let bytes = |k: &str| text(k).and_then(|v| URL_SAFE_NO_PAD.decode(v).ok());
+        match alg {
+            Algorithm::ES256 | Algorithm::ES384 => {
+                let (crv, len) = if alg == Algorithm::ES256 {
+                    ("P-256", 32)
                 } else {
-                    ("P-384", 48, &signature::ECDSA_P384_SHA384_FIXED)
+                    ("P-384", 48)
                 };
-            if text("kty") != Some("EC") || text("crv") != Some(crv) {
-                return None;
+                if text("kty") != Some("EC") || text("crv") != Some(crv) {
+                    return None;
+                }
+                let (x, y) = (bytes("x")?, bytes("y")?);
+                if x.len() != len || y.len() != len {
+                    return None;
+                }
+                let mut point = Vec::with_capacity(1 + 2 * len);
+                point.push(4);
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                Some(KeyParts::Ec(point))
             }
-            let (x, y) = (bytes("x")?, bytes("y")?);
-            if x.len() != len || y.len() != len {
-                return None;
+            Algorithm::EdDSA => {
+                if text("kty") != Some("OKP") || text("crv") != Some("Ed25519") {
+                    return None;
+                }
+                bytes("x")?.try_into().ok().map(KeyParts::Okp)
             }
-            // SEC 1 uncompressed point; parsing checks that it lies on the curve.
-            let mut point = Vec::with_capacity(1 + 2 * len);
-            point.push(4);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            ParsedPublicKey::new(verification, point).ok()
+            _ => {
+                if text("kty") != Some("RSA") {
+                    return None;
+                }
+                Some(KeyParts::Rsa {
+                    n: bytes("n")?,
+                    e: bytes("e")?,
+                })
+            }
         }
-        EdDSA => {
-            if text("kty") != Some("OKP") || text("crv") != Some("Ed25519") {
-                return None;
+    }
+}
+
+/// A proof key, parsed for one algorithm on the build's backend.
+pub(crate) struct ProofKey(backend::Parsed);
+
+impl ProofKey {
+    fn parse(alg: Algorithm, jwk: &Map<String, Value>) -> Option<Self> {
+        backend::parse(alg, KeyParts::of(alg, jwk)?).map(ProofKey)
+    }
+
+    /// Whether `signature` (the raw JWS signature bytes) signs `message`.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        backend::verify(&self.0, message, signature)
+    }
+}
+
+/// aws-lc: keys parsed once into aws-lc's form; parsing checks points lie on the curve.
+#[cfg(feature = "aws-lc")]
+mod backend {
+    use aws_lc_rs::signature::{self, ParsedPublicKey, RsaParameters, RsaPublicKeyComponents};
+
+    use super::KeyParts;
+    use crate::auth::algorithm::Algorithm;
+
+    pub(super) type Parsed = ParsedPublicKey;
+
+    pub(super) fn parse(alg: Algorithm, parts: KeyParts) -> Option<Parsed> {
+        match parts {
+            KeyParts::Ec(point) => {
+                let verification: &'static signature::EcdsaVerificationAlgorithm =
+                    if alg == Algorithm::ES256 {
+                        &signature::ECDSA_P256_SHA256_FIXED
+                    } else {
+                        &signature::ECDSA_P384_SHA384_FIXED
+                    };
+                ParsedPublicKey::new(verification, point).ok()
             }
-            let x = bytes("x").filter(|x| x.len() == 32)?;
-            ParsedPublicKey::new(&signature::ED25519, x).ok()
-        }
-        RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => {
-            if text("kty") != Some("RSA") {
-                return None;
+            KeyParts::Okp(x) => ParsedPublicKey::new(&signature::ED25519, x).ok(),
+            KeyParts::Rsa { n, e } => {
+                let params: &'static RsaParameters = match alg {
+                    Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+                    Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
+                    Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
+                    Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+                    Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
+                    Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
+                    _ => return None,
+                };
+                RsaPublicKeyComponents { n, e }
+                    .to_parsed_public_key(params)
+                    .ok()
             }
-            let params: &'static RsaParameters = match alg {
-                RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-                RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-                RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-                PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-                PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-                _ => &signature::RSA_PSS_2048_8192_SHA512,
-            };
-            let components = RsaPublicKeyComponents {
-                n: bytes("n")?,
-                e: bytes("e")?,
-            };
-            components.to_parsed_public_key(params).ok()
         }
-        _ => None,
+    }
+
+    pub(super) fn verify(key: &Parsed, message: &[u8], signature: &[u8]) -> bool {
+        key.verify_sig(message, signature).is_ok()
+    }
+}
+
+/// rustcrypto: the RustCrypto curves, Ed25519 and RSA, pure Rust. Parsing checks points lie on
+/// the curve and RSA moduli have 2048 to 8192 bits, as the aws-lc backend does.
+#[cfg(not(feature = "aws-lc"))]
+mod backend {
+    use rsa::signature::Verifier as _;
+    use rsa::{BigUint, RsaPublicKey};
+    use sha2::{Sha256, Sha384, Sha512};
+
+    use super::KeyParts;
+    use crate::auth::algorithm::Algorithm;
+
+    pub(super) enum Parsed {
+        P256(p256::ecdsa::VerifyingKey),
+        P384(p384::ecdsa::VerifyingKey),
+        Ed25519(ed25519_dalek::VerifyingKey),
+        Rsa(Algorithm, RsaPublicKey),
+    }
+
+    pub(super) fn parse(alg: Algorithm, parts: KeyParts) -> Option<Parsed> {
+        match parts {
+            KeyParts::Ec(point) if alg == Algorithm::ES256 => {
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                    .ok()
+                    .map(Parsed::P256)
+            }
+            KeyParts::Ec(point) => p384::ecdsa::VerifyingKey::from_sec1_bytes(&point)
+                .ok()
+                .map(Parsed::P384),
+            KeyParts::Okp(x) => ed25519_dalek::VerifyingKey::from_bytes(&x)
+                .ok()
+                .map(Parsed::Ed25519),
+            KeyParts::Rsa { n, e } => {
+                let n = BigUint::from_bytes_be(&n);
+                if !(2048..=8192).contains(&n.bits()) {
+                    return None;
+                }
+                let key = RsaPublicKey::new(n, BigUint::from_bytes_be(&e)).ok()?;
+                Some(Parsed::Rsa(alg, key))
+            }
+        }
+    }
+
+    pub(super) fn verify(key: &Parsed, message: &[u8], signature: &[u8]) -> bool {
+        match key {
+            Parsed::P256(k) => p256::ecdsa::Signature::from_slice(signature)
+                .is_ok_and(|s| k.verify(message, &s).is_ok()),
+            Parsed::P384(k) => p384::ecdsa::Signature::from_slice(signature)
+                .is_ok_and(|s| k.verify(message, &s).is_ok()),
+            Parsed::Ed25519(k) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|s| k.verify_strict(message, &s).is_ok()),
+            Parsed::Rsa(alg, k) => rsa_verify(*alg, k.clone(), message, signature),
+        }
+    }
+
+    fn rsa_verify(alg: Algorithm, key: RsaPublicKey, message: &[u8], signature: &[u8]) -> bool {
+        use rsa::{pkcs1v15, pss};
+        let pkcs1 = || pkcs1v15::Signature::try_from(signature);
+        let pss = || pss::Signature::try_from(signature);
+        match alg {
+            Algorithm::RS256 => pkcs1().is_ok_and(|s| {
+                pkcs1v15::VerifyingKey::<Sha256>::new(key)
+                    .verify(message, &s)
+                    .is_ok()
+            }),
+            Algorithm::RS384 => pkcs1().is_ok_and(|s| {
+                pkcs1v15::VerifyingKey::<Sha384>::new(key)
+                    .verify(message, &s)
+                    .is_ok()
+            }),
+            Algorithm::RS512 => pkcs1().is_ok_and(|s| {
+                pkcs1v15::VerifyingKey::<Sha512>::new(key)
+                    .verify(message, &s)
+                    .is_ok()
+            }),
+            Algorithm::PS256 => pss().is_ok_and(|s| {
+                pss::VerifyingKey::<Sha256>::new(key)
+                    .verify(message, &s)
+                    .is_ok()
+            }),
+            Algorithm::PS384 => pss().is_ok_and(|s| {
+                pss::VerifyingKey::<Sha384>::new(key)
+                    .verify(message, &s)
+                    .is_ok()
+            }),
+            Algorithm::PS512 => pss().is_ok_and(|s| {
+                pss::VerifyingKey::<Sha512>::new(key)
+                    .verify(message, &s)
+                    .is_ok()
+            }),
+            _ => false,
+        }
     }
 }
 

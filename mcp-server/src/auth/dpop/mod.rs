@@ -5,9 +5,10 @@
 //! token, the server's nonce when nonces are on, and the token's `cnf.jkt` equal to the RFC 7638
 //! thumbprint of the proof key.
 //!
-//! Signatures are verified on `aws-lc-rs`, the workspace's one crypto backend, straight from
-//! the `jwk` (ES256, ES384, EdDSA, RS256/384/512, PS256/384/512), with the parsed key kept per
-//! thumbprint. Every request carries a fresh proof, so the signature check itself is
+//! Signatures are verified on the build's backend (`aws-lc` by default, `rustcrypto` for pure
+//! Rust) straight from the `jwk` (ES256, ES384, EdDSA, RS256/384/512, PS256/384/512), with the
+//! parsed key kept per thumbprint; the settings and the token-binding rules exist in every HTTP
+//! build, the proof checks with feature `oauth`. Every request carries a fresh proof, so the signature check itself is
 //! paid on every request. Measured on the 2-core CI machine (`cargo bench -p mcp-tests --bench
 //! auth`, and a loop of 2,000 verifications of a 500-byte message): one P-256 verification
 //! costs 53–75 µs with `aws-lc-rs`, about the same with `ring`, and 280–380 µs with the
@@ -21,7 +22,9 @@
 //! `cnf` binds it to).
 
 mod binding;
+#[cfg(feature = "oauth")]
 mod htu;
+#[cfg(feature = "oauth")]
 mod key;
 mod nonce;
 
@@ -29,17 +32,24 @@ use crate::clock::now_secs;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::digest;
+use super::algorithm::Algorithm;
+#[cfg(feature = "oauth")]
+use crate::crypto::{Sha256, sha256};
+#[cfg(feature = "oauth")]
 use base64::Engine;
+#[cfg(feature = "oauth")]
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
+#[cfg(feature = "oauth")]
 use serde_json::{Map, Value};
 
 use crate::store::{InMemoryReplayCache, ReplayCache};
 pub(crate) use binding::key_binding;
-pub use htu::normalize_htu;
+#[cfg(feature = "oauth")]
+pub(crate) use htu::normalize_htu;
+#[cfg(feature = "oauth")]
 use key::ProofKeys;
-pub use key::jwk_thumbprint;
+#[cfg(feature = "oauth")]
+pub(crate) use key::jwk_thumbprint;
 pub use nonce::NonceIssuer;
 
 /// Whether DPoP-bound tokens are accepted or required.
@@ -71,6 +81,7 @@ pub struct DpopConfig {
     /// Server nonces (RFC 9449 §8), `None` for none.
     pub nonces: Option<NonceIssuer>,
     /// Proof keys parsed so far, by thumbprint.
+    #[cfg(feature = "oauth")]
     pub(crate) keys: Arc<ProofKeys>,
 }
 
@@ -101,6 +112,7 @@ impl Default for DpopConfig {
                 InMemoryReplayCache::DEFAULT_CAPACITY,
             )),
             nonces: None,
+            #[cfg(feature = "oauth")]
             keys: Arc::new(ProofKeys::new(4096)),
         }
     }
@@ -139,34 +151,17 @@ impl DpopConfig {
 
     /// The algorithm names, for `algs=` and the metadata.
     pub fn alg_names(&self) -> Vec<&'static str> {
-        self.algorithms
-            .iter()
-            .filter_map(|a| alg_name(*a))
-            .collect()
+        self.algorithms.iter().map(|a| a.name()).collect()
     }
 }
 
-fn alg_name(a: Algorithm) -> Option<&'static str> {
-    use Algorithm::*;
-    Some(match a {
-        ES256 => "ES256",
-        ES384 => "ES384",
-        EdDSA => "EdDSA",
-        PS256 => "PS256",
-        PS384 => "PS384",
-        PS512 => "PS512",
-        RS256 => "RS256",
-        RS384 => "RS384",
-        RS512 => "RS512",
-        _ => return None,
-    })
-}
-
+#[cfg(feature = "oauth")]
 /// `base64url(SHA-256(token))`: the `ath` of a proof for `token` (RFC 9449 §4.2).
 pub fn access_token_hash(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, token.as_bytes()).as_ref())
+    URL_SAFE_NO_PAD.encode(sha256(token.as_bytes()))
 }
 
+#[cfg(feature = "oauth")]
 /// Why a proof was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ProofError {
@@ -176,6 +171,7 @@ pub(crate) enum ProofError {
     UseNonce,
 }
 
+#[cfg(feature = "oauth")]
 /// What a verified proof established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct VerifiedProof {
@@ -187,6 +183,7 @@ pub(crate) struct VerifiedProof {
     pub replay_until: u64,
 }
 
+#[cfg(feature = "oauth")]
 fn decode_segment(segment: &str) -> Option<Map<String, Value>> {
     let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
     match serde_json::from_slice(&bytes).ok()? {
@@ -195,8 +192,10 @@ fn decode_segment(segment: &str) -> Option<Map<String, Value>> {
     }
 }
 
+#[cfg(feature = "oauth")]
 const PRIVATE_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
+#[cfg(feature = "oauth")]
 /// Checks one proof for a request (`method`, the endpoint's `htu`) carrying `token`.
 pub(crate) fn verify_proof(
     config: &DpopConfig,
@@ -221,7 +220,7 @@ pub(crate) fn verify_proof(
         .algorithms
         .iter()
         .copied()
-        .find(|a| alg_name(*a) == Some(alg_text))
+        .find(|a| a.name() == alg_text)
         .ok_or(Invalid("the DPoP proof algorithm is not allowed"))?;
     let jwk_value = header
         .get("jwk")
@@ -241,8 +240,9 @@ pub(crate) fn verify_proof(
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| Invalid("the DPoP proof signature is invalid"))?;
-    key.verify_sig(signed.as_bytes(), &signature)
-        .map_err(|_| Invalid("the DPoP proof signature is invalid"))?;
+    if !key.verify(signed.as_bytes(), &signature) {
+        return Err(Invalid("the DPoP proof signature is invalid"));
+    }
     let claims = decode_segment(payload).ok_or(Invalid("the DPoP proof claims are malformed"))?;
     let text = |k: &str| claims.get(k).and_then(Value::as_str);
 
@@ -281,12 +281,11 @@ pub(crate) fn verify_proof(
     }
     // The replay key: the caller records it last, so that only a proof that passed every
     // other check takes a cache slot.
-    let mut replay_key = digest::Context::new(&digest::SHA256);
+    let mut replay_key = Sha256::new();
     replay_key.update(htu.as_bytes());
     replay_key.update(b"\0");
     replay_key.update(jti.as_bytes());
-    let mut key_bytes = [0u8; 32];
-    key_bytes.copy_from_slice(replay_key.finish().as_ref());
+    let key_bytes = replay_key.finish();
     Ok(VerifiedProof {
         jkt,
         replay_key: key_bytes,
@@ -294,7 +293,7 @@ pub(crate) fn verify_proof(
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "oauth"))]
 mod tests {
     use super::*;
 

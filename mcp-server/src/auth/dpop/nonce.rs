@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use aws_lc_rs::hmac;
+use crate::crypto::HmacKey;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -13,7 +13,7 @@ use super::now_secs;
 /// previous slot.
 #[derive(Clone)]
 pub struct NonceIssuer {
-    key: hmac::Key,
+    key: HmacKey,
     lifetime: Duration,
 }
 
@@ -21,7 +21,7 @@ impl NonceIssuer {
     /// Nonces signed with `key`, rotating every `lifetime`.
     pub fn new(key: &[u8], lifetime: Duration) -> Self {
         NonceIssuer {
-            key: hmac::Key::new(hmac::HMAC_SHA256, key),
+            key: HmacKey::new(key),
             lifetime: lifetime.max(Duration::from_secs(1)),
         }
     }
@@ -31,9 +31,9 @@ impl NonceIssuer {
     }
 
     fn for_slot(&self, slot: u64) -> String {
-        let tag = hmac::sign(&self.key, &slot.to_be_bytes());
+        let tag = self.key.sign(&slot.to_be_bytes());
         let mut bytes = slot.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&tag.as_ref()[..16]);
+        bytes.extend_from_slice(&tag[..16]);
         URL_SAFE_NO_PAD.encode(bytes)
     }
 

@@ -90,10 +90,8 @@ pub(super) fn spawn_run(
 }
 
 fn new_task_id() -> Result<String, ErrorObject> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|_| ErrorObject::internal_error("no randomness to create a task id"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::crypto::random_hex::<16>()
+        .map_err(|_| ErrorObject::internal_error("no randomness to create a task id"))
 }
 
 /// Runs a task-routed `tools/call`: spawns the handler; if it ends within the tool's

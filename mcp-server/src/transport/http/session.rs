@@ -116,9 +116,7 @@ pub(crate) struct SessionManager {
 }
 
 fn random_session_id() -> Option<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).ok()?;
-    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    crate::crypto::random_hex::<16>().ok()
 }
 
 impl SessionManager {
