@@ -5,16 +5,21 @@ use std::time::Duration;
 
 use mcp_core::types::{Implementation, Root};
 use mcp_core::version::{Era, ProtocolVersion};
-use reqwest::Url;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+#[cfg(feature = "http")]
 use crate::auth::{Auth, NoAuth};
 use crate::client::McpClient;
-use crate::error::{Error, TransportError};
+#[cfg(feature = "http")]
+use crate::endpoint::IntoEndpoint;
+use crate::error::Error;
+#[cfg(feature = "http")]
+use crate::error::TransportError;
 use crate::handlers::{ElicitationHandler, Handlers, SamplingHandler};
 use crate::incoming::Incoming;
 use crate::session::{Session, Settings, negotiate};
 use crate::transport::Wire;
+#[cfg(feature = "http")]
 use crate::transport::http::HttpWire;
 use crate::transport::stdio::StdioWire;
 
@@ -23,7 +28,8 @@ const DEFAULT_MAX_INPUT_ROUNDS: usize = 8;
 
 /// Configures and opens a client. Start with [`McpClient::builder`].
 ///
-/// ```no_run
+#[cfg_attr(feature = "http", doc = "```no_run")]
+#[cfg_attr(not(feature = "http"), doc = "```ignore")]
 /// use std::time::Duration;
 /// use mcp_client::{auth::BearerAuth, Era, McpClient};
 ///
@@ -38,30 +44,38 @@ const DEFAULT_MAX_INPUT_ROUNDS: usize = 8;
 /// ```
 #[must_use]
 pub struct ClientBuilder {
+    #[cfg(feature = "http")]
     auth: Arc<dyn Auth>,
     handlers: Handlers,
     client_info: Implementation,
     era: Option<Era>,
     version: Option<ProtocolVersion>,
     request_timeout: Option<Duration>,
+    #[cfg(feature = "http")]
     connect_timeout: Duration,
+    #[cfg(feature = "http")]
     http_client: Option<reqwest::Client>,
     max_input_rounds: usize,
+    #[cfg(feature = "http")]
     allow_http: bool,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
+            #[cfg(feature = "http")]
             auth: Arc::new(NoAuth),
             handlers: Handlers::default(),
             client_info: Implementation::new("mcp-client", env!("CARGO_PKG_VERSION")),
             era: None,
             version: None,
             request_timeout: None,
+            #[cfg(feature = "http")]
             connect_timeout: Duration::from_secs(30),
+            #[cfg(feature = "http")]
             http_client: None,
             max_input_rounds: DEFAULT_MAX_INPUT_ROUNDS,
+            #[cfg(feature = "http")]
             allow_http: false,
         }
     }
@@ -86,6 +100,7 @@ impl ClientBuilder {
     }
 
     /// The credentials for HTTP (default: none).
+    #[cfg(feature = "http")]
     pub fn auth(mut self, auth: impl Auth) -> Self {
         self.auth = Arc::new(auth);
         self
@@ -135,6 +150,7 @@ impl ClientBuilder {
     }
 
     /// How long opening a TCP connection may take (default 30 s; HTTP only).
+    #[cfg(feature = "http")]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -144,6 +160,7 @@ impl ClientBuilder {
     /// follow redirects (build it with `redirect(reqwest::redirect::Policy::none())`): a
     /// followed redirect would carry credentials, the session id and the body to wherever it
     /// points. The client turns any 3xx it sees into [`Error::Redirected`].
+    #[cfg(feature = "http")]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -155,6 +172,7 @@ impl ClientBuilder {
     /// hosts, `127.0.0.0/8`, `[::1]` and `localhost`, are always allowed). A warning is logged
     /// when this is set and when it first lets credentials through. OAuth strategies have their
     /// own `dangerously_allow_http()` for their authorization servers.
+    #[cfg(feature = "http")]
     pub fn dangerously_allow_http(mut self) -> Self {
         tracing::warn!("dangerously_allow_http(): credentials may be sent over plain http");
         self.allow_http = true;
@@ -189,13 +207,17 @@ impl ClientBuilder {
         Ok(McpClient::from_session(session))
     }
 
-    /// Connects to a Streamable HTTP endpoint (`http://host:port/mcp`).
-    pub async fn connect(self, url: &str) -> Result<McpClient, Error> {
+    /// Connects to a Streamable HTTP endpoint (`http://host:port/mcp`), given as `&str`,
+    /// `String` or [`Url`](crate::Url) (see [`IntoEndpoint`]). A URL that does not parse, or
+    /// whose scheme is not `http` (or `https` with the `rustls` feature), is
+    /// [`Error::InvalidUrl`].
+    #[cfg(feature = "http")]
+    pub async fn connect(self, url: impl IntoEndpoint) -> Result<McpClient, Error> {
+        let parsed = url.into_endpoint()?;
         let invalid = |reason: String| Error::InvalidUrl {
-            url: url.to_owned(),
+            url: crate::secure_url::shown(&parsed),
             reason,
         };
-        let parsed = Url::parse(url).map_err(|e| invalid(e.to_string()))?;
         match parsed.scheme() {
             "http" => {}
             "https" if cfg!(feature = "rustls") => {}
@@ -230,6 +252,7 @@ impl ClientBuilder {
 
     /// Starts a server process and speaks newline-delimited JSON-RPC on its stdin and stdout
     /// (its stderr is left as `command` says). Credentials do not apply.
+    #[cfg(feature = "stdio")]
     pub async fn spawn(
         self,
         command: impl Into<tokio::process::Command>,

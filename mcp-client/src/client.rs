@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+#[cfg(feature = "http")]
 use crate::auth::Auth;
 use crate::builder::ClientBuilder;
 use crate::error::{Error, Malformed};
@@ -83,11 +84,17 @@ impl McpClient {
     }
 
     /// Connects to a Streamable HTTP endpoint with `auth`, modern era first, legacy fallback.
-    pub async fn connect(url: &str, auth: impl Auth) -> Result<Self, Error> {
+    /// `url` is a `&str`, `String` or [`Url`](crate::Url) (see [`IntoEndpoint`]); one that does
+    /// not parse, or is neither `http` nor `https`, is [`Error::InvalidUrl`].
+    ///
+    /// [`IntoEndpoint`]: crate::IntoEndpoint
+    #[cfg(feature = "http")]
+    pub async fn connect(url: impl crate::IntoEndpoint, auth: impl Auth) -> Result<Self, Error> {
         Self::builder().auth(auth).connect(url).await
     }
 
     /// Starts a server process and talks to it over stdio.
+    #[cfg(feature = "stdio")]
     pub async fn spawn(command: impl Into<tokio::process::Command>) -> Result<Self, Error> {
         Self::builder().spawn(command).await
     }

@@ -4,13 +4,16 @@
 //! ([`ToolError`](Error::ToolError)), transport failures ([`TransportError`]) and responses that
 //! do not follow the protocol ([`Malformed`]) kept apart.
 
+#[cfg(feature = "http")]
 use std::fmt;
 use std::time::Duration;
 
 use mcp_core::ErrorObject;
 use mcp_core::types::CallToolResult;
 
+#[cfg(feature = "http")]
 use crate::auth::AuthError;
+#[cfg(feature = "http")]
 use crate::challenge::Challenge;
 
 /// Why an operation of the client failed.
@@ -18,6 +21,7 @@ use crate::challenge::Challenge;
 #[non_exhaustive]
 pub enum Error {
     /// The server URL cannot be used (not an absolute `http` or `https` URL).
+    #[cfg(feature = "http")]
     #[error("invalid server URL {url:?}: {reason}")]
     InvalidUrl {
         /// The URL as given.
@@ -27,12 +31,14 @@ pub enum Error {
     },
     /// HTTP 401: the server wants (other) credentials. The challenges of its
     /// `WWW-Authenticate` header say which (`resource_metadata`, `scope`, `error`, ...).
+    #[cfg(feature = "http")]
     #[error("unauthorized (HTTP 401){}", Describe(.challenges))]
     Unauthorized {
         /// The parsed `WWW-Authenticate` challenges, in order.
         challenges: Vec<Challenge>,
     },
     /// HTTP 403: the credentials are valid but not sufficient.
+    #[cfg(feature = "http")]
     #[error("forbidden (HTTP 403){}", Describe(.challenges))]
     Forbidden {
         /// The parsed `WWW-Authenticate` challenges, in order.
@@ -50,6 +56,7 @@ pub enum Error {
     /// The server answered with a redirect (3xx). Redirects are never followed: credentials,
     /// the session id and the request body stay with the configured URL. Connect to the
     /// `location` directly if it is where the server really lives.
+    #[cfg(feature = "http")]
     #[error(
         "the server answered HTTP {status} redirecting to {}; redirects are not followed",
         location.as_deref().unwrap_or("(no Location)")
@@ -64,6 +71,7 @@ pub enum Error {
     /// was sent. Use `https`, or [`ClientBuilder::dangerously_allow_http`].
     ///
     /// [`ClientBuilder::dangerously_allow_http`]: crate::ClientBuilder::dangerously_allow_http
+    #[cfg(feature = "http")]
     #[error(
         "refusing to send credentials over plain http to {url}: use https (plain http is only \
          allowed on loopback, or with ClientBuilder::dangerously_allow_http())"
@@ -74,6 +82,7 @@ pub enum Error {
     },
     /// The server answered with an HTTP status the protocol does not explain, without a
     /// JSON-RPC error in the body.
+    #[cfg(feature = "http")]
     #[error("unexpected HTTP status {status}{}", snippet(.body))]
     HttpStatus {
         /// The status code.
@@ -138,6 +147,7 @@ pub enum Error {
     #[error("the client is closed")]
     Closed,
     /// A credential could not be produced or attached.
+    #[cfg(feature = "http")]
     #[error(transparent)]
     Auth(#[from] AuthError),
     /// A handler of this client (elicitation, sampling, roots) could not answer what the server
@@ -170,6 +180,7 @@ impl Error {
     }
 
     /// The `WWW-Authenticate` challenges of a 401 or 403 (empty otherwise).
+    #[cfg(feature = "http")]
     pub fn challenges(&self) -> &[Challenge] {
         match self {
             Error::Unauthorized { challenges } | Error::Forbidden { challenges, .. } => challenges,
@@ -183,6 +194,7 @@ impl Error {
 #[non_exhaustive]
 pub enum TransportError {
     /// The HTTP request failed (connection refused, reset, TLS, ...).
+    #[cfg(feature = "http")]
     #[error("HTTP request failed: {}", Chain(.0))]
     Http(#[from] reqwest::Error),
     /// Reading or writing the server process's pipes failed.
@@ -250,8 +262,10 @@ pub enum Malformed {
 }
 
 /// An error with its causes: `a: b: c`.
+#[cfg(feature = "http")]
 struct Chain<'a>(&'a dyn std::error::Error);
 
+#[cfg(feature = "http")]
 impl fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)?;
@@ -264,8 +278,10 @@ impl fmt::Display for Chain<'_> {
     }
 }
 
+#[cfg(feature = "http")]
 struct Describe<'a>(&'a [Challenge]);
 
+#[cfg(feature = "http")]
 impl fmt::Display for Describe<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Some(c) = self.0.first() else {
@@ -285,6 +301,7 @@ impl fmt::Display for Describe<'_> {
     }
 }
 
+#[cfg(feature = "http")]
 fn snippet(body: &str) -> String {
     if body.is_empty() {
         String::new()
@@ -294,12 +311,9 @@ fn snippet(body: &str) -> String {
 }
 
 fn tool_text(result: &CallToolResult) -> String {
-    let text: Vec<&str> = result.content.iter().filter_map(|c| c.as_text()).collect();
-    if text.is_empty() {
-        "(no text content)".to_owned()
-    } else {
-        text.join("\n")
-    }
+    result
+        .text_content()
+        .unwrap_or_else(|| "(no text content)".to_owned())
 }
 
 #[cfg(test)]
@@ -307,6 +321,7 @@ fn tool_text(result: &CallToolResult) -> String {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "http")]
     #[test]
     fn messages_name_the_challenge() {
         let e = Error::Forbidden {
@@ -322,6 +337,10 @@ mod tests {
             "forbidden (HTTP 403): Bearer error=insufficient_scope scope=\"a b\""
         );
         assert_eq!(e.challenges().len(), 1);
+    }
+
+    #[test]
+    fn tool_errors_show_their_text() {
         let e = Error::ToolError {
             name: "t".into(),
             result: Box::new(CallToolResult::error_text("nope")),

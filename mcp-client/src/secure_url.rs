@@ -2,25 +2,19 @@
 //! (`127.0.0.0/8`, `[::1]`, `localhost`), unless the user opted in by name
 //! (`dangerously_allow_http()`).
 
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use reqwest::Url;
+use url::{Host, Url};
 
 /// Whether `url` names a loopback host: `127.0.0.0/8`, `[::1]` or `localhost`.
 pub(crate) fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    // IPv6 hosts come bracketed; IPv4 ones are already in dotted-quad form (the URL parser
-    // normalises `127.1` and friends).
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => ip.is_loopback(),
-        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    // The URL parser has already told IP addresses from names (and normalised `127.1` and
+    // friends to dotted quads for `http` and `https`).
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 

@@ -72,7 +72,9 @@ fn falls_back(e: &Error) -> bool {
                 | ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY
                 | ErrorCode::INVALID_PARAMS
         ),
-        Error::HttpStatus { .. } | Error::MalformedResponse(_) => true,
+        #[cfg(feature = "http")]
+        Error::HttpStatus { .. } => true,
+        Error::MalformedResponse(_) => true,
         Error::Transport(TransportError::StreamEnded) => true,
         _ => false,
     }
@@ -226,11 +228,14 @@ mod tests {
         assert!(!falls_back(&rpc(-32020)));
         assert!(!falls_back(&rpc(-32021)));
         assert!(!falls_back(&rpc(-32602)));
-        assert!(falls_back(&Error::HttpStatus {
-            status: 405,
-            body: String::new()
-        }));
-        assert!(!falls_back(&Error::Unauthorized { challenges: vec![] }));
+        #[cfg(feature = "http")]
+        {
+            assert!(falls_back(&Error::HttpStatus {
+                status: 405,
+                body: String::new()
+            }));
+            assert!(!falls_back(&Error::Unauthorized { challenges: vec![] }));
+        }
         assert!(!falls_back(&Error::Timeout(
             std::time::Duration::from_secs(1)
         )));

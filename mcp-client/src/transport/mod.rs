@@ -1,10 +1,13 @@
-//! Moving JSON-RPC messages to the server and back: Streamable HTTP ([`http`], both eras) and
-//! stdio ([`stdio`]). The session layer above builds the messages (era framing, `_meta`,
+//! Moving JSON-RPC messages to the server and back: Streamable HTTP (`http`, both eras; the
+//! `http` feature) and newline-delimited JSON-RPC over byte streams ([`stdio`]; starting a
+//! server process needs the `stdio` feature). The session layer above builds the messages (era framing, `_meta`,
 //! multi-round trips); a transport only adds what its wire needs (HTTP headers, the legacy
 //! session id, resumption) and routes what the server sends besides the response to
 //! [`Incoming`](crate::incoming::Incoming).
 
+#[cfg(feature = "http")]
 pub(crate) mod http;
+#[cfg(feature = "http")]
 pub(crate) mod sse;
 pub(crate) mod stdio;
 
@@ -29,6 +32,7 @@ pub(crate) enum Framing {
 #[derive(Debug)]
 pub(crate) struct Call {
     pub request: Request,
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub framing: Framing,
     /// Modern HTTP: `Mcp-Param-{Name}` headers mirroring tool arguments, as `(Name, value)`.
     pub param_headers: Vec<(String, String)>,
@@ -36,14 +40,18 @@ pub(crate) struct Call {
 
 /// The connection to one server.
 pub(crate) enum Wire {
+    #[cfg(feature = "http")]
     Http(http::HttpWire),
     Stdio(stdio::StdioWire),
 }
 
+// Without the `http` feature only the stdio arm is left, and it needs no era framing.
+#[cfg_attr(not(feature = "http"), allow(unused_variables))]
 impl Wire {
     /// Sends a request and waits for its result; a JSON-RPC error is [`Error::Protocol`].
     pub async fn call(&self, call: Call) -> Result<Value, Error> {
         match self {
+            #[cfg(feature = "http")]
             Wire::Http(w) => w.call(call).await,
             Wire::Stdio(w) => w.call(call).await,
         }
@@ -52,6 +60,7 @@ impl Wire {
     /// Sends a notification.
     pub async fn notify(&self, notification: Notification, framing: Framing) -> Result<(), Error> {
         match self {
+            #[cfg(feature = "http")]
             Wire::Http(w) => w.notify(notification, framing).await,
             Wire::Stdio(w) => w.notify(&notification),
         }
@@ -60,6 +69,7 @@ impl Wire {
     /// Tells the server a request was abandoned, in the background (used from `Drop`).
     pub fn cancel(&self, id: RequestId, framing: Framing) {
         match self {
+            #[cfg(feature = "http")]
             Wire::Http(w) => w.cancel(id, framing),
             Wire::Stdio(w) => w.cancel(id),
         }
@@ -68,6 +78,7 @@ impl Wire {
     /// Counts the legacy sessions this connection had (changes when one is replaced).
     pub fn generation(&self) -> u64 {
         match self {
+            #[cfg(feature = "http")]
             Wire::Http(w) => w.generation(),
             Wire::Stdio(_) => 0,
         }
@@ -76,6 +87,7 @@ impl Wire {
     /// The legacy `Mcp-Session-Id`, if the server issued one.
     pub fn session_id(&self) -> Option<String> {
         match self {
+            #[cfg(feature = "http")]
             Wire::Http(w) => w.session_id(),
             Wire::Stdio(_) => None,
         }
@@ -93,6 +105,7 @@ impl Wire {
         call: Call,
     ) -> Result<(SubscriptionFilter, Box<dyn Send + Sync>), Error> {
         match self {
+            #[cfg(feature = "http")]
             Wire::Http(w) => w.listen(call).await,
             Wire::Stdio(_) => Err(Error::Unsupported("subscriptions/listen over stdio")),
         }
@@ -102,6 +115,7 @@ impl Wire {
     /// (`None` where there is no such stream).
     pub async fn legacy_stream(&self, version: ProtocolVersion) -> Option<Box<dyn Send + Sync>> {
         match self {
+            #[cfg(feature = "http")]
             Wire::Http(w) => w
                 .get_stream(version)
                 .await
@@ -114,6 +128,7 @@ impl Wire {
     /// for it to exit.
     pub async fn close(&self, framing: Framing) -> Result<(), Error> {
         match self {
+            #[cfg(feature = "http")]
             Wire::Http(w) => w.close(framing).await,
             Wire::Stdio(w) => w.close().await,
         }

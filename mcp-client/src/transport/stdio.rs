@@ -2,19 +2,17 @@
 //! task reads the server's lines and routes them (responses to their waiting request,
 //! notifications and requests to [`Incoming`]); another writes the client's lines in order.
 //! Cancellation is `notifications/cancelled`; closing ends stdin and waits for the process.
+//! Starting the process needs the `stdio` feature; the framing itself is always there.
 
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use mcp_core::jsonrpc::{Message, Notification, Payload, RequestId, parse_payload};
 use mcp_core::types::{CancelledNotificationParams, methods};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Call, spawn_detached};
@@ -23,7 +21,8 @@ use crate::incoming::Incoming;
 use crate::notifications::AbortOnDrop;
 
 /// How long [`StdioWire::close`] waits for the process to exit before killing it.
-const EXIT_GRACE: Duration = Duration::from_secs(5);
+#[cfg(feature = "stdio")]
+const EXIT_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// The longest line the client reads from the server; a longer one is skipped.
 const MAX_LINE: usize = 64 * 1024 * 1024;
 
@@ -86,7 +85,7 @@ impl Drop for Forget<'_> {
 struct Shared {
     out: Mutex<Option<mpsc::UnboundedSender<String>>>,
     pending: Arc<Pending>,
-    child: tokio::sync::Mutex<Option<Child>>,
+    child: tokio::sync::Mutex<Option<Process>>,
     _reader: AbortOnDrop,
 }
 
@@ -99,20 +98,29 @@ pub(crate) struct StdioWire {
 impl StdioWire {
     /// Starts `command` with piped stdin and stdout (stderr as the command says) and talks to
     /// it. The process is killed if the client is dropped without [`close`](Self::close).
-    pub fn spawn(mut command: Command, incoming: Arc<Incoming>) -> Result<Self, Error> {
+    #[cfg(feature = "stdio")]
+    pub fn spawn(
+        mut command: tokio::process::Command,
+        incoming: Arc<Incoming>,
+    ) -> Result<Self, Error> {
         command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
             .kill_on_drop(true);
         let mut child = command.spawn().map_err(Error::Spawn)?;
         let missing = || Error::Spawn(std::io::Error::other("the process has no piped stdio"));
         let stdin = child.stdin.take().ok_or_else(missing)?;
         let stdout = child.stdout.take().ok_or_else(missing)?;
-        Ok(Self::start(stdout, stdin, incoming, Some(child)))
+        Ok(Self::start(stdout, stdin, incoming, Some(Process(child))))
     }
 
     /// Talks over any pair of byte streams (the server's output, the server's input).
-    pub fn start<R, W>(reader: R, writer: W, incoming: Arc<Incoming>, child: Option<Child>) -> Self
+    pub fn start<R, W>(
+        reader: R,
+        writer: W,
+        incoming: Arc<Incoming>,
+        child: Option<Process>,
+    ) -> Self
     where
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,
@@ -190,14 +198,35 @@ impl StdioWire {
             .take();
         let mut child = self.shared.child.lock().await;
         if let Some(c) = child.as_mut() {
-            match tokio::time::timeout(EXIT_GRACE, c.wait()).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => return Err(TransportError::Io(e).into()),
-                Err(_) => c.kill().await.map_err(TransportError::Io)?,
-            }
+            c.finish().await?;
         }
         *child = None;
         Ok(())
+    }
+}
+
+/// The server process of a spawned connection.
+#[cfg(feature = "stdio")]
+pub(crate) struct Process(tokio::process::Child);
+
+/// Without the `stdio` feature no process is ever started.
+#[cfg(not(feature = "stdio"))]
+pub(crate) enum Process {}
+
+impl Process {
+    /// Waits for the process to exit, killing it after [`EXIT_GRACE`].
+    #[cfg(feature = "stdio")]
+    async fn finish(&mut self) -> Result<(), Error> {
+        match tokio::time::timeout(EXIT_GRACE, self.0.wait()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(TransportError::Io(e).into()),
+            Err(_) => Ok(self.0.kill().await.map_err(TransportError::Io)?),
+        }
+    }
+
+    #[cfg(not(feature = "stdio"))]
+    async fn finish(&mut self) -> Result<(), Error> {
+        match *self {}
     }
 }
 

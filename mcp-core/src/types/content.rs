@@ -321,7 +321,14 @@ impl Content {
         Content::ResourceLink(link)
     }
 
-    /// The text of a text block.
+    /// The text of a text block; `None` for any other kind of block.
+    ///
+    /// ```
+    /// use mcp_core::types::Content;
+    ///
+    /// assert_eq!(Content::text("hi").as_text(), Some("hi"));
+    /// assert_eq!(Content::image("iVBORw0KGgo=", "image/png").as_text(), None);
+    /// ```
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Content::Text(t) => Some(&t.text),
@@ -431,5 +438,6 @@ mod tests {
         assert_eq!(serde_json::from_value::<Content>(v).unwrap(), c);
         assert!(serde_json::from_value::<Content>(json!({"type": "video", "data": ""})).is_err());
         assert_eq!(Content::from("t").as_text(), Some("t"));
+        assert_eq!(Content::audio("AAAA", "audio/wav").as_text(), None);
     }
 }

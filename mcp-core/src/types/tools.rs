@@ -184,6 +184,47 @@ impl CallToolResult {
     pub fn is_error(&self) -> bool {
         self.is_error == Some(true)
     }
+
+    /// The text of the result: its text blocks, in order, joined with `"\n"`; `None` when it
+    /// has no text block. Other blocks (images, audio, resources) are skipped, and so is
+    /// `structuredContent`.
+    ///
+    /// (`CallToolResult::text(..)` builds a result; this reads one.)
+    ///
+    /// ```
+    /// use mcp_core::types::{CallToolResult, Content};
+    ///
+    /// let result = CallToolResult::success(vec![
+    ///     Content::text("line 1"),
+    ///     Content::image("iVBORw0KGgo=", "image/png"),
+    ///     Content::text("line 2"),
+    /// ]);
+    /// assert_eq!(result.text_content().as_deref(), Some("line 1\nline 2"));
+    ///
+    /// let image_only = CallToolResult::success(vec![Content::image("iVBORw0KGgo=", "image/png")]);
+    /// assert_eq!(image_only.text_content(), None);
+    /// ```
+    pub fn text_content(&self) -> Option<String> {
+        let mut texts = self.texts();
+        let first = texts.next()?;
+        Some(texts.fold(first.to_owned(), |mut all, t| {
+            all.push('\n');
+            all.push_str(t);
+            all
+        }))
+    }
+
+    /// The text of each text block, in order (other blocks are skipped).
+    ///
+    /// ```
+    /// use mcp_core::types::CallToolResult;
+    ///
+    /// let result = CallToolResult::error_text("division by zero");
+    /// assert_eq!(result.texts().collect::<Vec<_>>(), ["division by zero"]);
+    /// ```
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.content.iter().filter_map(Content::as_text)
+    }
 }
 
 #[cfg(test)]
@@ -210,5 +251,29 @@ mod tests {
         );
         assert!(!r.is_error());
         assert!(CallToolResult::error_text("boom").is_error());
+    }
+
+    #[test]
+    fn text_content_joins_the_text_blocks_only() {
+        assert_eq!(CallToolResult::default().text_content(), None);
+        assert_eq!(
+            CallToolResult::text("hello").text_content().as_deref(),
+            Some("hello")
+        );
+        assert_eq!(CallToolResult::text("").text_content().as_deref(), Some(""));
+        let mixed = CallToolResult::success(vec![
+            Content::audio("AAAA", "audio/wav"),
+            Content::text("a"),
+            Content::image("AAAA", "image/png"),
+            Content::text("b\nc"),
+        ]);
+        assert_eq!(mixed.text_content().as_deref(), Some("a\nb\nc"));
+        assert_eq!(mixed.texts().collect::<Vec<_>>(), ["a", "b\nc"]);
+        let structured = CallToolResult::structured(json!({"sum": 3}));
+        assert_eq!(structured.text_content().as_deref(), Some(r#"{"sum":3}"#));
+        assert_eq!(
+            CallToolResult::error_text("boom").text_content().as_deref(),
+            Some("boom")
+        );
     }
 }

@@ -141,8 +141,9 @@ impl Engine {
                 }
             }
         }
-        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let body = form(&borrowed);
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish();
         let mut tried_nonce = false;
         loop {
             let mut request = self
@@ -204,27 +205,10 @@ impl Engine {
     }
 }
 
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", form_component(k), form_component(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// `application/x-www-form-urlencoded` encoding of one component (RFC 6749 §2.3.1).
+/// `application/x-www-form-urlencoded` encoding of one component (RFC 6749 §2.3.1): ASCII
+/// letters, digits and `-._*` as they are, space as `+`, every other byte as `%XX`.
 fn form_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 #[cfg(test)]
@@ -235,6 +219,14 @@ mod tests {
     #[test]
     fn form_encoding() {
         assert_eq!(form_component("a b:c"), "a+b%3Ac");
+        assert_eq!(
+            form_component("AZaz09-._*~!'()+/?#&=%é"),
+            "AZaz09-._*%7E%21%27%28%29%2B%2F%3F%23%26%3D%25%C3%A9"
+        );
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("grant_type", "client_credentials"), ("scope", "a b")])
+            .finish();
+        assert_eq!(body, "grant_type=client_credentials&scope=a+b");
     }
 
     #[test]
