@@ -1,8 +1,10 @@
 //! # mcp-core
 //!
 //! The Model Context Protocol as data. This crate holds the JSON-RPC 2.0 message layer
-//! ([`jsonrpc`]), the MCP types of every supported protocol version ([`types`]) and version
-//! negotiation ([`version`]). It does no I/O: no async runtime, no HTTP. The server
+//! ([`jsonrpc`]), the MCP types of every supported protocol version ([`types`]), version
+//! negotiation ([`version`]), and the protocol's naming rules ([`rules`]: tool names, scopes)
+//! and URI templates ([`uri_template`]), checked alike by the macros at compile time and by the
+//! server at run time. It does no I/O: no async runtime, no HTTP. The server
 //! (`mcp-server`) and the client (`mcp-client`) are built on it.
 //!
 //! ```
@@ -22,7 +24,9 @@
 //! ```
 
 pub mod jsonrpc;
+pub mod rules;
 pub mod types;
+pub mod uri_template;
 pub mod version;
 
 pub use jsonrpc::{ErrorCode, ErrorObject, Message, RequestId};

@@ -315,13 +315,6 @@ const TOOL_KEYS: &[&str] = &[
     "crate",
 ];
 
-/// Whether `s` is an OAuth scope token (RFC 6749 §3.3: `%x21 / %x23-5B / %x5D-7E`).
-fn is_scope_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
-}
-
 impl ToolAttrs {
     pub fn parse(tokens: TokenStream) -> syn::Result<Self> {
         let mut a = ToolAttrs::default();
@@ -331,12 +324,8 @@ impl ToolAttrs {
             } else if meta.path.is_ident("required_scopes") {
                 let scopes = lit_str_list(&meta, "scopes")?;
                 for s in &scopes {
-                    if !is_scope_token(&s.value()) {
-                        return Err(syn::Error::new(
-                            s.span(),
-                            "invalid scope: use printable ASCII without spaces, `\"` or `\\`",
-                        ));
-                    }
+                    mcp_core::rules::scope::validate(&s.value())
+                        .map_err(|e| syn::Error::new(s.span(), e))?;
                 }
                 set_once(&mut a.required_scopes, scopes, &meta)
             } else if meta.path.is_ident("min_role") {

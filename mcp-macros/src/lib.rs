@@ -206,6 +206,10 @@
 //! a second context, generics) or return type, a completion for an unknown argument, a template
 //! variable without a parameter and the reverse. Unsatisfied trait bounds name what is expected
 //! ("`Report` cannot be returned from a tool").
+//!
+//! Tool names, scopes and URI templates are checked by the functions of `mcp_core::rules` and
+//! `mcp_core::uri_template`, the ones the server applies at run time to what is registered by
+//! hand: a value the macro accepts, the server accepts, and the reverse.
 
 mod attrs;
 mod item;

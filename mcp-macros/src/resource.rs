@@ -1,6 +1,7 @@
 //! `#[resource(uri = "..")]`: a resource with a fixed URI, or a resource template whose
 //! variables are bound to the function's parameters.
 
+use mcp_core::uri_template::UriTemplate;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -12,49 +13,6 @@ use crate::params::{self, Kind, Param};
 use crate::prompt::{call_args, completers, extract_args, fallback};
 use crate::tool::{icons, meta};
 use crate::util::{async_block, call_at, err, opt_string, push_err, respan};
-
-/// The variables of an RFC 6570 template, with the grammar the server's matcher accepts:
-/// `{var}` and `{+var}`, names of `[A-Za-z0-9_.]`, a literal between two expressions.
-pub fn template_variables(template: &str) -> Result<Vec<String>, &'static str> {
-    let mut vars = Vec::new();
-    let mut rest = template;
-    let mut last_was_var = false;
-    while let Some(open) = rest.find('{') {
-        if open > 0 {
-            if rest[..open].contains('}') {
-                return Err("unmatched `}`");
-            }
-            last_was_var = false;
-        }
-        let Some(close) = rest[open..].find('}').map(|c| c + open) else {
-            return Err("unclosed `{`");
-        };
-        let expr = &rest[open + 1..close];
-        let name = expr.strip_prefix('+').unwrap_or(expr);
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
-            return Err(
-                "unsupported expression: use `{name}` or `{+name}` with names of `A-Z a-z 0-9 _ .`",
-            );
-        }
-        if last_was_var {
-            return Err("two expressions need a literal between them");
-        }
-        if vars.iter().any(|v| v == name) {
-            return Err("a variable appears twice");
-        }
-        vars.push(name.to_owned());
-        last_was_var = true;
-        rest = &rest[close + 1..];
-    }
-    if rest.contains('}') {
-        return Err("unmatched `}`");
-    }
-    Ok(vars)
-}
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut f: ItemFn = syn::parse2(item)
@@ -76,13 +34,20 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     };
 
     // The template's variables and the parameters, one to one.
+    // The grammar is mcp-core's, the one the server parses templates with.
     let uri = attrs.uri.value();
-    let vars = match template_variables(&uri) {
-        Ok(v) => v,
-        Err(reason) => {
+    // An invalid template has no variables to bind: its one error is enough.
+    let mut template_ok = true;
+    let vars: Vec<String> = match UriTemplate::parse(&uri) {
+        Ok(t) => t.variables().map(str::to_owned).collect(),
+        Err(e) => {
+            template_ok = false;
             push_err(
                 &mut errors,
-                err(attrs.uri.span(), format!("invalid URI template: {reason}")),
+                err(
+                    attrs.uri.span(),
+                    format!("invalid URI template: {}", e.reason()),
+                ),
             );
             Vec::new()
         }
@@ -102,7 +67,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 ),
             );
         }
-        if !vars.contains(&a.wire) {
+        if template_ok && !vars.contains(&a.wire) {
             let msg = if is_template {
                 format!(
                     "`{}` is not a variable of the URI template `{uri}`; resource parameters are bound to its variables",
@@ -130,9 +95,13 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             );
         }
     }
-    let completers = completers(&attrs.complete, &vars, "a variable of this URI template")
-        .map_err(|e| push_err(&mut errors, e))
-        .unwrap_or_default();
+    let completers = if template_ok {
+        completers(&attrs.complete, &vars, "a variable of this URI template")
+            .map_err(|e| push_err(&mut errors, e))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     if let Some(e) = errors {
         return Ok(fallback(&f, &fn_attrs, e));
     }
@@ -228,28 +197,4 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
         };
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::template_variables;
-
-    #[test]
-    fn templates() {
-        assert_eq!(template_variables("config://app"), Ok(vec![]));
-        assert_eq!(
-            template_variables("file:///{+path}"),
-            Ok(vec!["path".to_owned()])
-        );
-        assert_eq!(
-            template_variables("db://{table}/{id}"),
-            Ok(vec!["table".to_owned(), "id".to_owned()])
-        );
-        assert!(template_variables("x://{a}{b}").is_err());
-        assert!(template_variables("x://{a").is_err());
-        assert!(template_variables("x://a}").is_err());
-        assert!(template_variables("x://{a-b}").is_err());
-        assert!(template_variables("x://{}").is_err());
-        assert!(template_variables("x://{a}/{a}").is_err());
-    }
 }

@@ -10,9 +10,7 @@ use syn::{Ident, ItemFn, Signature, Type};
 use crate::attrs::{DefaultAttr, MetaAttr, ToolAttrs};
 use crate::item;
 use crate::params::{self, Kind, Param, Receiver};
-use crate::util::{
-    async_block, call_at, doc_text, err, is_valid_tool_name, opt_string, replace_self, respan,
-};
+use crate::util::{async_block, call_at, doc_text, err, opt_string, replace_self, respan};
 
 /// One tool, read from a function or a method.
 pub struct ToolFn {
@@ -42,21 +40,14 @@ impl ToolFn {
             Some(n) => (n.value(), n.span()),
             None => (sig.ident.unraw().to_string(), sig.ident.span()),
         };
-        let name_check = if is_valid_tool_name(&name) {
-            Ok(())
-        } else {
-            Err(err(
-                name_span,
-                format!(
-                    "invalid tool name `{name}`: use 1 to 128 characters of `A-Z a-z 0-9 _ - .`{}",
-                    if attrs.common.name.is_none() {
-                        "; set one with `#[tool(name = \"..\")]`"
-                    } else {
-                        ""
-                    }
-                ),
-            ))
-        };
+        let name_check = mcp_core::rules::tool_name::validate(&name).map_err(|e| {
+            let hint = if attrs.common.name.is_none() {
+                "; set one with `#[tool(name = \"..\")]`"
+            } else {
+                ""
+            };
+            err(name_span, format!("{e}{hint}"))
+        });
         let params = combine(combine(sig_check, name_check), params)?;
         let description = attrs
             .common

@@ -32,14 +32,6 @@ pub fn doc_text(attrs: &[Attribute]) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-/// Whether `name` follows the 2025-11-25 guidance for tool names: 1–128 of `[A-Za-z0-9_.-]`.
-pub fn is_valid_tool_name(name: &str) -> bool {
-    (1..=128).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-}
-
 /// The closest of `known` to `key`, if it is close enough to be a typo.
 pub fn suggest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     known
@@ -142,17 +134,6 @@ pub fn push_err(errors: &mut Option<syn::Error>, e: syn::Error) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tool_names() {
-        assert!(is_valid_tool_name("list_files"));
-        assert!(is_valid_tool_name("a.b-c_D9"));
-        assert!(!is_valid_tool_name(""));
-        assert!(!is_valid_tool_name("bad name"));
-        assert!(!is_valid_tool_name("ünïcode"));
-        assert!(!is_valid_tool_name(&"x".repeat(129)));
-        assert!(is_valid_tool_name(&"x".repeat(128)));
-    }
 
     #[test]
     fn suggestions() {

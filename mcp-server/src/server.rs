@@ -13,11 +13,11 @@ use mcp_core::version::{DEFAULT_LEGACY_VERSIONS, ProtocolVersion};
 
 use crate::auth::AuthorizationConfig;
 use crate::mrtr::StateCodec;
+use crate::registry::Registry;
 use crate::registry::prompts::{CompletionHandler, IntoPrompt, PromptDef};
 use crate::registry::resources::{AnyResource, IntoResource, ResourceDef, ResourceTemplateDef};
 use crate::registry::tools::{IntoTool, IntoTools, ToolDef};
 use crate::registry::uri_template::UriTemplateError;
-use crate::registry::{Registry, is_valid_tool_name};
 
 /// Why a server could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,7 +27,7 @@ pub enum BuildError {
     #[error("two tools are named {0:?}")]
     DuplicateTool(String),
     /// A tool name is outside `[A-Za-z0-9_.-]{{1,128}}`.
-    #[error("invalid tool name {0:?}: use 1 to 128 characters of A-Z a-z 0-9 _ - .")]
+    #[error("{}", tool_name_error(.0))]
     InvalidToolName(String),
     /// A tool's input schema is not an object schema.
     #[error("the input schema of tool {0:?} must have \"type\": \"object\" at its root")]
@@ -244,9 +244,17 @@ impl McpServer {
     }
 }
 
+/// Why `name` is not a valid tool name, as [`mcp_core::rules::tool_name`] says.
+fn tool_name_error(name: &str) -> String {
+    match mcp_core::rules::tool_name::validate(name) {
+        Err(e) => e.to_string(),
+        Ok(()) => format!("invalid tool name `{name}`"),
+    }
+}
+
 fn check_tool(tool: &ToolDef) -> Result<(), BuildError> {
     let name = &tool.tool.name;
-    if !is_valid_tool_name(name) {
+    if !mcp_core::rules::tool_name::is_valid(name) {
         return Err(BuildError::InvalidToolName(name.clone()));
     }
     if tool.tool.input_schema.get("type").and_then(|t| t.as_str()) != Some("object") {
@@ -563,4 +571,33 @@ fn routed_completion(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct NoArgs {}
+
+    fn tool(name: &str) -> ToolDef {
+        ToolDef::from_fn(name, |_ctx: crate::Context, NoArgs {}| async { "" })
+    }
+
+    /// Hand-made tools meet mcp-core's tool-name rule, the one `#[tool]` checks at compile time.
+    #[test]
+    fn tool_names_follow_the_core_rule() {
+        let long = "x".repeat(129);
+        for bad in ["", "delete file!", "grüße", long.as_str()] {
+            let err = check_tool(&tool(bad)).unwrap_err();
+            assert!(
+                matches!(&err, BuildError::InvalidToolName(n) if n == bad),
+                "{bad}"
+            );
+            let core = mcp_core::rules::tool_name::validate(bad).unwrap_err();
+            assert_eq!(err.to_string(), core.to_string());
+        }
+        assert!(check_tool(&tool("files.list_v2-beta")).is_ok());
+        assert!(check_tool(&tool(&"x".repeat(128))).is_ok());
+    }
 }

@@ -25,6 +25,16 @@ fn row(table: String, id: u64) -> String {
     format!("{table}/{id}")
 }
 
+#[resource(uri = "search://items{?q}")]
+fn search(q: String) -> String {
+    q
+}
+
+#[resource(uri = "db://{table}/{table}")]
+fn twice(table: String) -> String {
+    table
+}
+
 fn suggest(typed: &str) -> Vec<String> {
     vec![typed.to_owned()]
 }

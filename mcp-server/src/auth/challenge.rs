@@ -59,11 +59,7 @@ fn scope_list<S: AsRef<str>>(scopes: &[S]) -> String {
     scopes
         .iter()
         .map(AsRef::as_ref)
-        .filter(|s| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| matches!(c as u32, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
-        })
+        .filter(|s| mcp_core::rules::scope::is_valid(s))
         .collect::<Vec<_>>()
         .join(" ")
 }

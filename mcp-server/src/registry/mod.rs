@@ -47,9 +47,5 @@ impl Registry {
 }
 
 /// Whether a tool name follows the 2025-11-25 guidance: 1–128 of `[A-Za-z0-9_.-]` (TL-13).
-pub fn is_valid_tool_name(name: &str) -> bool {
-    (1..=128).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-}
+/// The rule is mcp-core's ([`mcp_core::rules::tool_name`]), shared with the `#[tool]` macro.
+pub use mcp_core::rules::tool_name::is_valid as is_valid_tool_name;

@@ -1,6 +1,7 @@
 //! Matching URIs against RFC 6570 templates, for resource templates.
 //!
-//! Supported expressions: `{var}` (simple expansion) and `{+var}` (reserved expansion). Values
+//! Supported expressions: `{var}` (simple expansion) and `{+var}` (reserved expansion); the
+//! grammar and its parser are [`mcp_core::uri_template`]'s, the `#[resource]` macro's too. Values
 //! are percent-decoded, and a URI whose value breaks the rules below does not match at all: the
 //! handler never sees it, and the client gets the usual resource-not-found error.
 //!
@@ -26,93 +27,36 @@
 
 use std::collections::BTreeMap;
 
+pub use mcp_core::uri_template::UriTemplateError;
+use mcp_core::uri_template::{Expression, Operator, Part};
+
 /// The longest URI matched against templates (8 KiB); a longer one matches none.
 pub const MAX_MATCHED_URI_BYTES: usize = 8 * 1024;
 
 /// How many ways of splitting a URI between variables one match may try before it gives up.
 pub const MAX_MATCH_STEPS: usize = 20_000;
 
-/// A parsed URI template.
+/// A parsed URI template, with the matching the server does. The grammar and the parser are
+/// mcp-core's ([`mcp_core::uri_template`]), shared with the `#[resource]` macro.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UriTemplate {
-    source: String,
-    parts: Vec<Part>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Literal(String),
-    Var { name: String, reserved: bool },
-}
-
-/// Why a template could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid URI template {template:?}: {reason}")]
-pub struct UriTemplateError {
-    /// The template.
-    pub template: String,
-    /// What is wrong.
-    pub reason: &'static str,
+    parsed: mcp_core::uri_template::UriTemplate,
 }
 
 impl UriTemplate {
     /// Parses a template.
     pub fn parse(template: &str) -> Result<Self, UriTemplateError> {
-        let err = |reason| UriTemplateError {
-            template: template.to_owned(),
-            reason,
-        };
-        let mut parts = Vec::new();
-        let mut rest = template;
-        while let Some(open) = rest.find('{') {
-            if open > 0 {
-                parts.push(Part::Literal(rest[..open].to_owned()));
-            }
-            let close = rest[open..].find('}').ok_or_else(|| err("unclosed `{`"))? + open;
-            let expr = &rest[open + 1..close];
-            let (reserved, name) = match expr.strip_prefix('+') {
-                Some(n) => (true, n),
-                None => (false, expr),
-            };
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-            {
-                return Err(err("unsupported expression"));
-            }
-            if matches!(parts.last(), Some(Part::Var { .. })) {
-                return Err(err("two expressions need a literal between them"));
-            }
-            parts.push(Part::Var {
-                name: name.to_owned(),
-                reserved,
-            });
-            rest = &rest[close + 1..];
-        }
-        if rest.contains('}') {
-            return Err(err("unmatched `}`"));
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Literal(rest.to_owned()));
-        }
-        Ok(UriTemplate {
-            source: template.to_owned(),
-            parts,
-        })
+        mcp_core::uri_template::UriTemplate::parse(template).map(|parsed| UriTemplate { parsed })
     }
 
     /// The template text.
     pub fn as_str(&self) -> &str {
-        &self.source
+        self.parsed.as_str()
     }
 
     /// The variable names, in order.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|p| match p {
-            Part::Var { name, .. } => Some(name.as_str()),
-            Part::Literal(_) => None,
-        })
+        self.parsed.variables()
     }
 
     /// Matches `uri`, returning the variables' decoded values (see the [module docs](self) for
@@ -123,7 +67,7 @@ impl UriTemplate {
         }
         let mut vars = BTreeMap::new();
         let mut budget = MAX_MATCH_STEPS;
-        match_parts(&self.parts, uri, &mut vars, &mut budget).then_some(vars)
+        match_parts(self.parsed.parts(), uri, &mut vars, &mut budget).then_some(vars)
     }
 }
 
@@ -139,12 +83,19 @@ fn match_parts(
         Some((Part::Literal(lit), rest)) => uri
             .strip_prefix(lit.as_str())
             .is_some_and(|tail| match_parts(rest, tail, vars, budget)),
-        Some((Part::Var { name, reserved }, rest)) => {
-            let allowed = |c: char| *reserved || !matches!(c, '/' | '?' | '#');
+        Some((
+            Part::Expression(Expression {
+                operator,
+                variable: name,
+            }),
+            rest,
+        )) => {
+            let reserved = *operator == Operator::Reserved;
+            let allowed = |c: char| reserved || !matches!(c, '/' | '?' | '#');
             // Try every split point, shortest value first; the next literal decides.
             let mut end = 0;
             for (i, c) in uri.char_indices() {
-                if i > 0 && try_bind(name, &uri[..i], &uri[i..], rest, *reserved, vars, budget) {
+                if i > 0 && try_bind(name, &uri[..i], &uri[i..], rest, reserved, vars, budget) {
                     return true;
                 }
                 if *budget == 0 {
@@ -155,7 +106,7 @@ fn match_parts(
                 }
                 end = i + c.len_utf8();
             }
-            end > 0 && try_bind(name, &uri[..end], "", rest, *reserved, vars, budget)
+            end > 0 && try_bind(name, &uri[..end], "", rest, reserved, vars, budget)
         }
     }
 }
@@ -368,5 +319,8 @@ mod tests {
         assert!(UriTemplate::parse("x://{a}{b}").is_err());
         assert!(UriTemplate::parse("x://{?q}").is_err());
         assert!(UriTemplate::parse("x://a}").is_err());
+        // The macro's rules too: one grammar for both.
+        assert!(UriTemplate::parse("x://a}/{b}").is_err());
+        assert!(UriTemplate::parse("x://{a}/{a}").is_err());
     }
 }

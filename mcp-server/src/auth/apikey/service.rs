@@ -151,13 +151,6 @@ fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
-fn valid_scope(scope: &str) -> bool {
-    !scope.is_empty()
-        && scope
-            .chars()
-            .all(|c| matches!(c as u32, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
-}
-
 impl ApiKeys {
     /// Keys and their owners in one store (both [`SqliteStore`](super::SqliteStore) and
     /// [`MemoryStore`](super::MemoryStore) are both).
@@ -324,7 +317,11 @@ impl ApiKeys {
         if new.expires_at.is_some_and(|e| e <= now) {
             return Err(ApiKeyError::ExpiryInPast);
         }
-        if !new.scopes.iter().all(|s| valid_scope(s)) {
+        if !new
+            .scopes
+            .iter()
+            .all(|s| mcp_core::rules::scope::is_valid(s))
+        {
             return Err(ApiKeyError::InvalidField("scopes"));
         }
         if new.description.as_ref().is_some_and(|d| d.len() > 1024) {
