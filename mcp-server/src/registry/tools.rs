@@ -176,7 +176,7 @@ impl ToolDef {
     // --- tasks extension (SEP-2663), see `crate::tasks` ---
 
     /// Lets the tool run as a task (`execution.taskSupport` in `tools/list`): with
-    /// [`TaskSupport::Optional`](TaskSupport::Optional) or `Required`, a 2026-07-28
+    /// [`TaskSupport::Optional`] or `Required`, a 2026-07-28
     /// `tools/call` that declares the `io.modelcontextprotocol/tasks` extension answers a
     /// `CreateTaskResult` and the handler runs in the background; `Required` refuses calls
     /// without the extension (`-32021`).

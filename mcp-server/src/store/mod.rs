@@ -4,8 +4,8 @@
 //! - [`ReplayCache`]: the DPoP proofs already accepted ([`InMemoryReplayCache`] by default).
 //! - [`TaskStore`]: the records of the tasks extension ([`InMemoryTaskStore`] by default).
 //!
-//! With the `redis` feature: [`RedisReplayCache`] (DPoP proofs accepted by one instance are
-//! refused as replays by every other) and [`RedisTaskStore`] (a task created through one
+//! With the `redis` feature: `RedisReplayCache` (DPoP proofs accepted by one instance are
+//! refused as replays by every other) and `RedisTaskStore` (a task created through one
 //! instance can be polled, answered and cancelled through another).
 //!
 //! The features that use a store depend on this module; the backends depend only on the

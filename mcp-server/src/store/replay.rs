@@ -23,7 +23,7 @@ pub enum ReplayCacheError {
 
 /// Remembers accepted proof `jti`s for as long as the proof could be accepted (DP-12). One
 /// cache serves every request of a server; share one store between instances (for example
-/// [`crate::store::RedisReplayCache`]) so that a proof accepted by one is a replay to all.
+/// `RedisReplayCache`, feature `redis`) so that a proof accepted by one is a replay to all.
 pub trait ReplayCache: Send + Sync + 'static {
     /// Records `key` until `expires_at` (seconds since the epoch): `Ok(true)` when it is new,
     /// `Ok(false)` when it was already there (a replay).
@@ -44,7 +44,7 @@ pub trait ReplayCache: Send + Sync + 'static {
 /// (300 s by default), so a cache of `capacity` entries sustains `capacity / window` proofs per
 /// second — [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) (1 000 000 entries, under 100 MB when full)
 /// sustains about 3 300 per second. Beyond that, raise it, shorten the window, or share a
-/// store without such a bound between instances ([`crate::store::RedisReplayCache`]).
+/// store without such a bound between instances (`RedisReplayCache`, feature `redis`).
 /// Only proofs that came with a valid token and binding take a place.
 pub struct InMemoryReplayCache {
     capacity: usize,
@@ -64,7 +64,7 @@ fn short(key: &[u8; 32]) -> u128 {
 }
 
 impl InMemoryReplayCache {
-    /// The capacity of [`DpopConfig::default`](super::DpopConfig)'s cache.
+    /// The capacity of the cache of `DpopConfig::default()`.
     pub const DEFAULT_CAPACITY: usize = 1_000_000;
 
     /// A cache holding at most `capacity` entries.
