@@ -326,8 +326,7 @@ pub fn prompt(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// (`uri = "file:///{+path}"`, whose variables are bound to the parameters of the same names).
 /// Register it with `.resource(name)`. A `{name}` value is one path segment (never `/`, `\`,
 /// `.` or `..`); a `{+name}` value may hold `..`: confine it with
-/// `mcp_server::registry::resolve_under` before touching files (see
-/// `mcp_server::registry::uri_template`).
+/// `mcp_server::registry::resolve_under` before touching files.
 ///
 /// ```
 /// use mcp_server::prelude::*;

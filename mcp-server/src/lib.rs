@@ -141,14 +141,14 @@ compile_error!(
     "feature `oauth` checks signatures: enable a crypto backend, `aws-lc` (the default) or \
      `rustcrypto` (pure Rust)"
 );
-pub mod context;
+mod context;
 mod dispatch;
-pub mod error;
+mod error;
 #[cfg(feature = "oauth")]
 mod form;
 mod mrtr;
 pub mod registry;
-pub mod schema;
+mod schema;
 mod server;
 pub mod store;
 pub mod tasks;
@@ -161,7 +161,7 @@ pub mod transport;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use context::Context;
+pub use context::{Context, HttpRequestParts};
 pub use error::{ClientRequestError, McpError};
 pub use mcp_core as core;
 pub use mcp_core::types;
@@ -174,7 +174,7 @@ pub use registry::resources::{
     AnyResource, IntoReadResult, IntoResource, ResourceDef, ResourceTemplateDef,
 };
 pub use registry::tools::{
-    IntoTool, IntoToolResult, IntoTools, Json, NoArgs, ToolDef, ToolError, ToolHandler,
+    IntoTool, IntoToolResult, IntoTools, Json, NoArgs, ToolDef, ToolError, ToolHandler, ToolSet,
 };
 pub use server::{BuildError, McpServer, McpServerBuilder};
 #[cfg(feature = "http")]
@@ -202,24 +202,25 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::registry::tools::parse_arguments;
-    pub use crate::schema::{object_schema_for, output_schema_for};
+    pub use crate::schema::object_schema_for;
     pub use schemars;
     pub use serde;
     pub use serde_json;
 
     pub use crate::BoxFuture;
     pub use crate::context::Context;
-    pub use crate::error::McpError;
-    pub use crate::registry::prompts::{IntoPrompt, IntoPromptResult, PromptArguments, PromptDef};
-    pub use crate::registry::resources::{
-        IntoReadResult, IntoResource, ResourceDef, ResourceTemplateDef,
-    };
+    pub use crate::registry::prompts::{IntoPrompt, PromptArguments, PromptDef};
+    pub use crate::registry::resources::{IntoResource, ResourceDef, ResourceTemplateDef};
     pub use crate::registry::tools::{IntoTool, IntoToolResult, IntoTools, ToolDef, ToolHandler};
     pub use mcp_core::types::{
-        CallToolResult, GetPromptResult, Icon, JsonObject, Meta, Prompt, PromptArgument,
-        PromptMessage, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, Tool,
-        ToolAnnotations,
+        CallToolResult, Icon, JsonObject, Meta, Prompt, PromptArgument, Resource, ResourceTemplate,
+        Tool, ToolAnnotations,
     };
+
+    use crate::error::McpError;
+    use crate::registry::prompts::IntoPromptResult;
+    use crate::registry::resources::IntoReadResult;
+    use mcp_core::types::{GetPromptResult, PromptMessage, ReadResourceResult, ResourceContents};
     pub use std::boxed::Box;
     pub use std::default::Default;
     pub use std::option::Option::{self, None, Some};
@@ -238,22 +239,7 @@ pub mod __private {
     /// The variables of a matched URI template.
     pub type TemplateVariables = std::collections::BTreeMap<String, String>;
 
-    /// The tools of an impl block marked `#[tools]`, sharing one value behind an [`Arc`].
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` has no tools",
-        label = "mark an `impl {Self}` block with `#[tools]` and its tool methods with `#[tool]`"
-    )]
-    pub trait ToolSet: Send + Sync + Sized + 'static {
-        /// One tool per `#[tool]` method, each holding a clone of `this`.
-        fn tool_defs(this: Arc<Self>) -> Vec<crate::ToolDef>;
-    }
-
-    /// `.tools(Arc::new(state))`: the tools of a `#[tools]` impl block over shared state.
-    impl<T: ToolSet> crate::IntoTools for Arc<T> {
-        fn into_tools(self) -> Vec<crate::ToolDef> {
-            T::tool_defs(self)
-        }
-    }
+    pub use crate::registry::tools::ToolSet;
 
     /// A type a `#[tool]` parameter may have: the argument is deserialized into it and its
     /// schema is derived from it.
@@ -310,7 +296,7 @@ pub mod __private {
 
     /// An error a prompt or resource function returned: an [`McpError`] as it is, any other
     /// error as `-32603` with its text.
-    pub fn into_mcp_error<E: Display + 'static>(error: E) -> McpError {
+    fn into_mcp_error<E: Display + 'static>(error: E) -> McpError {
         let mut slot = Some(error);
         if let Some(own) = (&mut slot as &mut dyn Any).downcast_mut::<Option<McpError>>() {
             if let Some(e) = own.take() {

@@ -19,11 +19,10 @@ const EXT: &str = "io.modelcontextprotocol/tasks";
 
 #[test]
 fn the_documented_defaults_hold() {
-    let http = HttpConfig::default();
-    assert_eq!(http.max_batch_messages, 100);
-    assert_eq!(http.max_batch_concurrency, 8);
-    assert_eq!(http.max_subscriptions_per_session, 256);
-    assert_eq!(http.max_subscription_uri_bytes, 2048);
+    assert_eq!(HttpConfig::DEFAULT_MAX_BATCH_MESSAGES, 100);
+    assert_eq!(HttpConfig::DEFAULT_MAX_BATCH_CONCURRENCY, 8);
+    assert_eq!(HttpConfig::DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, 256);
+    assert_eq!(HttpConfig::DEFAULT_MAX_SUBSCRIPTION_URI_BYTES, 2048);
     let tasks = TaskConfig::default();
     assert_eq!(tasks.max_live_tasks, 1000);
     assert_eq!(tasks.max_live_tasks_per_principal, 100);

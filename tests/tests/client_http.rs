@@ -219,8 +219,10 @@ async fn forced_legacy_era_and_version() {
 
 #[tokio::test]
 async fn falls_back_to_initialize_on_a_legacy_server() {
-    for http in [HttpConfig::default(), HttpConfig::default().stateless()] {
-        let stateless = http.session_mode == mcp_server::SessionMode::Stateless;
+    for (http, stateless) in [
+        (HttpConfig::default(), false),
+        (HttpConfig::default().stateless(), true),
+    ] {
         let srv = spawn(legacy_only(http)).await.unwrap();
         let client = McpClient::connect(&srv.url(), mcp_client::auth::NoAuth)
             .await
@@ -583,8 +585,7 @@ async fn elicitation_on_the_legacy_wire_and_through_input_required() {
 
 #[tokio::test]
 async fn a_stream_the_server_closes_early_is_resumed_with_last_event_id() {
-    let mut http = HttpConfig::default();
-    http.sse_retry = Duration::from_millis(50);
+    let http = HttpConfig::default().sse_retry(Duration::from_millis(50));
     let srv = spawn(full_fixture().http(http)).await.unwrap();
     let client = legacy(&srv.url()).await;
     let r = client.call_tool("reconnect", ()).await.unwrap();

@@ -2,6 +2,25 @@
 //! choose theirs at run time: `jsonwebtoken` (signature checks) and rustls (HTTPS to
 //! authorization servers).
 
+/// Why a token validator could not be set up: the HTTP client it fetches keys or introspects
+/// with could not be built (TLS initialisation failed).
+#[derive(Debug, thiserror::Error)]
+#[error("the token validator's HTTP client could not be built: {0}")]
+pub struct ValidatorSetupError(#[source] reqwest::Error);
+
+/// An HTTP client for an authorization server: `timeout` per request, no redirects followed
+/// (a redirect could carry credentials elsewhere).
+pub(crate) fn http_client(
+    timeout: std::time::Duration,
+) -> Result<reqwest::Client, ValidatorSetupError> {
+    select_tls_backend();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(ValidatorSetupError)
+}
+
 /// Makes `jsonwebtoken` check signatures on this build's backend (`aws-lc` when enabled, else
 /// `rustcrypto`), whatever other crates in the build turned on. Idempotent; called before the
 /// first token is signed or checked.

@@ -348,12 +348,8 @@ impl std::fmt::Debug for IntrospectionValidator {
 
 impl IntrospectionValidator {
     /// A validator with its own HTTP client (no redirects followed).
-    pub fn new(config: IntrospectionConfig) -> Result<Self, reqwest::Error> {
-        super::backend::select_tls_backend();
-        let http = reqwest::Client::builder()
-            .timeout(config.http_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+    pub fn new(config: IntrospectionConfig) -> Result<Self, super::backend::ValidatorSetupError> {
+        let http = super::backend::http_client(config.http_timeout)?;
         Ok(IntrospectionValidator {
             permits: Semaphore::new(config.max_concurrent.max(1)),
             negative: NegativeCache::new(config.negative_cache_ttl, config.negative_cache_capacity),

@@ -10,7 +10,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Validation, decode, decode_header};
 
 use super::algorithm::Algorithm;
-use super::backend::{select_jwt_backend, select_tls_backend};
+use super::backend::{ValidatorSetupError, http_client, select_jwt_backend};
 use serde_json::{Map, Value};
 
 use super::context::{AuthContext, CredentialKind};
@@ -182,13 +182,9 @@ pub(crate) fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
 
 impl JwtValidator {
     /// A validator. With no audience in the config, tokens must name the server's resource URL.
-    pub fn new(config: JwtValidatorConfig) -> Result<Self, reqwest::Error> {
+    pub fn new(config: JwtValidatorConfig) -> Result<Self, ValidatorSetupError> {
         select_jwt_backend();
-        select_tls_backend();
-        let http = reqwest::Client::builder()
-            .timeout(config.http_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let http = http_client(config.http_timeout)?;
         let source = match &config.jwks_uri {
             Some(u) => KeySource::Url(u.clone()),
             None => KeySource::Discover {

@@ -157,6 +157,8 @@ pub use rejection::{AuthRejection, RejectionKind};
 
 #[cfg(feature = "http")]
 pub use algorithm::{Algorithm, UnknownAlgorithm};
+#[cfg(feature = "oauth")]
+pub use backend::ValidatorSetupError;
 #[cfg(feature = "http")]
 pub use dpop::{DpopConfig, DpopMode, NonceIssuer};
 #[cfg(feature = "oauth")]

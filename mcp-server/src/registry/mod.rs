@@ -2,10 +2,10 @@
 //! registration order so that lists are stable (TL-02).
 
 mod confine;
-pub mod prompts;
-pub mod resources;
-pub mod tools;
-pub mod uri_template;
+pub(crate) mod prompts;
+pub(crate) mod resources;
+pub(crate) mod tools;
+pub(crate) mod uri_template;
 
 pub use confine::{PathError, resolve_under};
 

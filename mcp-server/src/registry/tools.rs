@@ -625,3 +625,44 @@ impl TaskSupport {
         }
     }
 }
+
+/// The tools of a value shared behind an [`Arc`]: what `#[tools]` implements for the type of
+/// an impl block, and what hand-written code implements to register a family of tools over
+/// shared state with `.tools(Arc::new(state))`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use mcp_server::{Context, McpServer, NoArgs, ToolDef, ToolSet};
+///
+/// struct Counter(std::sync::atomic::AtomicU64);
+///
+/// impl ToolSet for Counter {
+///     fn tool_defs(this: Arc<Self>) -> Vec<ToolDef> {
+///         vec![ToolDef::from_fn("next", move |_: Context, NoArgs {}| {
+///             let this = Arc::clone(&this);
+///             async move { this.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) }
+///         })]
+///     }
+/// }
+///
+/// let server = McpServer::builder("counter")
+///     .tools(Arc::new(Counter(0.into())))
+///     .build()?;
+/// assert_eq!(server.tool_names(), ["next"]);
+/// # Ok::<(), mcp_server::BuildError>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no tools",
+    label = "mark an `impl {Self}` block with `#[tools]` and its tool methods with `#[tool]`"
+)]
+pub trait ToolSet: Send + Sync + Sized + 'static {
+    /// One tool per `#[tool]` method, each holding a clone of `this`.
+    fn tool_defs(this: Arc<Self>) -> Vec<ToolDef>;
+}
+
+/// `.tools(Arc::new(state))`: the tools of a `#[tools]` impl block over shared state.
+impl<T: ToolSet> IntoTools for Arc<T> {
+    fn into_tools(self) -> Vec<ToolDef> {
+        T::tool_defs(self)
+    }
+}

@@ -49,12 +49,8 @@ impl UriTemplate {
         mcp_core::uri_template::UriTemplate::parse(template).map(|parsed| UriTemplate { parsed })
     }
 
-    /// The template text.
-    pub fn as_str(&self) -> &str {
-        self.parsed.as_str()
-    }
-
     /// The variable names, in order.
+    #[cfg(test)]
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parsed.variables()
     }

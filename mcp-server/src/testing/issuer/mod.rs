@@ -30,6 +30,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use keys::Keys;
+
+use crate::auth::{AuthorizationConfig, JwtValidator, JwtValidatorConfig};
 pub use keys::SigningKey;
 pub use mint::TokenBuilder;
 
@@ -151,6 +153,37 @@ impl TestIssuer {
             addr,
             stop: Some(stop),
         })
+    }
+
+    /// An OAuth [`AuthorizationConfig`] that trusts this issuer's tokens for the endpoint at
+    /// `resource` (their audience): the JWT validator with keys from this issuer, the issuer
+    /// published as the authorization server. Add scopes, DPoP, roles with the builder methods.
+    ///
+    /// ```
+    /// use mcp_server::McpServer;
+    /// use mcp_server::testing::{TestIssuer, TestListener};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let issuer = TestIssuer::start().await?;
+    /// let listener = TestListener::bind().await?;
+    /// let server = McpServer::builder("test")
+    ///     .authorization(issuer.authorization(listener.url())?.required_scopes(["read"]))
+    ///     .build()?;
+    /// let running = listener.spawn(server);
+    /// let token = issuer.token(&running.url()).scope("read").sign();
+    /// # let _ = token;
+    /// running.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn authorization(
+        &self,
+        resource: impl Into<String>,
+    ) -> Result<AuthorizationConfig, crate::auth::ValidatorSetupError> {
+        let validator = JwtValidator::new(JwtValidatorConfig::new(self.issuer(), ""))?;
+        Ok(AuthorizationConfig::enabled()
+            .authorization_server(self.issuer())
+            .resource(resource)
+            .validator(validator))
     }
 
     /// The issuer identifier (`http://127.0.0.1:<port>`).

@@ -8,9 +8,7 @@ use crate::client_state::{
     DEFAULT_MAX_SUBSCRIPTION_URI_BYTES, DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
 };
 
-/// The default [`HttpConfig::max_batch_messages`].
 const DEFAULT_MAX_BATCH_MESSAGES: usize = 100;
-/// The default [`HttpConfig::max_batch_concurrency`].
 const DEFAULT_MAX_BATCH_CONCURRENCY: usize = 8;
 
 /// Whether legacy clients get sessions.
@@ -33,42 +31,42 @@ pub struct HttpConfig {
     /// Extra `Host` values to accept, as `host` (any port) or `host:port`. Loopback names
     /// (`localhost`, `127.0.0.1`, `[::1]`) are always accepted unless
     /// [`allow_loopback`](Self::allow_loopback) is off. `*` accepts any host.
-    pub allowed_hosts: Vec<String>,
+    pub(crate) allowed_hosts: Vec<String>,
     /// Extra `Origin` values to accept, exactly as browsers send them (`https://app.example`).
     /// An origin whose host is an accepted host is accepted too. `*` accepts any origin.
-    pub allowed_origins: Vec<String>,
+    pub(crate) allowed_origins: Vec<String>,
     /// Whether loopback hosts and origins are accepted (default true).
-    pub allow_loopback: bool,
+    pub(crate) allow_loopback: bool,
     /// The largest request body, in bytes (default 4 MiB); larger bodies get 413.
-    pub max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
     /// Sessions or not (default: sessions).
-    pub session_mode: SessionMode,
+    pub(crate) session_mode: SessionMode,
     /// The most live sessions at once (default 10 000); beyond it `initialize` gets 503.
-    pub max_sessions: usize,
+    pub(crate) max_sessions: usize,
     /// A session unused for this long ends (default 30 minutes).
-    pub session_idle_timeout: Duration,
+    pub(crate) session_idle_timeout: Duration,
     /// Where SSE events are kept for resumption (default: [`InMemoryEventStore`], bounded to
     /// 1024 events per session, 8 MiB per stream and 128 MiB in all, oldest evicted first).
-    pub event_store: Arc<dyn EventStore>,
+    pub(crate) event_store: Arc<dyn EventStore>,
     /// The `retry:` hint (milliseconds) sent with priming events and before closing a stream
     /// early (default 1000).
-    pub sse_retry: Duration,
+    pub(crate) sse_retry: Duration,
     /// How often an idle GET stream gets a keep-alive comment (default 15 s; `None` for never).
-    pub sse_keep_alive: Option<Duration>,
+    pub(crate) sse_keep_alive: Option<Duration>,
     /// The most messages in one JSON-RPC batch (2025-03-26; default 100). A larger batch is
     /// refused whole, before any of it runs: HTTP 400 with `-32600` naming the limit.
-    pub max_batch_messages: usize,
+    pub(crate) max_batch_messages: usize,
     /// How many requests of one batch run at once (default 8, at least 1); the others wait for
     /// a turn. Responses keep the batch's order.
-    pub max_batch_concurrency: usize,
+    pub(crate) max_batch_concurrency: usize,
     /// The most `resources/subscribe` subscriptions one session holds (default 256). One more
     /// is refused with `-32602` naming the limit; unsubscribing makes room. It also bounds the
     /// `resourceSubscriptions` of one 2026-07-28 `subscriptions/listen` request. stdio clients
     /// always get the defaults.
-    pub max_subscriptions_per_session: usize,
+    pub(crate) max_subscriptions_per_session: usize,
     /// The longest URI, in bytes, `resources/subscribe` (and `subscriptions/listen`) accepts
     /// (default 2048); a longer one is refused with `-32602` naming the limit.
-    pub max_subscription_uri_bytes: usize,
+    pub(crate) max_subscription_uri_bytes: usize,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -108,15 +106,46 @@ impl Default for HttpConfig {
             event_store: Arc::new(InMemoryEventStore::default()),
             sse_retry: Duration::from_millis(1000),
             sse_keep_alive: Some(Duration::from_secs(15)),
-            max_batch_messages: DEFAULT_MAX_BATCH_MESSAGES,
-            max_batch_concurrency: DEFAULT_MAX_BATCH_CONCURRENCY,
-            max_subscriptions_per_session: DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
-            max_subscription_uri_bytes: DEFAULT_MAX_SUBSCRIPTION_URI_BYTES,
+            max_batch_messages: Self::DEFAULT_MAX_BATCH_MESSAGES,
+            max_batch_concurrency: Self::DEFAULT_MAX_BATCH_CONCURRENCY,
+            max_subscriptions_per_session: Self::DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+            max_subscription_uri_bytes: Self::DEFAULT_MAX_SUBSCRIPTION_URI_BYTES,
         }
     }
 }
 
 impl HttpConfig {
+    /// The default [`max_batch_messages`](Self::max_batch_messages).
+    pub const DEFAULT_MAX_BATCH_MESSAGES: usize = DEFAULT_MAX_BATCH_MESSAGES;
+    /// The default [`max_batch_concurrency`](Self::max_batch_concurrency).
+    pub const DEFAULT_MAX_BATCH_CONCURRENCY: usize = DEFAULT_MAX_BATCH_CONCURRENCY;
+    /// The default [`max_subscriptions_per_session`](Self::max_subscriptions_per_session).
+    pub const DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION: usize = DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION;
+    /// The default [`max_subscription_uri_bytes`](Self::max_subscription_uri_bytes).
+    pub const DEFAULT_MAX_SUBSCRIPTION_URI_BYTES: usize = DEFAULT_MAX_SUBSCRIPTION_URI_BYTES;
+
+    /// Whether loopback hosts and origins are accepted (default true).
+    #[must_use]
+    pub fn allow_loopback(mut self, allow: bool) -> Self {
+        self.allow_loopback = allow;
+        self
+    }
+
+    /// The `retry:` hint sent with priming events and before closing a stream early (default
+    /// 1 s).
+    #[must_use]
+    pub fn sse_retry(mut self, retry: Duration) -> Self {
+        self.sse_retry = retry;
+        self
+    }
+
+    /// How often an idle GET stream gets a keep-alive comment (default 15 s; `None` for never).
+    #[must_use]
+    pub fn sse_keep_alive(mut self, every: Option<Duration>) -> Self {
+        self.sse_keep_alive = every;
+        self
+    }
+
     /// Accepts another `Host` (e.g. the public name behind a proxy).
     #[must_use]
     pub fn allow_host(mut self, host: impl Into<String>) -> Self {
