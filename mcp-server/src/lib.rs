@@ -120,6 +120,22 @@
 //!
 //! With the `testing` feature, `mcp_server::testing` has an in-process authorization server minting real
 //! tokens and helpers starting a server on an ephemeral loopback port.
+//!
+//! ## Cargo features
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | *(none)* | the macros, the registry, dispatch of both protocol eras, stdio, tasks, in-memory stores |
+//! | `http` (default) | Streamable HTTP on axum ([`HttpServer`]), the authorization layer, custom token validators |
+//! | `oauth` (default) | JWTs via JWKS, RFC 7662 introspection, DPoP; needs `aws-lc` or `rustcrypto` |
+//! | `builtin-auth` (default) | API keys (memory, SQLite), users and HTTP Basic (Argon2id), the JSONL audit file |
+//! | `aws-lc` (default) | signature checks and HTTPS on aws-lc-rs (fastest; C toolchain) |
+//! | `rustcrypto` | signature checks in pure Rust (p256, p384, rsa, ed25519-dalek); HTTPS on rustls with ring unless the application installs a rustls `CryptoProvider` |
+//! | `redis` | Redis stores shared by several instances |
+//! | `testing` | `testing::{spawn, TestListener, TestIssuer, DpopKey}` |
+//!
+//! `aws-lc` wins when both backends are enabled. Hashing and HMAC (request-state seals, cache
+//! keys, API-key digests) run on RustCrypto's `sha2`/`hmac` in every build.
 
 // The docs are written for the default features: a build that leaves a feature out does not
 // fail on the links to what it left out.
