@@ -144,23 +144,23 @@ fn decode_value(raw: &str, reserved: bool) -> Option<String> {
     Some(value)
 }
 
-/// Percent-decodes `s`; `None` when an escape is malformed or the result is not UTF-8.
+/// Percent-decodes `s` (with the `percent-encoding` crate); `None` when an escape is malformed
+/// (the crate would keep it as it is) or the result is not UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hi = bytes.get(i + 1).and_then(|&h| char::from(h).to_digit(16))?;
-            let lo = bytes.get(i + 2).and_then(|&l| char::from(l).to_digit(16))?;
-            out.push(u8::try_from(hi * 16 + lo).ok()?);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 #[cfg(test)]

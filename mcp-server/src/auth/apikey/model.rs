@@ -252,7 +252,7 @@ pub(crate) fn new_id() -> Result<String, super::secret::RandomnessError> {
     let mut b = crate::crypto::random_bytes::<16>()?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = crate::crypto::hex(&b);
     Ok(format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

@@ -8,30 +8,37 @@ use super::config::HttpConfig;
 
 const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
-/// Splits `host[:port]` (with bracketed IPv6) into the host part, lower-cased.
-fn host_part(authority: &str) -> String {
+/// The host of a `Host`/`Origin` authority (`host[:port]`, bracketed IPv6), lower-cased, parsed
+/// by `http::uri::Authority`; `None` for anything that is not a plain authority (userinfo
+/// included: no browser sends it).
+fn host_part(authority: &str) -> Option<String> {
     let a = authority.trim();
-    let host = if a.starts_with('[') {
-        a.find(']').map_or(a, |end| &a[..=end])
-    } else {
-        a.rsplit_once(':').map_or(a, |(h, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) {
-                h
-            } else {
-                a
-            }
-        })
-    };
-    host.to_ascii_lowercase()
+    if a.contains('@') {
+        return None;
+    }
+    let parsed: http::uri::Authority = a.parse().ok()?;
+    let host = parsed.host();
+    // `Authority` drops a port it cannot read: only `host` or `host:<u16>` is an authority here.
+    match a.get(host.len()..)? {
+        "" => {}
+        rest => {
+            rest.strip_prefix(':')?.parse::<u16>().ok()?;
+        }
+    }
+    Some(host.to_ascii_lowercase())
 }
 
 fn host_allowed(config: &HttpConfig, authority: &str) -> bool {
-    let host = host_part(authority);
+    let wildcard = config.allowed_hosts.iter().any(|h| h == "*");
+    let Some(host) = host_part(authority) else {
+        return wildcard;
+    };
     let authority = authority.trim().to_ascii_lowercase();
-    (config.allow_loopback && LOOPBACK.contains(&host.as_str()))
+    wildcard
+        || (config.allow_loopback && LOOPBACK.contains(&host.as_str()))
         || config.allowed_hosts.iter().any(|h| {
             let h = h.to_ascii_lowercase();
-            h == "*" || h == host || h == authority
+            h == host || h == authority
         })
 }
 
@@ -168,6 +175,13 @@ mod tests {
         }
         assert!(check_host_and_origin(&c, &headers(&[(HOST, "evil.example.com")])).is_err());
         assert!(check_host_and_origin(&c, &headers(&[(HOST, "localhost.evil.com:80")])).is_err());
+        // Userinfo and malformed authorities name no host to allow.
+        for host in ["evil@localhost", "localhost:port", "local host", "[::1"] {
+            assert!(
+                check_host_and_origin(&c, &headers(&[(HOST, host)])).is_err(),
+                "{host}"
+            );
+        }
         let c = HttpConfig::default().allow_host("mcp.example.com");
         assert!(check_host_and_origin(&c, &headers(&[(HOST, "mcp.example.com:443")])).is_ok());
     }
