@@ -608,6 +608,7 @@ async fn t70_get_stream_rules() {
     )
     .await;
     assert_eq!(r.status, 405, "no session: nothing to stream (T-41)");
+    assert_eq!(r.header("allow"), Some("POST"));
     let stateless = spawn(fixture().http(HttpConfig::default().stateless()))
         .await
         .unwrap();
@@ -619,7 +620,11 @@ async fn t70_get_stream_rules() {
     )
     .await;
     assert_eq!(r.status, 405);
-    assert!(r.header("allow").is_some());
+    // A stateless endpoint never streams: only POST.
+    assert_eq!(r.header("allow"), Some("POST"));
+    let r = send(Method::PATCH, &stateless.url(), &[], Some("{}")).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, POST, DELETE"));
 }
 
 #[tokio::test]
