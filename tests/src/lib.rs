@@ -277,13 +277,18 @@ struct Steps {
     steps: u32,
 }
 
-/// Counts the steps done by the `slow` tool, so tests can see whether it stopped.
-pub static SLOW_STEPS: AtomicUsize = AtomicUsize::new(0);
-
 /// A server with tools for the transport tests.
 pub fn fixture() -> McpServer {
+    fixture_counting_steps().0
+}
+
+/// [`fixture`], with the count of the steps its `slow` tool has done, so a test can see whether
+/// the tool stopped. Each server counts its own: the integration tests share one process, and a
+/// test running beside this one never moves the count.
+pub fn fixture_counting_steps() -> (McpServer, Arc<AtomicUsize>) {
     let steps = Arc::new(AtomicUsize::new(0));
-    McpServer::builder("fixture")
+    let counted = Arc::clone(&steps);
+    let server = McpServer::builder("fixture")
         .tool(ToolDef::from_fn("add", |_: Context, AddArgs { a, b }| async move { a + b }).description("Add"))
         .tool(ToolDef::from_fn("echo", |_: Context, EchoArgs { text }| async move { text }).description("Echo"))
         .tool(
@@ -305,7 +310,6 @@ pub fn fixture() -> McpServer {
                             return format!("cancelled after {i}");
                         }
                         steps.fetch_add(1, Ordering::SeqCst);
-                        SLOW_STEPS.fetch_add(1, Ordering::SeqCst);
                         ctx.progress(f64::from(i + 1), None, None);
                         tokio::time::sleep(Duration::from_millis(20)).await;
                     }
@@ -354,7 +358,8 @@ pub fn fixture() -> McpServer {
             },
         ))
         .build()
-        .expect("the fixture builds")
+        .expect("the fixture builds");
+    (server, counted)
 }
 
 /// Waits (at most ~10 s) until `cond` holds: tests count what happened, they do not time it.

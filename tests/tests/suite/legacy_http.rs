@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use mcp_server::HttpConfig;
 use mcp_server::testing::{TestServer, spawn};
-use mcp_tests::{JSON_AND_SSE, SLOW_STEPS, Session, fixture, post, send, sse_events, sse_messages};
+use mcp_tests::{
+    JSON_AND_SSE, Session, fixture, fixture_counting_steps, post, send, sse_events, sse_messages,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -479,9 +481,10 @@ async fn t80_event_ids_are_unique_across_streams() {
 
 #[tokio::test]
 async fn l40_cancelled_requests_stop_and_get_no_response() {
-    let srv = server().await;
+    let (server, slow_steps) = fixture_counting_steps();
+    let srv = spawn(server).await.expect("server starts");
     let s = Session::open(&srv.url(), "2025-11-25", json!({})).await;
-    let before = SLOW_STEPS.load(Ordering::SeqCst);
+    let before = slow_steps.load(Ordering::SeqCst);
     let call = {
         let s = s.clone();
         tokio::spawn(async move {
@@ -499,7 +502,7 @@ async fn l40_cancelled_requests_stop_and_get_no_response() {
             .all(|m| m.get("result").is_none() && m.get("error").is_none()),
         "{m:?}"
     );
-    let steps = SLOW_STEPS.load(Ordering::SeqCst) - before;
+    let steps = slow_steps.load(Ordering::SeqCst) - before;
     assert!(steps < 100, "the tool stopped early ({steps} steps)");
     // Malformed cancellations are ignored (L-40).
     let r = s.post(&json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":{"x":1}}})).await;
@@ -605,6 +608,7 @@ async fn t70_get_stream_rules() {
     )
     .await;
     assert_eq!(r.status, 405, "no session: nothing to stream (T-41)");
+    assert_eq!(r.header("allow"), Some("POST"));
     let stateless = spawn(fixture().http(HttpConfig::default().stateless()))
         .await
         .unwrap();
@@ -616,7 +620,11 @@ async fn t70_get_stream_rules() {
     )
     .await;
     assert_eq!(r.status, 405);
-    assert!(r.header("allow").is_some());
+    // A stateless endpoint never streams: only POST.
+    assert_eq!(r.header("allow"), Some("POST"));
+    let r = send(Method::PATCH, &stateless.url(), &[], Some("{}")).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, POST, DELETE"));
 }
 
 #[tokio::test]

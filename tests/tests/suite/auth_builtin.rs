@@ -4,12 +4,12 @@
 //!
 //! Real servers on 127.0.0.1:0. The bundled client (`mcp-client`, `ApiKeyAuth`) walks the
 //! role × tool matrix; raw HTTP (2026-07-28 framing) checks statuses, headers and bodies. Every
-//! log line of the process is captured, and each test checks that none of its secrets appears in
-//! a log line, an audit event, a response or an error.
+//! log line of each test is captured (a subscriber scoped to the test), and each test checks that
+//! none of its secrets appears in a log line, an audit event, a response or an error.
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::Extension;
@@ -247,25 +247,54 @@ impl Write for Capture {
     }
 }
 
-/// Installs (once) a subscriber that keeps every event of every target at every level.
-fn logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let writer = Capture(Arc::clone(&buf));
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
-        buf
-    })
-    .clone()
+thread_local! {
+    /// What the capture of the test running on this thread holds.
+    static CAPTURED: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
+/// Keeps every event of every target at every level emitted on this thread while it lives.
+///
+/// The capture is scoped to the test, not global: the integration tests share one process, and
+/// a global subscriber would be the only one any module could install. A `#[tokio::test]` runs
+/// its runtime, the server under test and the client on the test's thread, so everything the
+/// test sets off is captured.
+struct Logs {
+    _default: tracing::subscriber::DefaultGuard,
+}
+
+impl Drop for Logs {
+    fn drop(&mut self) {
+        CAPTURED.with(|c| c.borrow_mut().take());
+    }
+}
+
+/// Starts capturing this test's log lines (see [`Logs`]); keep the guard for the whole test.
+fn logs() -> Logs {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let writer = Capture(Arc::clone(&buf));
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let previous = CAPTURED.with(|c| c.borrow_mut().replace(buf));
+    assert!(previous.is_none(), "one capture per test");
+    Logs {
+        _default: tracing::subscriber::set_default(subscriber),
+    }
+}
+
+/// What this test logged so far; panics when the test captures nothing (a check of an empty
+/// capture would pass for nothing).
 fn log_text() -> String {
-    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
+    CAPTURED.with(|c| {
+        let captured = c.borrow();
+        let buf = captured
+            .as_ref()
+            .expect("the test captures its logs: `let _logs = logs();` first");
+        String::from_utf8_lossy(&buf.lock().unwrap()).into_owned()
+    })
 }
 
 /// No secret (nor its random body) in the logs, the audit events or the given texts.
@@ -309,7 +338,7 @@ fn actions(events: &[AuditEvent]) -> Vec<AuditAction> {
 /// service account.
 #[tokio::test]
 async fn role_matrix_every_role_against_every_tool() {
-    let _ = logs();
+    let _logs = logs();
     let audit = MemoryAuditSink::new();
     let keys = ApiKeys::in_memory();
     let srv = spawn(server(
@@ -401,7 +430,7 @@ async fn role_matrix_every_role_against_every_tool() {
 /// With the step-up option, a missing role is HTTP 403 `insufficient_scope`, not a tool error.
 #[tokio::test]
 async fn role_denial_with_step_up_is_a_403() {
-    let _ = logs();
+    let _logs = logs();
     let keys = ApiKeys::in_memory();
     let srv = spawn(server(AuthorizationConfig::builtin(keys.clone()).step_up()))
         .await
@@ -437,7 +466,7 @@ async fn role_denial_with_step_up_is_a_403() {
 /// With `filter_tools`, `tools/list` shows each role exactly the tools it may call.
 #[tokio::test]
 async fn filter_tools_hides_what_the_role_cannot_call() {
-    let _ = logs();
+    let _logs = logs();
     let keys = ApiKeys::in_memory();
     let srv = spawn(server(
         AuthorizationConfig::builtin(keys.clone()).filter_tools(),
@@ -494,7 +523,7 @@ fn unknown_min_role_is_a_build_error() {
 /// REST routes see the same `AuthContext` and the same role checks.
 #[tokio::test]
 async fn surfaces_limit_keys_to_mcp_rest_or_both() {
-    let _ = logs();
+    let _logs = logs();
     let dir = temp_dir("surfaces");
     let db = dir.join("auth.db");
     let audit = MemoryAuditSink::new();
@@ -640,7 +669,7 @@ async fn surfaces_limit_keys_to_mcp_rest_or_both() {
 /// never echoed.
 #[tokio::test]
 async fn unknown_expired_and_revoked_keys_get_401() {
-    let _ = logs();
+    let _logs = logs();
     let audit = MemoryAuditSink::new();
     let keys = ApiKeys::in_memory();
     let srv = spawn(server(
@@ -757,7 +786,7 @@ async fn unknown_expired_and_revoked_keys_get_401() {
 /// disables the key at once, enabling them restores it; service-account keys are untouched.
 #[tokio::test]
 async fn disabled_owners_disable_their_user_owned_keys() {
-    let _ = logs();
+    let _logs = logs();
     let audit = MemoryAuditSink::new();
     let keys = ApiKeys::in_memory();
     let users = keys.users().unwrap().clone();
@@ -861,7 +890,7 @@ async fn disabled_owners_disable_their_user_owned_keys() {
 /// `ctx.auth()` and in the audit events.
 #[tokio::test]
 async fn workspace_selection_sets_the_effective_role() {
-    let _ = logs();
+    let _logs = logs();
     let audit = MemoryAuditSink::new();
     let keys = ApiKeys::in_memory();
     let config = AuthorizationConfig::builtin(keys.clone())
@@ -984,7 +1013,7 @@ async fn workspace_selection_sets_the_effective_role() {
 /// before the tool (or a log line) can see it.
 #[tokio::test]
 async fn query_token_off_by_default_and_header_wins_when_on() {
-    let _ = logs();
+    let _logs = logs();
     let keys = ApiKeys::in_memory();
     let off = spawn(server(AuthorizationConfig::builtin(keys.clone())))
         .await
@@ -1067,7 +1096,7 @@ async fn query_token_off_by_default_and_header_wins_when_on() {
 /// wrong passwords and unknown users look the same; disabled users are refused.
 #[tokio::test]
 async fn basic_mode_checks_hashed_passwords() {
-    let _ = logs();
+    let _logs = logs();
     let store = Arc::new(MemoryStore::new());
     let hash = hash_password("ada-pass-123").unwrap();
     store
@@ -1160,7 +1189,7 @@ async fn basic_mode_checks_hashed_passwords() {
 /// has no role; `mcp_` tokens are only ever checked as keys.
 #[tokio::test]
 async fn builtin_mode_accepts_jwts_beside_keys() {
-    let _ = logs();
+    let _logs = logs();
     let issuer = TestIssuer::start().await.unwrap();
     let keys = ApiKeys::in_memory();
     let jwt = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
@@ -1221,7 +1250,7 @@ async fn builtin_mode_accepts_jwts_beside_keys() {
 /// by shape and no secret.
 #[tokio::test]
 async fn audit_events_reach_the_jsonl_file() {
-    let _ = logs();
+    let _logs = logs();
     let dir = temp_dir("audit");
     let sink = Arc::new(JsonlFileSink::open(&dir, 7).unwrap());
     let keys = ApiKeys::in_memory();
@@ -1280,7 +1309,7 @@ async fn audit_events_reach_the_jsonl_file() {
 /// Keys (and their revocation and last use) survive a restart of the server and the store.
 #[tokio::test]
 async fn the_key_store_survives_a_restart() {
-    let _ = logs();
+    let _logs = logs();
     let dir = temp_dir("restart");
     let db = dir.join("auth.db");
     let (kept, gone) = {
@@ -1364,7 +1393,7 @@ async fn the_key_store_survives_a_restart() {
 /// answers, every key records its use, every revocation holds, and the database stays sound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_calls_lose_no_last_used_update() {
-    let _ = logs();
+    let _logs = logs();
     let dir = temp_dir("concurrent");
     let store = Arc::new(SqliteStore::open(dir.join("auth.db")).unwrap());
     let keys = ApiKeys::new(Arc::clone(&store));
@@ -1443,7 +1472,7 @@ async fn a_thousand_concurrent_calls_lose_no_last_used_update() {
 /// own service account.
 #[tokio::test]
 async fn an_old_schema_is_migrated_and_its_keys_are_legacy() {
-    let _ = logs();
+    let _logs = logs();
     let dir = temp_dir("migrate");
     let db = dir.join("auth.db");
     let secret = mcp_server::auth::ApiKeySecret::generate("mcp_").unwrap();
@@ -1495,7 +1524,7 @@ async fn an_old_schema_is_migrated_and_its_keys_are_legacy() {
 /// lists never show a secret.
 #[tokio::test]
 async fn admin_api_rotates_and_revokes() {
-    let _ = logs();
+    let _logs = logs();
     let keys = ApiKeys::in_memory();
     let srv = spawn(server(AuthorizationConfig::builtin(keys.clone())))
         .await
@@ -1531,7 +1560,7 @@ async fn admin_api_rotates_and_revokes() {
 /// Mode `none`: nothing is asked, `ctx.auth()` is empty, and starting it says so in the log.
 #[tokio::test]
 async fn mode_none_lets_everyone_in_and_says_so() {
-    let _ = logs();
+    let _logs = logs();
     let srv = spawn(server(AuthorizationConfig::none())).await.unwrap();
     let r = call(&srv.url(), &[], "manage_keys", json!({})).await;
     assert_eq!(text(&result(&r)), "keys");
@@ -1542,7 +1571,7 @@ async fn mode_none_lets_everyone_in_and_says_so() {
 /// that key's calls, and is not found for another key's subject.
 #[tokio::test]
 async fn legacy_sessions_are_bound_to_the_key_that_opened_them() {
-    let _ = logs();
+    let _logs = logs();
     let keys = ApiKeys::in_memory();
     let srv = spawn(server(AuthorizationConfig::builtin(keys.clone())))
         .await

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mcp_client::types::{ElicitRequestParams, ElicitResult, JsonObject};
 use mcp_client::{Era, Error, McpClient, ProtocolVersion, RequestOptions, TransportError};
-use mcp_tests::{SLOW_STEPS, fixture};
+use mcp_tests::fixture_counting_steps;
 use serde_json::json;
 use tokio::process::Command;
 
@@ -159,7 +159,7 @@ async fn a_child_process_over_stdio() {
 async fn in_process_pipes_and_cancellation() {
     let (client_out, server_in) = tokio::io::duplex(1 << 16);
     let (server_out, client_in) = tokio::io::duplex(1 << 16);
-    let server = fixture();
+    let (server, slow_steps) = fixture_counting_steps();
     let served = tokio::spawn(async move { server.serve_io(server_in, server_out).await });
     let client = McpClient::builder()
         .protocol_version(ProtocolVersion::V2025_06_18)
@@ -177,7 +177,7 @@ async fn in_process_pipes_and_cancellation() {
         "3"
     );
 
-    let before = SLOW_STEPS.load(Ordering::SeqCst);
+    let before = slow_steps.load(Ordering::SeqCst);
     let call = client.call_tool("slow", json!({"steps": 200}));
     assert!(
         tokio::time::timeout(Duration::from_millis(150), call)
@@ -185,10 +185,10 @@ async fn in_process_pipes_and_cancellation() {
             .is_err()
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let settled = SLOW_STEPS.load(Ordering::SeqCst);
+    let settled = slow_steps.load(Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(
-        SLOW_STEPS.load(Ordering::SeqCst),
+        slow_steps.load(Ordering::SeqCst),
         settled,
         "the tool stopped"
     );

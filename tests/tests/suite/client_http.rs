@@ -3,7 +3,7 @@
 //! pagination, structured results, progress, elicitation on both wires, stream resumption,
 //! session expiry, cancellation and change feeds.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ use mcp_server::testing::{TestServer, spawn};
 use mcp_server::{
     Context, HttpConfig, HttpServer, Json, McpServer, NoArgs, PromptDef, ResourceDef, ToolDef,
 };
-use mcp_tests::{SLOW_STEPS, fixture};
+use mcp_tests::fixture_counting_steps;
 use serde_json::json;
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -42,7 +42,12 @@ struct RegionArgs {
 
 /// The shared fixture plus a structured tool and a tool with a header argument.
 fn full_fixture() -> McpServer {
-    let server = fixture();
+    full_fixture_counting_steps().0
+}
+
+/// [`full_fixture`], with the count of the steps its `slow` tool has done.
+fn full_fixture_counting_steps() -> (McpServer, Arc<AtomicUsize>) {
+    let (server, steps) = fixture_counting_steps();
     server
         .add_tool(ToolDef::from_fn(
             "sum",
@@ -81,7 +86,7 @@ fn full_fixture() -> McpServer {
             },
         ))
         .expect("think is a valid tool");
-    server
+    (server, steps)
 }
 
 /// A server with a resource and a prompt with completions (registered at build time: a prompt
@@ -653,11 +658,11 @@ async fn an_expired_session_is_reinitialized() {
 }
 
 /// Waits until the `slow` tool's step counter stops moving; returns how far it got.
-async fn settled_steps() -> usize {
-    let mut last = SLOW_STEPS.load(Ordering::SeqCst);
+async fn settled_steps(steps: &AtomicUsize) -> usize {
+    let mut last = steps.load(Ordering::SeqCst);
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let now = SLOW_STEPS.load(Ordering::SeqCst);
+        let now = steps.load(Ordering::SeqCst);
         if now == last {
             return now;
         }
@@ -667,15 +672,16 @@ async fn settled_steps() -> usize {
 
 #[tokio::test]
 async fn dropping_a_call_cancels_it_on_the_server() {
-    let srv = server().await;
-    // Both eras in one test: the step counter is shared by the whole test binary.
+    // The server counts its own `slow` steps: no other test moves the count.
+    let (server, slow_steps) = full_fixture_counting_steps();
+    let srv = spawn(server).await.expect("server starts");
     for client in [
         legacy(&srv.url()).await,
         McpClient::connect(&srv.url(), mcp_client::auth::NoAuth)
             .await
             .unwrap(),
     ] {
-        let before = settled_steps().await;
+        let before = settled_steps(&slow_steps).await;
         let options = RequestOptions::new().on_progress(|_| {});
         let call = client.call_tool_with("slow", json!({"steps": 200}), &options);
         assert!(
@@ -683,7 +689,7 @@ async fn dropping_a_call_cancels_it_on_the_server() {
                 .await
                 .is_err()
         );
-        let done = settled_steps().await - before;
+        let done = settled_steps(&slow_steps).await - before;
         assert!(
             done < 100,
             "{:?}: the tool stopped early ({done} steps)",
@@ -696,13 +702,13 @@ async fn dropping_a_call_cancels_it_on_the_server() {
             .connect(&srv.url())
             .await
             .unwrap();
-        let before = settled_steps().await;
+        let before = settled_steps(&slow_steps).await;
         let e = quick
             .call_tool("slow", json!({"steps": 200}))
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Timeout(_)), "{e}");
-        assert!(settled_steps().await - before < 100);
+        assert!(settled_steps(&slow_steps).await - before < 100);
     }
 }
 

@@ -302,8 +302,15 @@ async fn t41_get_and_delete_without_a_session_are_405() {
     )
     .await;
     assert_eq!(r.status, 405);
+    // Without a session only POST applies to the endpoint.
+    assert_eq!(r.header("allow"), Some("POST"));
     let r = send(Method::DELETE, &srv.url(), &[], None).await;
     assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("POST"));
+    // A method the endpoint never serves: the 405 names every method it does.
+    let r = send(Method::PUT, &srv.url(), &[], Some("{}")).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, POST, DELETE"));
 }
 
 #[tokio::test]
@@ -407,17 +414,32 @@ async fn l75_elicitation_becomes_input_required_and_resumes_with_the_answer() {
     assert_eq!(res["resultType"], "complete");
     assert_eq!(res["content"][0]["text"], "hello Ada");
 
-    // L-76: a tampered state is an error, never a success.
+    // L-76: a tampered state is an invalid-params error (-32602) naming the state, never a
+    // success.
     let mut tampered = retry.clone();
     tampered["requestState"] = json!(format!("{state}-TAMPERED"));
     let r = mreq(&srv.url(), "tools/call", tampered, Some("ask"), &[]).await;
-    assert!(result_of(&r).get("error").is_some(), "{}", r.body);
+    let answer = result_of(&r);
+    assert!(answer.get("result").is_none(), "{}", r.body);
+    assert_eq!(answer["error"]["code"], -32602, "{}", r.body);
+    assert_eq!(
+        answer["error"]["message"], "Invalid requestState: requestState failed its integrity check",
+        "{}",
+        r.body
+    );
     // The state is bound to the request: another tool's call cannot use it.
     let mut other = retry;
     other["name"] = json!("echo");
     other["arguments"] = json!({"text": "x"});
     let r = mreq(&srv.url(), "tools/call", other, Some("echo"), &[]).await;
-    assert!(result_of(&r).get("error").is_some());
+    let answer = result_of(&r);
+    assert!(answer.get("result").is_none(), "{}", r.body);
+    assert_eq!(answer["error"]["code"], -32602, "{}", r.body);
+    assert_eq!(
+        answer["error"]["message"], "Invalid requestState: requestState belongs to another request",
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
