@@ -23,11 +23,16 @@
 //! );
 //! ```
 
+#[cfg(feature = "types")]
 pub mod jsonrpc;
 pub mod rules;
+#[cfg(feature = "types")]
 pub mod types;
 pub mod uri_template;
+#[cfg(feature = "types")]
 pub mod version;
 
+#[cfg(feature = "types")]
 pub use jsonrpc::{ErrorCode, ErrorObject, Message, RequestId};
+#[cfg(feature = "types")]
 pub use version::{Era, ProtocolVersion};

@@ -194,7 +194,9 @@ pub use registry::tools::{
 };
 pub use server::{BuildError, McpServer, McpServerBuilder};
 #[cfg(feature = "http")]
-pub use transport::http::{HttpConfig, HttpServer, SessionMode};
+pub use transport::http::HttpServer;
+#[cfg(feature = "http")]
+pub use transport::http::config::{HttpConfig, SessionMode};
 
 /// A boxed, sendable future, as handlers return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

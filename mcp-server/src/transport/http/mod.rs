@@ -1,8 +1,8 @@
 //! Streamable HTTP on axum: one endpoint for POST, GET and DELETE, with Host/Origin checks,
 //! sessions, JSON or SSE answers, resumable streams, and graceful shutdown.
 
-mod config;
-pub mod event_store;
+pub(crate) mod config;
+mod event_store;
 mod guard;
 mod host_layer;
 mod listen;
@@ -25,7 +25,7 @@ use axum::routing::any;
 use http::{Method, Request};
 use tokio::net::{TcpListener, ToSocketAddrs};
 
-pub use config::{HttpConfig, SessionMode};
+use config::HttpConfig;
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, Replay, StoredEvent};
 pub use host_layer::{HostGuard, HostGuardLayer};
 
