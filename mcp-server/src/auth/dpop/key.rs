@@ -255,42 +255,39 @@ mod backend {
     }
 
     fn rsa_verify(alg: Algorithm, key: RsaPublicKey, message: &[u8], signature: &[u8]) -> bool {
-        use rsa::{pkcs1v15, pss};
-        let pkcs1 = || pkcs1v15::Signature::try_from(signature);
-        let pss = || pss::Signature::try_from(signature);
         match alg {
-            Algorithm::RS256 => pkcs1().is_ok_and(|s| {
-                pkcs1v15::VerifyingKey::<Sha256>::new(key)
-                    .verify(message, &s)
-                    .is_ok()
-            }),
-            Algorithm::RS384 => pkcs1().is_ok_and(|s| {
-                pkcs1v15::VerifyingKey::<Sha384>::new(key)
-                    .verify(message, &s)
-                    .is_ok()
-            }),
-            Algorithm::RS512 => pkcs1().is_ok_and(|s| {
-                pkcs1v15::VerifyingKey::<Sha512>::new(key)
-                    .verify(message, &s)
-                    .is_ok()
-            }),
-            Algorithm::PS256 => pss().is_ok_and(|s| {
-                pss::VerifyingKey::<Sha256>::new(key)
-                    .verify(message, &s)
-                    .is_ok()
-            }),
-            Algorithm::PS384 => pss().is_ok_and(|s| {
-                pss::VerifyingKey::<Sha384>::new(key)
-                    .verify(message, &s)
-                    .is_ok()
-            }),
-            Algorithm::PS512 => pss().is_ok_and(|s| {
-                pss::VerifyingKey::<Sha512>::new(key)
-                    .verify(message, &s)
-                    .is_ok()
-            }),
+            Algorithm::RS256 => pkcs1::<Sha256>(key, message, signature),
+            Algorithm::RS384 => pkcs1::<Sha384>(key, message, signature),
+            Algorithm::RS512 => pkcs1::<Sha512>(key, message, signature),
+            Algorithm::PS256 => pss::<Sha256>(key, message, signature),
+            Algorithm::PS384 => pss::<Sha384>(key, message, signature),
+            Algorithm::PS512 => pss::<Sha512>(key, message, signature),
             _ => false,
         }
+    }
+
+    /// RSASSA-PKCS1-v1_5 with the digest `D`.
+    fn pkcs1<D>(key: RsaPublicKey, message: &[u8], signature: &[u8]) -> bool
+    where
+        D: sha2::Digest + rsa::pkcs8::AssociatedOid,
+    {
+        rsa::pkcs1v15::Signature::try_from(signature).is_ok_and(|s| {
+            rsa::pkcs1v15::VerifyingKey::<D>::new(key)
+                .verify(message, &s)
+                .is_ok()
+        })
+    }
+
+    /// RSASSA-PSS with the digest `D`.
+    fn pss<D>(key: RsaPublicKey, message: &[u8], signature: &[u8]) -> bool
+    where
+        D: sha2::Digest + sha2::digest::FixedOutputReset,
+    {
+        rsa::pss::Signature::try_from(signature).is_ok_and(|s| {
+            rsa::pss::VerifyingKey::<D>::new(key)
+                .verify(message, &s)
+                .is_ok()
+        })
     }
 }
 
