@@ -177,7 +177,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     if let Some(url) = env("MCP_REDIS_URL") {
-        dpop.replay_cache = Arc::new(RedisReplayCache::connect(&url, "mcp:dpop:").await?);
+        dpop = dpop.replay_cache(Arc::new(
+            RedisReplayCache::connect(&url, "mcp:dpop:").await?,
+        ));
     }
     let audience = env("MCP_AUTH_AUDIENCE");
     let auth = AuthorizationConfig::enabled()

@@ -44,25 +44,26 @@ use crate::context::Context;
 
 /// A server's task settings (see [`McpServerBuilder::tasks`](crate::McpServerBuilder::tasks)).
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct TaskConfig {
     /// How long a task stays retrievable after its creation (`ttlMs`, default one hour).
-    pub ttl: Duration,
+    pub(crate) ttl: Duration,
     /// How often clients should poll (`pollIntervalMs`, default 500 ms).
-    pub poll_interval: Duration,
+    pub(crate) poll_interval: Duration,
     /// Where records live (default: [`InMemoryTaskStore`] of 10 000 records).
-    pub store: Arc<dyn TaskStore>,
+    pub(crate) store: Arc<dyn TaskStore>,
     /// The most live (not yet `completed`, `failed` or `cancelled`) tasks this server instance
     /// runs or keeps waiting for input at once (default 1000). A task-routed `tools/call` (one
     /// that may become a task, counted from the start of its `task_after` window) that would
     /// start one more is refused with `-32603` naming the limit (`data.limit:
     /// "max_live_tasks"`), before its handler runs. A task whose `ttl` has passed stops
     /// counting: it is cancelled when room is needed.
-    pub max_live_tasks: usize,
+    pub(crate) max_live_tasks: usize,
     /// The most live tasks of one principal (the authenticated caller that owns them) in this
     /// instance (default 100); beyond it, `-32603` naming the limit
     /// (`data.limit: "max_live_tasks_per_principal"`). Callers without a principal
     /// (authorization off) are bound by [`max_live_tasks`](Self::max_live_tasks) only.
-    pub max_live_tasks_per_principal: usize,
+    pub(crate) max_live_tasks_per_principal: usize,
 }
 
 impl TaskConfig {
@@ -70,6 +71,28 @@ impl TaskConfig {
     pub const DEFAULT_MAX_LIVE_TASKS: usize = 1000;
     /// The default [`max_live_tasks_per_principal`](Self::max_live_tasks_per_principal): 100.
     pub const DEFAULT_MAX_LIVE_TASKS_PER_PRINCIPAL: usize = 100;
+
+    /// How long a task stays retrievable after its creation (`ttlMs`, default one hour).
+    #[must_use]
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// How often clients should poll (`pollIntervalMs`, default 500 ms).
+    #[must_use]
+    pub fn poll_interval(mut self, every: Duration) -> Self {
+        self.poll_interval = every;
+        self
+    }
+
+    /// Where records live (default: [`InMemoryTaskStore`] of 10 000 records; a shared store
+    /// such as the Redis one lets every instance answer for every task).
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn TaskStore>) -> Self {
+        self.store = store;
+        self
+    }
 
     /// Sets the bound on live tasks in this instance (default 1000).
     #[must_use]

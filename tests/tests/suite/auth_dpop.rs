@@ -80,8 +80,7 @@ async fn dp02_a_valid_proof_is_accepted_and_the_credential_is_dpop() {
 async fn dp05_dp07_every_allowed_algorithm_is_verified_and_others_refused() {
     let issuer = TestIssuer::start().await.unwrap();
     let srv = server(&issuer, DpopConfig::allowed()).await;
-    let mut es256_only = DpopConfig::allowed();
-    es256_only.algorithms = vec![Algorithm::ES256];
+    let es256_only = DpopConfig::allowed().algorithms([Algorithm::ES256]);
     let strict = server(&issuer, es256_only).await;
     for alg in ["ES256", "ES384", "EdDSA", "RS256", "PS256"] {
         let key = DpopKey::generate_for(alg).unwrap();

@@ -317,8 +317,7 @@ async fn az11a_a_jwks_key_marked_for_encryption_never_verifies_a_token() {
 async fn dp12_a_full_replay_cache_refuses_new_proofs_and_never_forgets_a_live_one() {
     let issuer = TestIssuer::start().await.unwrap();
     let cache = Arc::new(InMemoryReplayCache::new(1));
-    let mut dpop = DpopConfig::allowed();
-    dpop.replay_cache = cache.clone();
+    let dpop = DpopConfig::allowed().replay_cache(cache.clone());
     let config = JwtValidatorConfig::new(issuer.issuer(), "");
     let srv = serve(
         AuthorizationConfig::enabled()

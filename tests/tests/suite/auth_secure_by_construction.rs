@@ -354,8 +354,7 @@ impl ReplayCache for CountingCache {
 async fn dp12_proofs_with_invalid_tokens_are_not_recorded_as_seen() {
     let issuer = TestIssuer::start().await.unwrap();
     let cache = Arc::new(CountingCache::default());
-    let mut dpop = DpopConfig::allowed();
-    dpop.replay_cache = cache.clone();
+    let dpop = DpopConfig::allowed().replay_cache(cache.clone());
     let listener = TestListener::bind().await.unwrap();
     let url = listener.url();
     let server = McpServer::builder("dpop")

@@ -23,9 +23,8 @@ fn the_documented_defaults_hold() {
     assert_eq!(HttpConfig::DEFAULT_MAX_BATCH_CONCURRENCY, 8);
     assert_eq!(HttpConfig::DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, 256);
     assert_eq!(HttpConfig::DEFAULT_MAX_SUBSCRIPTION_URI_BYTES, 2048);
-    let tasks = TaskConfig::default();
-    assert_eq!(tasks.max_live_tasks, 1000);
-    assert_eq!(tasks.max_live_tasks_per_principal, 100);
+    assert_eq!(TaskConfig::DEFAULT_MAX_LIVE_TASKS, 1000);
+    assert_eq!(TaskConfig::DEFAULT_MAX_LIVE_TASKS_PER_PRINCIPAL, 100);
     assert_eq!(
         InMemoryEventStore::default().limits(),
         (1024, 8 * 1024 * 1024, 128 * 1024 * 1024)
@@ -356,10 +355,9 @@ async fn tasks_over_the_live_bound_are_refused_before_their_handler_runs() {
 #[tokio::test]
 async fn an_expired_task_makes_room_for_a_new_one() {
     let started = Arc::new(AtomicUsize::new(0));
-    let config = TaskConfig {
-        ttl: Duration::from_millis(200),
-        ..TaskConfig::default().max_live_tasks(1)
-    };
+    let config = TaskConfig::default()
+        .ttl(Duration::from_millis(200))
+        .max_live_tasks(1);
     let srv = task_server(config, None, started).await;
     let url = srv.url();
     let first = start_task(&url, None).await.expect("first task");

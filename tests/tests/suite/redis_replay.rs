@@ -22,8 +22,7 @@ const PUBLIC: &str = "http://mcp.example.test/mcp";
 
 async fn instance(issuer: &TestIssuer, cache: Arc<dyn ReplayCache>) -> TestServer {
     let validator = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
-    let mut dpop = DpopConfig::required();
-    dpop.replay_cache = cache;
+    let dpop = DpopConfig::required().replay_cache(cache);
     let auth = AuthorizationConfig::enabled()
         .authorization_server(issuer.issuer())
         .required_scopes(["read"])

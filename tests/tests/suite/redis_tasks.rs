@@ -64,12 +64,12 @@ fn ask(key: &'static str) -> ElicitRequestParams {
 /// One instance with task-capable tools, its records in `store`.
 async fn instance(store: Arc<dyn TaskStore>) -> TestServer {
     let srv = McpServer::builder("redis-tasks")
-        .tasks(TaskConfig {
-            ttl: Duration::from_secs(60),
-            poll_interval: Duration::from_millis(50),
-            store,
-            ..TaskConfig::default()
-        })
+        .tasks(
+            TaskConfig::default()
+                .ttl(Duration::from_secs(60))
+                .poll_interval(Duration::from_millis(50))
+                .store(store),
+        )
         .tool(ToolDef::from_fn("plain", |_c: Context, NoArgs {}| async {
             "plain"
         }))

@@ -70,16 +70,16 @@ pub enum DpopMode {
 #[non_exhaustive]
 pub struct DpopConfig {
     /// Off, allowed or required.
-    pub mode: DpopMode,
+    pub(crate) mode: DpopMode,
     /// Accepted proof algorithms (default ES256, ES384, EdDSA, PS256, RS256).
-    pub algorithms: Vec<Algorithm>,
+    pub(crate) algorithms: Vec<Algorithm>,
     /// How far `iat` may lie from now, either way (default 300 s, DP-11).
-    pub iat_window: Duration,
+    pub(crate) iat_window: Duration,
     /// Where accepted `jti`s are remembered (default: in memory, bounded: see
     /// [`InMemoryReplayCache`] for the proof rate it sustains).
-    pub replay_cache: Arc<dyn ReplayCache>,
+    pub(crate) replay_cache: Arc<dyn ReplayCache>,
     /// Server nonces (RFC 9449 §8), `None` for none.
-    pub nonces: Option<NonceIssuer>,
+    pub(crate) nonces: Option<NonceIssuer>,
     /// Proof keys parsed so far, by thumbprint.
     #[cfg(feature = "oauth")]
     pub(crate) keys: Arc<ProofKeys>,
@@ -140,6 +140,27 @@ impl DpopConfig {
     pub fn with_nonces(mut self, key: &[u8], lifetime: Duration) -> Self {
         self.nonces = Some(NonceIssuer::new(key, lifetime));
         self
+    }
+
+    /// Where accepted proofs are remembered (default: in memory, bounded: see
+    /// [`InMemoryReplayCache`]); share one between instances (the Redis one) so that a proof
+    /// accepted by one is a replay to all.
+    #[must_use]
+    pub fn replay_cache(mut self, cache: Arc<dyn ReplayCache>) -> Self {
+        self.replay_cache = cache;
+        self
+    }
+
+    /// Replaces the accepted proof algorithms (default ES256, ES384, EdDSA, PS256, RS256).
+    #[must_use]
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// The mode: off, allowed or required.
+    pub fn mode(&self) -> DpopMode {
+        self.mode
     }
 
     /// Sets the `iat` window.

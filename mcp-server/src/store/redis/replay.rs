@@ -21,8 +21,8 @@ use crate::store::{ReplayCache, ReplayCacheError};
 /// use mcp_server::store::RedisReplayCache;
 ///
 /// let cache = RedisReplayCache::connect("redis://127.0.0.1:6379/", "mcp:dpop:").await?;
-/// let mut dpop = DpopConfig::required();
-/// dpop.replay_cache = Arc::new(cache);
+/// let dpop = DpopConfig::required().replay_cache(Arc::new(cache));
+/// # let _ = dpop;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

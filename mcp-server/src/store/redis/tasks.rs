@@ -46,10 +46,7 @@ const MAX_EXPIRY_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
 /// use mcp_server::tasks::TaskConfig;
 ///
 /// let store = RedisTaskStore::connect("redis://127.0.0.1:6379/", "mcp:tasks:").await?;
-/// let config = TaskConfig {
-///     store: Arc::new(store),
-///     ..TaskConfig::default()
-/// };
+/// let config = TaskConfig::default().store(Arc::new(store));
 /// # let _ = config;
 /// # Ok(()) }
 /// ```
