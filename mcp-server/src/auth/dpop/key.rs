@@ -206,7 +206,7 @@ mod backend {
 mod backend {
     use rsa::signature::Verifier as _;
     use rsa::{BigUint, RsaPublicKey};
-    use sha2::{Sha256, Sha384, Sha512};
+    use sha2::{Digest, Sha256, Sha384, Sha512};
 
     use super::KeyParts;
     use crate::auth::algorithm::Algorithm;
@@ -250,44 +250,41 @@ mod backend {
                 .is_ok_and(|s| k.verify(message, &s).is_ok()),
             Parsed::Ed25519(k) => ed25519_dalek::Signature::from_slice(signature)
                 .is_ok_and(|s| k.verify_strict(message, &s).is_ok()),
-            Parsed::Rsa(alg, k) => rsa_verify(*alg, k.clone(), message, signature),
+            Parsed::Rsa(alg, k) => rsa_verify(*alg, k, message, signature),
         }
     }
 
-    fn rsa_verify(alg: Algorithm, key: RsaPublicKey, message: &[u8], signature: &[u8]) -> bool {
-        match alg {
-            Algorithm::RS256 => pkcs1::<Sha256>(key, message, signature),
-            Algorithm::RS384 => pkcs1::<Sha384>(key, message, signature),
-            Algorithm::RS512 => pkcs1::<Sha512>(key, message, signature),
-            Algorithm::PS256 => pss::<Sha256>(key, message, signature),
-            Algorithm::PS384 => pss::<Sha384>(key, message, signature),
-            Algorithm::PS512 => pss::<Sha512>(key, message, signature),
-            _ => false,
-        }
-    }
-
-    /// RSASSA-PKCS1-v1_5 with the digest `D`.
-    fn pkcs1<D>(key: RsaPublicKey, message: &[u8], signature: &[u8]) -> bool
-    where
-        D: sha2::Digest + rsa::pkcs8::AssociatedOid,
-    {
-        rsa::pkcs1v15::Signature::try_from(signature).is_ok_and(|s| {
-            rsa::pkcs1v15::VerifyingKey::<D>::new(key)
-                .verify(message, &s)
-                .is_ok()
-        })
-    }
-
-    /// RSASSA-PSS with the digest `D`.
-    fn pss<D>(key: RsaPublicKey, message: &[u8], signature: &[u8]) -> bool
-    where
-        D: sha2::Digest + sha2::digest::FixedOutputReset,
-    {
-        rsa::pss::Signature::try_from(signature).is_ok_and(|s| {
-            rsa::pss::VerifyingKey::<D>::new(key)
-                .verify(message, &s)
-                .is_ok()
-        })
+    /// RSA checks borrow the parsed key: nothing is copied per proof.
+    fn rsa_verify(alg: Algorithm, key: &RsaPublicKey, message: &[u8], signature: &[u8]) -> bool {
+        use rsa::{Pkcs1v15Sign, Pss};
+        let checked = match alg {
+            Algorithm::RS256 => key.verify(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(message),
+                signature,
+            ),
+            Algorithm::RS384 => key.verify(
+                Pkcs1v15Sign::new::<Sha384>(),
+                &Sha384::digest(message),
+                signature,
+            ),
+            Algorithm::RS512 => key.verify(
+                Pkcs1v15Sign::new::<Sha512>(),
+                &Sha512::digest(message),
+                signature,
+            ),
+            Algorithm::PS256 => {
+                key.verify(Pss::new::<Sha256>(), &Sha256::digest(message), signature)
+            }
+            Algorithm::PS384 => {
+                key.verify(Pss::new::<Sha384>(), &Sha384::digest(message), signature)
+            }
+            Algorithm::PS512 => {
+                key.verify(Pss::new::<Sha512>(), &Sha512::digest(message), signature)
+            }
+            _ => return false,
+        };
+        checked.is_ok()
     }
 }
 

@@ -8,38 +8,39 @@ use super::config::HttpConfig;
 
 const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
 
-/// The host of a `Host`/`Origin` authority (`host[:port]`, bracketed IPv6), lower-cased, parsed
-/// by `http::uri::Authority`; `None` for anything that is not a plain authority (userinfo
+/// The host of a `Host`/`Origin` authority (`host[:port]`, bracketed IPv6), parsed by
+/// `http::uri::Authority`; `None` for anything that is not a plain authority (userinfo
 /// included: no browser sends it).
-fn host_part(authority: &str) -> Option<String> {
-    let a = authority.trim();
-    if a.contains('@') {
+fn host_part(authority: &str) -> Option<&str> {
+    if authority.contains('@') {
         return None;
     }
-    let parsed: http::uri::Authority = a.parse().ok()?;
-    let host = parsed.host();
+    let parsed: http::uri::Authority = authority.parse().ok()?;
+    let host_len = parsed.host().len();
     // `Authority` drops a port it cannot read: only `host` or `host:<u16>` is an authority here.
-    match a.get(host.len()..)? {
+    match authority.get(host_len..)? {
         "" => {}
         rest => {
             rest.strip_prefix(':')?.parse::<u16>().ok()?;
         }
     }
-    Some(host.to_ascii_lowercase())
+    authority.get(..host_len)
 }
 
+/// Whether `authority` is an allowed host, compared without case and without allocating (this
+/// runs on every request).
 fn host_allowed(config: &HttpConfig, authority: &str) -> bool {
+    let authority = authority.trim();
     let wildcard = config.allowed_hosts.iter().any(|h| h == "*");
     let Some(host) = host_part(authority) else {
         return wildcard;
     };
-    let authority = authority.trim().to_ascii_lowercase();
     wildcard
-        || (config.allow_loopback && LOOPBACK.contains(&host.as_str()))
-        || config.allowed_hosts.iter().any(|h| {
-            let h = h.to_ascii_lowercase();
-            h == host || h == authority
-        })
+        || (config.allow_loopback && LOOPBACK.iter().any(|l| l.eq_ignore_ascii_case(host)))
+        || config
+            .allowed_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(host) || h.eq_ignore_ascii_case(authority))
 }
 
 /// Why a request was refused before it was read.
