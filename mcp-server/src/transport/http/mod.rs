@@ -263,7 +263,10 @@ impl HttpServer {
             state.sessions.end_all();
             state.subscriptions.close_all();
         };
-        axum::serve(listener, router)
+        // The peer address reaches handlers and layers as `ConnectInfo<SocketAddr>` (the
+        // authentication-failure limiter keys on it).
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await?;
         Ok(())
