@@ -555,6 +555,46 @@ impl<'de> Deserialize<'de> for RawPayload {
     }
 }
 
+/// Whether `body` nests arrays and objects more than `max` levels deep (a top-level object is
+/// one level). A linear scan that allocates nothing, run before parsing so that a hostile body
+/// is refused before any of it is built; brackets inside strings do not count. Malformed JSON
+/// is left to the parser.
+///
+/// ```
+/// use mcp_core::jsonrpc::nesting_exceeds;
+/// assert!(!nesting_exceeds(br#"{"a":[1,{"b":"[[["}]}"#, 3));
+/// assert!(nesting_exceeds(br#"{"a":[1,{"b":[]}]}"#, 3));
+/// ```
+pub fn nesting_exceeds(body: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Reads a body as one JSON-RPC message or a batch.
 ///
 /// ```
@@ -612,6 +652,17 @@ mod tests {
                 reason: if other.is_err() { "payload" } else { "batch" },
             }),
         }
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        assert!(!nesting_exceeds(b"{}", 1));
+        assert!(nesting_exceeds(b"[{}]", 1));
+        assert!(!nesting_exceeds(br#"{"s":"{{{{\"[[[["}"#, 1));
+        assert!(nesting_exceeds(br#"{"s":"\\","t":[]}"#, 1));
+        let deep = "[".repeat(100_000);
+        assert!(nesting_exceeds(deep.as_bytes(), 64));
+        assert!(!nesting_exceeds(b"", 0));
     }
 
     #[test]

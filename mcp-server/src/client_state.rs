@@ -13,6 +13,8 @@ use mcp_core::types::{ClientCapabilities, Implementation, LoggingLevel};
 use mcp_core::version::ProtocolVersion;
 use serde_json::Value;
 use tokio::sync::oneshot;
+
+use crate::error::ClientRequestError;
 use tokio_util::sync::CancellationToken;
 
 const LEVEL_UNSET: u8 = u8::MAX;
@@ -44,6 +46,10 @@ pub(crate) fn too_many_subscriptions(max: usize) -> ErrorObject {
     .with_data(serde_json::json!({"limit": "max_subscriptions_per_session", "max": max}))
 }
 
+/// The default bound on server→client requests waiting for answers (see
+/// `McpServerBuilder::max_pending_client_requests`).
+pub(crate) const DEFAULT_MAX_PENDING_CLIENT_REQUESTS: usize = 16;
+
 /// The answer to a server→client request.
 pub(crate) type ClientAnswer = Result<Value, ErrorObject>;
 
@@ -60,6 +66,8 @@ pub(crate) struct ClientState {
     in_flight: Mutex<HashMap<RequestId, CancellationToken>>,
     pending: Mutex<HashMap<RequestId, oneshot::Sender<ClientAnswer>>>,
     next_request_id: AtomicI64,
+    /// The most entries of `pending`.
+    max_pending: usize,
     /// One modern (2026-07-28) request: nothing spans requests, nothing is tracked.
     per_request: bool,
     /// Cancelled when the client goes away (session ended, stdin closed).
@@ -90,6 +98,7 @@ impl ClientState {
             in_flight: Mutex::new(HashMap::new()),
             pending: Mutex::new(HashMap::new()),
             next_request_id: AtomicI64::new(0),
+            max_pending: DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
             per_request: false,
             closed: CancellationToken::new(),
         }
@@ -185,13 +194,29 @@ impl ClientState {
         }
     }
 
-    /// Allocates an id for a server→client request and registers the waiter for its answer.
-    pub fn begin_client_request(&self) -> (RequestId, oneshot::Receiver<ClientAnswer>) {
+    /// Sets the bound on server→client requests waiting for answers.
+    #[must_use]
+    pub fn with_max_pending(mut self, max: usize) -> Self {
+        self.max_pending = max.max(1);
+        self
+    }
+
+    /// Registers a server→client request: its id and where its answer will arrive; refused
+    /// when the client already has `max_pending` requests unanswered.
+    pub fn begin_client_request(
+        &self,
+    ) -> Result<(RequestId, oneshot::Receiver<ClientAnswer>), ClientRequestError> {
+        let mut pending = lock(&self.pending);
+        if pending.len() >= self.max_pending {
+            return Err(ClientRequestError::TooManyPending {
+                max: self.max_pending,
+            });
+        }
         let n = self.next_request_id.fetch_add(1, Ordering::Relaxed);
         let id = RequestId::String(format!("srv-{n}"));
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(id.clone(), tx);
-        (id, rx)
+        pending.insert(id.clone(), tx);
+        Ok((id, rx))
     }
 
     /// Forgets a server→client request that will not be answered (timeout, cancellation).
@@ -290,7 +315,7 @@ mod tests {
     #[tokio::test]
     async fn client_answers_reach_their_waiter() {
         let s = state();
-        let (id, rx) = s.begin_client_request();
+        let (id, rx) = s.begin_client_request().unwrap();
         assert!(!s.complete_client_request(&RequestId::Number(99), Ok(Value::Null)));
         assert!(s.complete_client_request(&id, Ok(serde_json::json!({"ok": true}))));
         assert_eq!(rx.await.unwrap().unwrap()["ok"], true);

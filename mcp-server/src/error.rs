@@ -93,6 +93,14 @@ pub enum ClientRequestError {
     /// The request was cancelled or the connection closed before an answer came.
     #[error("the request was cancelled before the client answered")]
     Cancelled,
+    /// The client already has as many requests waiting for its answers as
+    /// [`McpServerBuilder::max_pending_client_requests`](crate::McpServerBuilder::max_pending_client_requests)
+    /// allows; this one was not sent.
+    #[error("too many requests to the client are waiting for answers (at most {max})")]
+    TooManyPending {
+        /// The bound.
+        max: usize,
+    },
     /// No answer within the configured timeout.
     #[error("the client did not answer in time")]
     Timeout,
@@ -100,4 +108,22 @@ pub enum ClientRequestError {
     /// handler runs again when the client retries with the answer. Propagate it with `?`.
     #[error("input required from the client; the request will be retried with the answer")]
     InputRequired,
+}
+
+/// `-32700` for a message nested deeper than the bound
+/// ([`HttpConfig::max_json_depth`](crate::HttpConfig::max_json_depth); stdio: 64).
+pub(crate) fn too_deep(max: usize) -> ErrorObject {
+    ErrorObject::new(
+        mcp_core::ErrorCode::PARSE_ERROR,
+        format!("Parse error: JSON nested deeper than {max} levels"),
+    )
+    .with_data(serde_json::json!({"limit": "max_json_depth", "max": max}))
+}
+
+/// `-32600` for a batch over the bound, refused whole before any of it runs (T-12, T-92).
+pub(crate) fn batch_too_large(len: usize, max: usize) -> ErrorObject {
+    ErrorObject::invalid_request(format!(
+        "Batch too large: {len} messages, at most {max} are accepted"
+    ))
+    .with_data(serde_json::json!({"limit": "max_batch_messages", "max": max}))
 }

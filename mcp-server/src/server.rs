@@ -87,6 +87,10 @@ pub(crate) struct ServerInner {
     pub completion: Option<CompletionHandler>,
     pub page_size: usize,
     pub client_request_timeout: Option<Duration>,
+    /// The most server→client requests one client may have unanswered at once.
+    pub max_pending_client_requests: usize,
+    /// How long a handler (tool, resource, prompt, completion) may run.
+    pub request_timeout: Option<Duration>,
     /// How the HTTP endpoint is protected.
     pub auth: AuthorizationConfig,
     /// `serverInfo` as a JSON value, for modern results' `_meta`.
@@ -146,6 +150,11 @@ impl McpServer {
         &self.inner.auth
     }
 
+    /// The default of [`McpServerBuilder::max_pending_client_requests`]: 16.
+    pub const DEFAULT_MAX_PENDING_CLIENT_REQUESTS: usize = 16;
+    /// The default of [`McpServerBuilder::request_timeout`]: 5 minutes.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
     /// Starts describing a server called `name`.
     pub fn builder(name: impl Into<String>) -> McpServerBuilder {
         McpServerBuilder {
@@ -159,6 +168,8 @@ impl McpServer {
             completion: None,
             page_size: 100,
             client_request_timeout: Some(Duration::from_secs(300)),
+            max_pending_client_requests: Self::DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
+            request_timeout: Some(Self::DEFAULT_REQUEST_TIMEOUT),
             versions: std::iter::once(ProtocolVersion::V2026_07_28)
                 .chain(DEFAULT_LEGACY_VERSIONS)
                 .collect(),
@@ -292,6 +303,8 @@ pub struct McpServerBuilder {
     completion: Option<CompletionHandler>,
     page_size: usize,
     client_request_timeout: Option<Duration>,
+    max_pending_client_requests: usize,
+    request_timeout: Option<Duration>,
     versions: Vec<ProtocolVersion>,
     auth: AuthorizationConfig,
     cache_ttl: Duration,
@@ -423,6 +436,23 @@ impl McpServerBuilder {
         self
     }
 
+    /// The most requests to one client (sampling, elicitation, roots) that may wait for their
+    /// answers at once (default 16, at least 1): a session's budget, or the stdio client's.
+    /// One more fails at once with [`ClientRequestError::TooManyPending`](crate::ClientRequestError::TooManyPending).
+    pub fn max_pending_client_requests(mut self, n: usize) -> Self {
+        self.max_pending_client_requests = n.max(1);
+        self
+    }
+
+    /// How long one handler call (a tool, a resource read, a prompt, a completion) may run
+    /// (default 5 minutes; `None` for no bound). Past it the handler is dropped (cancelled at its
+    /// next `.await`) and the request is answered with `-32603` naming the limit; the server
+    /// keeps serving everyone else. Tasks (2026-07-28) are bounded by their own `ttl` instead.
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
     /// The protocol versions to speak (default: 2026-07-28 and every legacy version from
     /// 2025-03-26 on).
     pub fn protocol_versions(
@@ -535,6 +565,8 @@ impl McpServerBuilder {
                 },
                 page_size: self.page_size,
                 client_request_timeout: self.client_request_timeout,
+                max_pending_client_requests: self.max_pending_client_requests,
+                request_timeout: self.request_timeout,
                 auth: self.auth,
                 listeners: Mutex::new(Vec::new()),
             }),

@@ -9,7 +9,9 @@ pub(crate) mod meta;
 pub(crate) mod shape;
 pub(crate) mod tasks;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use mcp_core::jsonrpc::{ErrorObject, Notification, Request};
 use mcp_core::types::{
@@ -117,7 +119,8 @@ pub(crate) fn initialize(
         instructions: server.instructions.clone(),
         meta: None,
     };
-    let state = ClientState::new(version, params.capabilities, params.client_info);
+    let state = ClientState::new(version, params.capabilities, params.client_info)
+        .with_max_pending(server.max_pending_client_requests);
     Ok((encode(&result), state))
 }
 
@@ -199,15 +202,24 @@ pub(crate) fn handle_request(
         if era == Era::Modern && removed_in_modern(&method) {
             return Err(ErrorObject::method_not_found(&method).into());
         }
+        let timeout = server.request_timeout;
         match method.as_str() {
-            methods::TOOLS_CALL => calls::call_tool(&server, id, params, env).await,
+            methods::TOOLS_CALL => {
+                bounded(timeout, calls::call_tool(&server, id, params, env)).await
+            }
             methods::TOOLS_LIST => lists::tools(&server, era, params, env.auth.as_deref()),
             methods::RESOURCES_LIST => lists::resources(&server, era, params),
             methods::RESOURCES_TEMPLATES_LIST => lists::templates(&server, era, params),
-            methods::RESOURCES_READ => calls::read_resource(&server, id, params, env).await,
+            methods::RESOURCES_READ => {
+                bounded(timeout, calls::read_resource(&server, id, params, env)).await
+            }
             methods::PROMPTS_LIST => lists::prompts(&server, era, params),
-            methods::PROMPTS_GET => calls::get_prompt(&server, id, params, env).await,
-            methods::COMPLETION_COMPLETE => calls::complete(&server, id, params, env).await,
+            methods::PROMPTS_GET => {
+                bounded(timeout, calls::get_prompt(&server, id, params, env)).await
+            }
+            methods::COMPLETION_COMPLETE => {
+                bounded(timeout, calls::complete(&server, id, params, env)).await
+            }
             methods::SERVER_DISCOVER if era == Era::Modern => discover(&server),
             // Tasks extension (SEP-2663), 2026-07-28 only.
             methods::TASKS_GET | methods::TASKS_UPDATE | methods::TASKS_CANCEL
@@ -243,6 +255,32 @@ pub(crate) fn handle_request(
             other => Err(ErrorObject::method_not_found(other).into()),
         }
     })
+}
+
+/// Runs a handler call within [`McpServerBuilder::request_timeout`](crate::McpServerBuilder::request_timeout):
+/// past it the call is dropped and the request gets `-32603` naming the limit.
+async fn bounded(timeout: Option<Duration>, call: impl Future<Output = Outcome>) -> Outcome {
+    let Some(limit) = timeout else {
+        return call.await;
+    };
+    match tokio::time::timeout(limit, call).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            tracing::warn!(
+                limit_secs = limit.as_secs_f64(),
+                "a handler ran past the request timeout; it was cancelled"
+            );
+            let error = ErrorObject::new(
+                mcp_core::ErrorCode::INTERNAL_ERROR,
+                format!("Request timed out after {} s", limit.as_secs_f64()),
+            )
+            .with_data(serde_json::json!({
+                "limit": "request_timeout",
+                "seconds": limit.as_secs_f64(),
+            }));
+            Err(error.into())
+        }
+    }
 }
 
 /// The JSON-RPC error used when a request was cancelled and the transport still has to answer

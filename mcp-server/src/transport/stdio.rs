@@ -21,7 +21,9 @@ use mcp_core::types::{ResourceUpdatedNotificationParams, SubscriptionFilter, met
 use mcp_core::version::ProtocolVersion;
 use serde_json::Value;
 use serde_json::value::RawValue;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -34,8 +36,46 @@ use crate::dispatch::{self, Failure, Outcome, RequestEnv, listen, meta};
 use crate::error::ClientRequestError;
 use crate::server::{Change, ChangeListener, McpServer};
 
-/// The most bytes one line may hold (a larger line is answered with a parse error and skipped).
+/// The most bytes one line may hold (a larger line is answered with a parse error and skipped
+/// without being kept in memory).
 const MAX_LINE: usize = 16 * 1024 * 1024;
+/// The deepest nesting a message may have (as `HttpConfig::DEFAULT_MAX_JSON_DEPTH`).
+const MAX_JSON_DEPTH: usize = 64;
+/// The most messages in one batch (as `HttpConfig::DEFAULT_MAX_BATCH_MESSAGES`).
+const MAX_BATCH_MESSAGES: usize = 100;
+
+/// Reads one line into `buf` (cleared first), keeping at most `MAX_LINE + 1` bytes of it: the
+/// rest of a longer line is read and dropped. `Ok(None)` at the end of input, else whether the
+/// line fit.
+async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let limit = u64::try_from(MAX_LINE + 1).unwrap_or(u64::MAX);
+    let n = (&mut *reader).take(limit).read_until(b'\n', buf).await?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.len() <= MAX_LINE {
+        return Ok(Some(true));
+    }
+    let mut rest = Vec::new();
+    while !buf.ends_with(b"\n") {
+        rest.clear();
+        let n = (&mut *reader)
+            .take(64 * 1024)
+            .read_until(b'\n', &mut rest)
+            .await?;
+        if n == 0 {
+            break;
+        }
+        if rest.ends_with(b"\n") {
+            break;
+        }
+    }
+    Ok(Some(false))
+}
 
 struct Connection {
     out: mpsc::UnboundedSender<String>,
@@ -136,7 +176,7 @@ impl Peer for StdioPeer {
     ) -> BoxFuture<'_, Result<Value, ClientRequestError>> {
         Box::pin(async move {
             let client = self.conn.client().ok_or(ClientRequestError::NotSupported)?;
-            let (id, answer) = client.begin_client_request();
+            let (id, answer) = client.begin_client_request()?;
             self.conn
                 .send(&Request::new(id.clone(), method, Some(params)));
             let result = answer.await;
@@ -209,26 +249,30 @@ impl McpServer {
         let mut tasks = JoinSet::new();
         let mut lines = BufReader::new(reader);
         let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            let n = lines.read_until(b'\n', &mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            if buf.len() > MAX_LINE {
-                conn.send(&ErrorResponse::new(
-                    None,
-                    mcp_core::ErrorObject::parse_error("message too large"),
+        while let Some(fits) = read_line(&mut lines, &mut buf).await? {
+            if !fits {
+                let error = mcp_core::ErrorObject::parse_error(format!(
+                    "Parse error: the message is larger than {MAX_LINE} bytes"
                 ));
+                conn.send(&ErrorResponse::new(None, error));
                 continue;
             }
             let line = buf.trim_ascii();
             if line.is_empty() {
                 continue;
             }
+            if mcp_core::jsonrpc::nesting_exceeds(line, MAX_JSON_DEPTH) {
+                let error = crate::error::too_deep(MAX_JSON_DEPTH);
+                conn.send(&ErrorResponse::new(None, error));
+                continue;
+            }
             match parse_payload(line) {
                 Err(e) => conn.send(&e.to_error_response()),
                 Ok(Payload::Single(m)) => self.handle(&conn, &mut tasks, vec![m], false),
+                Ok(Payload::Batch(items)) if items.len() > MAX_BATCH_MESSAGES => {
+                    let error = crate::error::batch_too_large(items.len(), MAX_BATCH_MESSAGES);
+                    conn.send(&ErrorResponse::new(None, error));
+                }
                 Ok(Payload::Batch(items)) => self.handle(&conn, &mut tasks, items, true),
             }
             while tasks.try_join_next().is_some() {}

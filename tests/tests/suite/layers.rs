@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// From the bottom up. A module may use the modules of the layers before its own.
 const LAYERS: &[&[&str]] = &[
-    &["clock", "error", "form", "schema", "client_state", "crypto"],
+    &["clock", "error", "form", "schema", "crypto"],
+    &["client_state"],
     &["mrtr"],
     &["store"],
     &["auth"],

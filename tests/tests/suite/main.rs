@@ -29,3 +29,4 @@ mod redis_tasks;
 mod resource_templates;
 mod stdio;
 mod tasks;
+mod transport_bounds;

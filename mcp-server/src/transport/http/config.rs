@@ -10,6 +10,16 @@ use crate::client_state::{
 
 const DEFAULT_MAX_BATCH_MESSAGES: usize = 100;
 const DEFAULT_MAX_BATCH_CONCURRENCY: usize = 8;
+const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+const DEFAULT_MAX_JSON_DEPTH: usize = 64;
+const DEFAULT_MAX_SESSIONS: usize = 10_000;
+const DEFAULT_MAX_STREAMS_PER_SESSION: usize = 32;
+const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
+const DEFAULT_MAX_HEADERS: usize = 100;
+const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Whether legacy clients get sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,6 +49,30 @@ pub struct HttpConfig {
     pub(crate) allow_loopback: bool,
     /// The largest request body, in bytes (default 4 MiB); larger bodies get 413.
     pub(crate) max_body_bytes: usize,
+    /// The deepest nesting of arrays and objects a request body may have (default 64); deeper
+    /// bodies get 400 with `-32700` naming the limit, before anything is parsed.
+    pub(crate) max_json_depth: usize,
+    /// How long a client may take to send a request body (default 30 s); slower gets 408.
+    pub(crate) body_read_timeout: Duration,
+    /// The most SSE streams one session has open at once (default 32): POST response streams
+    /// and the standalone GET stream. A POST that could open one more gets 429.
+    pub(crate) max_streams_per_session: usize,
+    /// The most TCP connections served at once (default 1024); further connections wait in the
+    /// listen backlog until one closes. Applies to [`serve`](super::HttpServer::serve) and
+    /// [`serve_listener`](super::HttpServer::serve_listener).
+    pub(crate) max_connections: usize,
+    /// The largest request head (request line and headers), in bytes (default 64 KiB, at
+    /// least 8 KiB); larger gets 431 and the connection closes.
+    pub(crate) max_header_bytes: usize,
+    /// The most header fields in one request (default 100); more gets 431.
+    pub(crate) max_headers: usize,
+    /// How long a connection may take to send a complete request head, and how long a
+    /// kept-alive connection may stay idle between requests (default 10 s); then it is closed.
+    /// Cuts slowloris clients.
+    pub(crate) header_read_timeout: Duration,
+    /// How long graceful shutdown waits for in-flight requests before closing the connections
+    /// still open (default 10 s).
+    pub(crate) shutdown_grace: Duration,
     /// Sessions or not (default: sessions).
     pub(crate) session_mode: SessionMode,
     /// The most live sessions at once (default 10 000); beyond it `initialize` gets 503.
@@ -76,6 +110,14 @@ impl std::fmt::Debug for HttpConfig {
             .field("allowed_origins", &self.allowed_origins)
             .field("allow_loopback", &self.allow_loopback)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_json_depth", &self.max_json_depth)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("max_streams_per_session", &self.max_streams_per_session)
+            .field("max_connections", &self.max_connections)
+            .field("max_header_bytes", &self.max_header_bytes)
+            .field("max_headers", &self.max_headers)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("shutdown_grace", &self.shutdown_grace)
             .field("session_mode", &self.session_mode)
             .field("max_sessions", &self.max_sessions)
             .field("session_idle_timeout", &self.session_idle_timeout)
@@ -99,9 +141,17 @@ impl Default for HttpConfig {
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             allow_loopback: true,
-            max_body_bytes: 4 * 1024 * 1024,
+            max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+            max_json_depth: Self::DEFAULT_MAX_JSON_DEPTH,
+            body_read_timeout: Self::DEFAULT_BODY_READ_TIMEOUT,
+            max_streams_per_session: Self::DEFAULT_MAX_STREAMS_PER_SESSION,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            max_header_bytes: Self::DEFAULT_MAX_HEADER_BYTES,
+            max_headers: Self::DEFAULT_MAX_HEADERS,
+            header_read_timeout: Self::DEFAULT_HEADER_READ_TIMEOUT,
+            shutdown_grace: Self::DEFAULT_SHUTDOWN_GRACE,
             session_mode: SessionMode::Stateful,
-            max_sessions: 10_000,
+            max_sessions: Self::DEFAULT_MAX_SESSIONS,
             session_idle_timeout: Duration::from_secs(30 * 60),
             event_store: Arc::new(InMemoryEventStore::default()),
             sse_retry: Duration::from_millis(1000),
@@ -115,6 +165,26 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
+    /// The default [`max_body_bytes`](Self::max_body_bytes): 4 MiB.
+    pub const DEFAULT_MAX_BODY_BYTES: usize = DEFAULT_MAX_BODY_BYTES;
+    /// The default [`max_json_depth`](Self::max_json_depth): 64.
+    pub const DEFAULT_MAX_JSON_DEPTH: usize = DEFAULT_MAX_JSON_DEPTH;
+    /// The default [`body_read_timeout`](Self::body_read_timeout): 30 s.
+    pub const DEFAULT_BODY_READ_TIMEOUT: Duration = DEFAULT_BODY_READ_TIMEOUT;
+    /// The default [`max_sessions`](Self::max_sessions): 10 000.
+    pub const DEFAULT_MAX_SESSIONS: usize = DEFAULT_MAX_SESSIONS;
+    /// The default [`max_streams_per_session`](Self::max_streams_per_session): 32.
+    pub const DEFAULT_MAX_STREAMS_PER_SESSION: usize = DEFAULT_MAX_STREAMS_PER_SESSION;
+    /// The default [`max_connections`](Self::max_connections): 1024.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = DEFAULT_MAX_CONNECTIONS;
+    /// The default [`max_header_bytes`](Self::max_header_bytes): 64 KiB.
+    pub const DEFAULT_MAX_HEADER_BYTES: usize = DEFAULT_MAX_HEADER_BYTES;
+    /// The default [`max_headers`](Self::max_headers): 100.
+    pub const DEFAULT_MAX_HEADERS: usize = DEFAULT_MAX_HEADERS;
+    /// The default [`header_read_timeout`](Self::header_read_timeout): 10 s.
+    pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = DEFAULT_HEADER_READ_TIMEOUT;
+    /// The default [`shutdown_grace`](Self::shutdown_grace): 10 s.
+    pub const DEFAULT_SHUTDOWN_GRACE: Duration = DEFAULT_SHUTDOWN_GRACE;
     /// The default [`max_batch_messages`](Self::max_batch_messages).
     pub const DEFAULT_MAX_BATCH_MESSAGES: usize = DEFAULT_MAX_BATCH_MESSAGES;
     /// The default [`max_batch_concurrency`](Self::max_batch_concurrency).
@@ -160,10 +230,77 @@ impl HttpConfig {
         self
     }
 
-    /// Sets the body limit.
+    /// Sets the largest request body, in bytes (default 4 MiB); larger bodies get 413.
     #[must_use]
     pub fn max_body_bytes(mut self, n: usize) -> Self {
         self.max_body_bytes = n;
+        self
+    }
+
+    /// Sets the deepest nesting of arrays and objects a request body may have (default 64, at
+    /// most 128: `serde_json`'s own limit). Deeper bodies get 400 with `-32700` naming the
+    /// limit.
+    #[must_use]
+    pub fn max_json_depth(mut self, n: usize) -> Self {
+        self.max_json_depth = n.min(128);
+        self
+    }
+
+    /// Sets how long a client may take to send a request body (default 30 s); slower gets 408.
+    #[must_use]
+    pub fn body_read_timeout(mut self, d: Duration) -> Self {
+        self.body_read_timeout = d;
+        self
+    }
+
+    /// Sets the most SSE streams one session has open at once (default 32, at least 1). A POST
+    /// that could open one more gets 429 with `Retry-After`; a second GET stream gets 409.
+    #[must_use]
+    pub fn max_streams_per_session(mut self, n: usize) -> Self {
+        self.max_streams_per_session = n.max(1);
+        self
+    }
+
+    /// Sets the most TCP connections served at once (default 1024, at least 1). Further
+    /// connections wait in the listen backlog. Only [`serve`](super::HttpServer::serve) and
+    /// [`serve_listener`](super::HttpServer::serve_listener) apply it (an application serving
+    /// [`into_router`](super::HttpServer::into_router) itself sets its own).
+    #[must_use]
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// Sets the largest request head, in bytes (default 64 KiB, at least 8 KiB); larger gets
+    /// 431. Applied by `serve`/`serve_listener`.
+    #[must_use]
+    pub fn max_header_bytes(mut self, n: usize) -> Self {
+        self.max_header_bytes = n.max(8 * 1024);
+        self
+    }
+
+    /// Sets the most header fields in one request (default 100); more gets 431. Applied by
+    /// `serve`/`serve_listener`.
+    #[must_use]
+    pub fn max_headers(mut self, n: usize) -> Self {
+        self.max_headers = n.max(1);
+        self
+    }
+
+    /// Sets how long a connection may take to send a complete request head, which is also how
+    /// long a kept-alive connection may stay idle (default 10 s). Applied by
+    /// `serve`/`serve_listener`.
+    #[must_use]
+    pub fn header_read_timeout(mut self, d: Duration) -> Self {
+        self.header_read_timeout = d;
+        self
+    }
+
+    /// Sets how long graceful shutdown waits for in-flight requests before closing the
+    /// connections still open (default 10 s). Applied by `serve`/`serve_listener`.
+    #[must_use]
+    pub fn shutdown_grace(mut self, d: Duration) -> Self {
+        self.shutdown_grace = d;
         self
     }
 
@@ -180,14 +317,15 @@ impl HttpConfig {
         self.session_mode(SessionMode::Stateless)
     }
 
-    /// Sets the bound on live sessions.
+    /// Sets the most live sessions (default 10 000); beyond it `initialize` gets 503 with
+    /// `Retry-After`.
     #[must_use]
     pub fn max_sessions(mut self, n: usize) -> Self {
         self.max_sessions = n;
         self
     }
 
-    /// Sets the idle timeout of sessions.
+    /// Sets how long a session may stay unused before it ends (default 30 minutes).
     #[must_use]
     pub fn session_idle_timeout(mut self, d: Duration) -> Self {
         self.session_idle_timeout = d;

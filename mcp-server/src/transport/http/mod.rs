@@ -9,6 +9,7 @@ mod listen;
 mod modern;
 mod post;
 mod respond;
+mod serve;
 mod session;
 mod sse;
 mod stream;
@@ -240,7 +241,16 @@ impl HttpServer {
         self.serve_listener(listener, shutdown_signal()).await
     }
 
-    /// Serves on a bound listener until `shutdown` completes, then finishes in-flight requests.
+    /// Serves on a bound listener until `shutdown` completes.
+    ///
+    /// Connections are HTTP/1.1 under the connection bounds of [`HttpConfig`]
+    /// ([`max_connections`](HttpConfig::max_connections),
+    /// [`max_header_bytes`](HttpConfig::max_header_bytes),
+    /// [`max_headers`](HttpConfig::max_headers),
+    /// [`header_read_timeout`](HttpConfig::header_read_timeout)); handlers see the peer as
+    /// `ConnectInfo<SocketAddr>`. On shutdown the server stops accepting, ends every session
+    /// and open stream (clients reconnect elsewhere), lets in-flight requests finish within
+    /// [`shutdown_grace`](HttpConfig::shutdown_grace), then closes the connections left.
     pub async fn serve_listener(
         self,
         listener: TcpListener,
@@ -255,20 +265,19 @@ impl HttpServer {
             return Err(ServeError::Unprotected { addr });
         }
         tracing::info!(%addr, path = DEFAULT_PATH, "serving MCP over Streamable HTTP");
+        let config = Arc::clone(&self.config);
         let (router, state) = self.router_and_state(DEFAULT_PATH);
-        // Open streams and waiting requests would hold graceful shutdown forever: end every
-        // session and subscription first, which closes their streams.
-        let shutdown = async move {
-            shutdown.await;
-            state.sessions.end_all();
-            state.subscriptions.close_all();
+        // Streams that only wait for events would hold graceful shutdown until the grace ends:
+        // close them first (clients reconnect); requests in flight finish; then every session
+        // ends (what still runs is cancelled).
+        let drain = serve::Drain {
+            close_idle_streams: async {
+                state.sessions.disconnect_standalone_streams().await;
+                state.subscriptions.close_all();
+            },
+            after: || state.sessions.end_all(),
         };
-        // The peer address reaches handlers and layers as `ConnectInfo<SocketAddr>` (the
-        // authentication-failure limiter keys on it).
-        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        serve::serve(listener, router, &config, shutdown, drain).await;
         Ok(())
     }
 }

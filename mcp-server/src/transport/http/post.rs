@@ -94,7 +94,7 @@ impl Peer for PostPeer {
                 Some(c) if self.can_request => c,
                 _ => return Err(ClientRequestError::NotSupported),
             };
-            let (id, answer) = client.begin_client_request();
+            let (id, answer) = client.begin_client_request()?;
             let mut guard = PendingGuard {
                 client,
                 id: Some(id.clone()),
@@ -168,8 +168,17 @@ fn json_replies(replies: &Replies, batch: bool) -> Response {
     }
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
-    match Limited::new(body, limit).collect().await {
+/// Reads the body within [`HttpConfig::max_body_bytes`](super::HttpConfig::max_body_bytes)
+/// (413) and [`HttpConfig::body_read_timeout`](super::HttpConfig::body_read_timeout) (408).
+async fn read_body(body: Body, config: &super::HttpConfig) -> Result<Bytes, Response> {
+    let collect = Limited::new(body, config.max_body_bytes).collect();
+    let Ok(collected) = tokio::time::timeout(config.body_read_timeout, collect).await else {
+        return Err(respond::transport_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "Request Timeout: the request body was not received in time",
+        ));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(respond::transport_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -209,10 +218,17 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
             "Not Acceptable: Client must accept application/json or text/event-stream",
         ));
     }
-    let bytes = match read_body(body, config.max_body_bytes).await {
+    let bytes = match read_body(body, config).await {
         Ok(b) => b,
         Err(r) => return r,
     };
+    if mcp_core::jsonrpc::nesting_exceeds(&bytes, config.max_json_depth) {
+        return respond::rpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            crate::error::too_deep(config.max_json_depth),
+        );
+    }
     let payload = match parse_payload(&bytes) {
         Ok(p) => p,
         Err(e) => {
@@ -311,6 +327,14 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
     if requests.is_empty() {
         return json_replies(&replies, batch);
     }
+    // Answers and notifications above always get through (a handler may be waiting on one);
+    // requests that could open one stream too many do not start.
+    if let Some(s) = &session {
+        let max = config.max_streams_per_session;
+        if accepts.sse && s.open_streams() >= max {
+            return too_many_streams(max);
+        }
+    }
     run_requests(
         &state, parts, session, client, version, requests, replies, batch, accepts,
     )
@@ -320,11 +344,24 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
 /// A batch over [`HttpConfig::max_batch_messages`](super::HttpConfig::max_batch_messages):
 /// refused whole, like any other batch the server does not accept (T-12, T-92: 400, `-32600`).
 fn batch_too_large(len: usize, limit: usize) -> Response {
-    let error = ErrorObject::invalid_request(format!(
-        "Batch too large: {len} messages, at most {limit} are accepted"
-    ))
-    .with_data(serde_json::json!({"limit": "max_batch_messages", "max": limit}));
+    let error = crate::error::batch_too_large(len, limit);
     respond::rpc_error(StatusCode::BAD_REQUEST, None, error)
+}
+
+/// 429 for a POST that could open one stream more than
+/// [`HttpConfig::max_streams_per_session`](super::HttpConfig::max_streams_per_session).
+fn too_many_streams(max: usize) -> Response {
+    let mut r = respond::transport_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        &format!(
+            "Too Many Requests: the session has {max} open streams, the most allowed (max_streams_per_session)"
+        ),
+    );
+    r.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    r
 }
 
 fn deliver(client: Option<&ClientState>, id: RequestId, answer: Result<Value, ErrorObject>) {

@@ -65,6 +65,12 @@ impl Session {
         (stream, rx)
     }
 
+    /// How many streams the session has open (POST streams still running, and the standalone
+    /// stream once used).
+    pub fn open_streams(&self) -> usize {
+        self.streams().len()
+    }
+
     /// Forgets a stream that has sent its last event (its events stay in the store).
     pub fn close_stream(&self, id: &str) {
         self.streams().remove(id);
@@ -211,6 +217,19 @@ impl SessionManager {
     }
 
     /// Ends every session (at shutdown).
+    /// Closes every standalone GET stream with a `retry:` hint (the client reconnects later, or
+    /// elsewhere); the sessions and their requests in flight go on.
+    pub async fn disconnect_standalone_streams(&self) {
+        let streams: Vec<_> = self
+            .read()
+            .values()
+            .filter_map(|s| s.existing_standalone())
+            .collect();
+        for s in streams {
+            s.disconnect().await;
+        }
+    }
+
     pub fn end_all(&self) {
         let ids: Vec<Arc<str>> = self.read().keys().cloned().collect();
         for id in ids {
