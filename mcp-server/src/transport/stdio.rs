@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use futures_util::future::join_all;
+use futures_util::StreamExt;
 use mcp_core::jsonrpc::{
     ErrorResponse, Message, Notification, Payload, Request, RequestId, Response, parse_payload,
 };
@@ -43,6 +43,21 @@ const MAX_LINE: usize = 16 * 1024 * 1024;
 const MAX_JSON_DEPTH: usize = 64;
 /// The most messages in one batch (as `HttpConfig::DEFAULT_MAX_BATCH_MESSAGES`).
 const MAX_BATCH_MESSAGES: usize = 100;
+/// How many requests of one batch run at once (as `HttpConfig::DEFAULT_MAX_BATCH_CONCURRENCY`).
+const MAX_BATCH_CONCURRENCY: usize = 8;
+/// The most requests (or batches) running at once; one more is refused with `-32603` naming
+/// the limit, while answers to the server's own requests keep being read.
+const MAX_IN_FLIGHT: usize = 256;
+
+/// `-32603` for a request refused because `MAX_IN_FLIGHT` requests are running.
+fn busy(id: RequestId) -> ErrorResponse {
+    let error = mcp_core::ErrorObject::new(
+        mcp_core::ErrorCode::INTERNAL_ERROR,
+        format!("Too many requests in progress: at most {MAX_IN_FLIGHT}"),
+    )
+    .with_data(serde_json::json!({"limit": "max_requests_in_flight", "max": MAX_IN_FLIGHT}));
+    ErrorResponse::new(Some(id), error)
+}
 
 /// Reads one line into `buf` (cleared first), keeping at most `MAX_LINE + 1` bytes of it: the
 /// rest of a longer line is read and dropped. `Ok(None)` at the end of input, else whether the
@@ -347,6 +362,10 @@ impl McpServer {
             http: None,
             auth: None,
         };
+        if tasks.len() >= MAX_IN_FLIGHT {
+            conn.modern().remove(&id);
+            return conn.send(&busy(id));
+        }
         let work = dispatch::handle_request(Arc::clone(&self.inner), request, env);
         let conn = Arc::clone(conn);
         tasks.spawn(async move {
@@ -421,6 +440,19 @@ impl McpServer {
             }
             return;
         }
+        if tasks.len() >= MAX_IN_FLIGHT {
+            let refused: Vec<Message> = requests
+                .into_iter()
+                .map(|r| Message::Error(busy(r.id)))
+                .chain(invalid)
+                .collect();
+            if batch {
+                conn.send(&refused);
+            } else {
+                refused.iter().for_each(|m| conn.send(m));
+            }
+            return;
+        }
         let client = conn.client();
         let version = client
             .as_ref()
@@ -443,7 +475,11 @@ impl McpServer {
                 async move { reply(id, fut.await) }
             });
             let mut replies: Vec<Message> = invalid;
-            replies.extend(join_all(futures).await.into_iter().flatten());
+            let done: Vec<Option<Message>> = futures_util::stream::iter(futures)
+                .buffered(MAX_BATCH_CONCURRENCY)
+                .collect()
+                .await;
+            replies.extend(done.into_iter().flatten());
             if batch {
                 if !replies.is_empty() {
                     conn.send(&replies);

@@ -627,3 +627,55 @@ async fn stdio_refuses_oversized_and_too_deep_lines_and_goes_on() {
     assert_eq!(init["result"]["protocolVersion"], "2025-11-25");
     drop(writer.await.unwrap());
 }
+
+/// stdio runs at most 256 requests at once: one more is refused with `-32603` naming the
+/// limit, at once; a handler past `request_timeout` is answered with `-32603` too, and the
+/// connection goes on.
+#[tokio::test]
+async fn stdio_bounds_requests_in_flight_and_handler_time() {
+    let server = asking_server(
+        McpServer::builder("stdio").request_timeout(Some(Duration::from_millis(1500))),
+    );
+    let (mut to_server, server_in) = tokio::io::duplex(1 << 20);
+    let (server_out, from_server) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move { server.serve_io(server_in, server_out).await });
+    let mut lines = BufReader::new(from_server).lines();
+    let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"0"}}});
+    let mut out = format!("{init}\n");
+    for id in 1..=257 {
+        let call = json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"hang","arguments":{}}});
+        out.push_str(&format!("{call}\n"));
+    }
+    to_server.write_all(out.as_bytes()).await.unwrap();
+    let mut next = async || -> Value {
+        let line = tokio::time::timeout(HANG, lines.next_line())
+            .await
+            .expect("a line in time")
+            .unwrap()
+            .expect("the server is still there");
+        serde_json::from_str(&line).unwrap()
+    };
+    assert_eq!(next().await["id"], 0);
+    let refused = next().await;
+    assert_eq!(
+        refused["id"], 257,
+        "the one over the bound is refused first: {refused}"
+    );
+    assert_eq!(refused["error"]["code"], -32603);
+    assert_eq!(refused["error"]["data"]["limit"], "max_requests_in_flight");
+    // The 256 running ones end at the request timeout, each with the timeout error.
+    for _ in 0..256 {
+        let timed_out = next().await;
+        assert_eq!(
+            timed_out["error"]["data"]["limit"], "request_timeout",
+            "{timed_out}"
+        );
+    }
+    let ping = json!({"jsonrpc":"2.0","id":"p","method":"ping"});
+    to_server
+        .write_all(format!("{ping}\n").as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(next().await["id"], "p");
+}
