@@ -11,8 +11,8 @@
 //! Each loop is one session's life: `initialize`, a JSON `tools/call`, a `tools/call` streaming
 //! progress over SSE that is abandoned mid-way about half of the time and resumed with
 //! `Last-Event-ID` (every progress event must arrive exactly once), a stateless 2026-07-28 call,
-//! then either `DELETE` or abandonment (the session expires on the server). Now and then a
-//! request with a wrong key must get 401. Every 10 s it prints the server's RSS and open file
+//! then either `DELETE` or abandonment (the session expires on the server). Every 5 s a client
+//! with a wrong key must be refused (401, or 429 once the key is throttled). Every 10 s it prints the server's RSS and open file
 //! descriptors and the counts so far; at the end it compares RSS with the value after warm-up
 //! and fails (exit 1) on RSS growth over 10 %, fd growth, lost or duplicated events, or any
 //! unexpected error.
@@ -87,7 +87,7 @@ struct Counts {
     sessions: AtomicU64,
     requests: AtomicU64,
     resumed: AtomicU64,
-    expected_401: AtomicU64,
+    refused: AtomicU64,
     lost_events: AtomicU64,
     unexpected: AtomicU64,
 }
@@ -182,24 +182,6 @@ impl Driver {
             Some((st, v)) if st == 200 && v.get("result").is_some() => {}
             other => unexpected(self, &format!("modern call: {other:?}")),
         }
-        if n % 50 == 0 {
-            let wrong = self
-                .http
-                .post(&self.url)
-                .header("content-type", "application/json")
-                .header("accept", "application/json, text/event-stream")
-                .header("authorization", "Bearer mcp_wrong_key_for_soak")
-                .body(init.to_string())
-                .send()
-                .await;
-            match wrong {
-                Ok(r) if r.status() == 401 => {
-                    self.counts.expected_401.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(r) => unexpected(self, &format!("wrong key: {}", r.status())),
-                Err(_) => unexpected(self, "wrong key: no answer"),
-            }
-        }
         // Half the sessions end with DELETE, the others are abandoned and expire.
         if n % 2 == 1 {
             let del = self
@@ -213,6 +195,29 @@ impl Driver {
             if !matches!(&del, Ok(r) if r.status() == 200) {
                 unexpected(self, "delete");
             }
+        }
+    }
+
+    /// A request with a wrong key: refused with 401, or 429 once that key (or this address)
+    /// has failed too often.
+    async fn wrong_key(&self) {
+        let init = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{
+            "protocolVersion":LEGACY,"capabilities":{},"clientInfo":{"name":"soak","version":"0"}}});
+        let wrong = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("authorization", "Bearer mcp_wrong_key_for_soak")
+            .body(init.to_string())
+            .send()
+            .await;
+        match wrong {
+            Ok(r) if r.status() == 401 || r.status() == 429 => {
+                self.counts.refused.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(r) => unexpected(self, &format!("wrong key: {}", r.status())),
+            Err(_) => unexpected(self, "wrong key: no answer"),
         }
     }
 
@@ -384,8 +389,19 @@ async fn drive(a: Args) -> Result<bool, Box<dyn std::error::Error>> {
             }
         }));
     }
+    // A client with a wrong key, every 5 s: under the per-address failure budget, so the
+    // address stays usable for everyone else.
+    let prober = {
+        let d = Arc::clone(&driver);
+        tokio::spawn(async move {
+            while Instant::now() < deadline {
+                d.wrong_key().await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        })
+    };
     println!(
-        "  time   sessions   requests    req/s   resumed   401s  lost  errors   RSS KiB   fds"
+        "  time   sessions   requests    req/s   resumed  wrong  lost  errors   RSS KiB   fds"
     );
     let mut warm = None;
     let mut last_requests = 0;
@@ -403,7 +419,7 @@ async fn drive(a: Args) -> Result<bool, Box<dyn std::error::Error>> {
             requests,
             (requests - last_requests) / 10,
             c.resumed.load(Ordering::Relaxed),
-            c.expected_401.load(Ordering::Relaxed),
+            c.refused.load(Ordering::Relaxed),
             c.lost_events.load(Ordering::Relaxed),
             c.unexpected.load(Ordering::Relaxed),
         );
@@ -415,6 +431,7 @@ async fn drive(a: Args) -> Result<bool, Box<dyn std::error::Error>> {
     for w in workers {
         let _ = w.await;
     }
+    let _ = prober.await;
     // Let abandoned sessions expire (idle timeout 5 s, swept on use) before the last reading.
     tokio::time::sleep(Duration::from_secs(7)).await;
     let (rss, fds) = usage(pid);
