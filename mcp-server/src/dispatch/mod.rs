@@ -187,8 +187,46 @@ pub(crate) fn removed_in_modern(method: &str) -> bool {
         ))
 }
 
+/// What a panic's payload says, for the server's log (never for the client: it may name
+/// internals). Panics carry a `&str` or a `String` unless raised with `panic_any`.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-text panic payload")
+}
+
 /// Handles a request (anything but `initialize`). The future owns what it needs.
+///
+/// A handler that panics (a tool, a prompt, a resource, a completion: any code under this
+/// future) answers that request alone with `-32603` `Internal error`, on every transport; the
+/// panic is logged at ERROR with its message, which never reaches the client. (A panicking tool
+/// is caught one level down and answers the documented tool error result instead.) The
+/// connection, the session and every other request go on.
 pub(crate) fn handle_request(
+    server: Arc<ServerInner>,
+    request: Request,
+    env: RequestEnv,
+) -> BoxFuture<'static, Outcome> {
+    let method = request.method.clone();
+    let work = std::panic::AssertUnwindSafe(dispatch_request(server, request, env));
+    Box::pin(async move {
+        futures_util::FutureExt::catch_unwind(work)
+            .await
+            .unwrap_or_else(|payload| {
+                tracing::error!(
+                    %method,
+                    panic = panic_message(payload.as_ref()),
+                    "a request handler panicked"
+                );
+                Err(ErrorObject::internal_error("Internal error").into())
+            })
+    })
+}
+
+/// [`handle_request`] without the panic guard.
+fn dispatch_request(
     server: Arc<ServerInner>,
     request: Request,
     env: RequestEnv,
