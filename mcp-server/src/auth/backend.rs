@@ -62,7 +62,8 @@ pub(crate) async fn read_bounded(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| BodyError::Read(e.without_url()))? {
+        .map_err(|e| BodyError::Read(e.without_url()))?
+    {
         if body.len().saturating_add(chunk.len()) > limit {
             return Err(BodyError::TooLarge(limit));
         }

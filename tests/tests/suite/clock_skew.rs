@@ -109,7 +109,11 @@ async fn az11f_a_smaller_leeway_refuses_what_the_default_accepts() {
             .claim(claim, json!(now() + offset))
             .sign();
         let r = bearer(&srv, &token).await;
-        assert_refused(&r, "invalid_token", &format!("leeway 5 s, {claim} {offset:+}"));
+        assert_refused(
+            &r,
+            "invalid_token",
+            &format!("leeway 5 s, {claim} {offset:+}"),
+        );
     }
     let token = issuer.token(&srv.url()).sign();
     assert_eq!(bearer(&srv, &token).await.status, 200);
@@ -184,7 +188,11 @@ async fn az11f_introspected_time_claims_within_the_leeway_are_accepted() {
     for (i, ((claim, offset), status)) in cases.into_iter().enumerate() {
         let token = format!("opaque-skew-{i}");
         let answer = json!({"active": true, "sub": "u", claim: now() + offset});
-        endpoint.answers.lock().unwrap().insert(token.clone(), answer);
+        endpoint
+            .answers
+            .lock()
+            .unwrap()
+            .insert(token.clone(), answer);
         let r = bearer(&srv, &token).await;
         match status {
             200 => assert_eq!(r.status, 200, "{claim} {offset:+}: {}", r.body),
@@ -217,17 +225,18 @@ async fn dp11_proof_iat_within_the_window_is_accepted_beyond_refused() {
         let validator = JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap();
         let srv = protected(validator, issuer.issuer(), Some(config)).await;
         let key = DpopKey::generate().unwrap();
-        let token = issuer
-            .token(&srv.url())
-            .cnf_jkt(&key.thumbprint())
-            .sign();
+        let token = issuer.token(&srv.url()).cnf_jkt(&key.thumbprint()).sign();
         for offset in [-inside, inside] {
             let proof = key
                 .proof("POST", &srv.url(), &token)
                 .iat_offset(offset)
                 .sign();
             let r = dpop_call(&srv, &token, &proof).await;
-            assert_eq!(r.status, 200, "window {window:?}, iat {offset:+}: {}", r.body);
+            assert_eq!(
+                r.status, 200,
+                "window {window:?}, iat {offset:+}: {}",
+                r.body
+            );
         }
         for offset in [-outside, outside] {
             let proof = key

@@ -369,7 +369,11 @@ async fn az11h_a_jwks_endpoint_that_goes_down_fails_closed_and_recovers() {
     for srv in [&warm, &cold] {
         assert_challenge_without_credentials(srv, "while down").await;
     }
-    assert_eq!(fake.requests(), before, "the endpoint was down: nothing reached it");
+    assert_eq!(
+        fake.requests(),
+        before,
+        "the endpoint was down: nothing reached it"
+    );
 
     // Recovery: the keys are fetched again, the new kid is accepted on both servers.
     fake.restart().await;
@@ -391,7 +395,7 @@ async fn az11h_a_jwks_endpoint_that_goes_down_fails_closed_and_recovers() {
 async fn az11h_a_slow_jwks_endpoint_is_a_bounded_wait_and_others_are_served_meanwhile() {
     let issuer = TestIssuer::start().await.unwrap();
     let fake = FakeAs::start(Mode::Relay(issuer.jwks_uri())).await;
-    let timeout = Duration::from_secs(4);
+    let timeout = Duration::from_secs(6);
     let tune = |c: JwtValidatorConfig| {
         c.jwks_cache(Duration::from_secs(300), Duration::ZERO)
             .http_timeout(timeout)
@@ -425,9 +429,10 @@ async fn az11h_a_slow_jwks_endpoint_is_a_bounded_wait_and_others_are_served_mean
     }
     let r = bearer(&warm, &token(&issuer, &warm)).await;
     assert_eq!(r.status, 200, "cached kid during a slow fetch: {}", r.body);
-    assert!(
-        !warm_call.is_finished() && cold_calls.iter().all(|c| !c.is_finished()),
-        "the others were answered while the fetch still hung"
+    assert_eq!(
+        fake.held(),
+        2,
+        "the others were answered while both fetches still hung"
     );
 
     // The waiting requests end within the documented bound, refused.
@@ -435,7 +440,10 @@ async fn az11h_a_slow_jwks_endpoint_is_a_bounded_wait_and_others_are_served_mean
         let r = call.await.unwrap().expect("answered within http_timeout");
         assert_503_retry_after(&r, "cold, slow JWKS");
     }
-    let r = warm_call.await.unwrap().expect("answered within http_timeout");
+    let r = warm_call
+        .await
+        .unwrap()
+        .expect("answered within http_timeout");
     assert_invalid_token(&r, "unknown kid, slow JWKS");
     assert_eq!(fake.requests(), 3, "one warm-up fetch, then one per server");
 }
@@ -447,19 +455,23 @@ async fn az11h_a_slow_jwks_endpoint_is_a_bounded_wait_and_others_are_served_mean
 async fn az11h_a_hanging_discovery_is_bounded_by_one_fetch_timeout() {
     let fake = FakeAs::start(Mode::Hang).await;
     let issuer = TestIssuer::start().await.unwrap();
-    let timeout = Duration::from_secs(2);
+    let timeout = Duration::from_secs(3);
     let as_url = fake.url("");
     let validator =
         JwtValidator::new(JwtValidatorConfig::new(&as_url, "").http_timeout(timeout)).unwrap();
     let srv = protected(validator, &as_url).await;
     // The token's issuer does not matter: no key is ever found.
     let t = token(&issuer, &srv);
-    // Three discovery URLs each allowed `timeout` would take 3 × 2 s; the bound is one.
-    let r = tokio::time::timeout(timeout + Duration::from_millis(1500), bearer(&srv, &t))
+    // Three discovery URLs each allowed `timeout` would take 3 × 3 s; the bound is one.
+    let r = tokio::time::timeout(timeout + Duration::from_millis(2500), bearer(&srv, &t))
         .await
         .expect("answered within http_timeout (plus a margin), discovery included");
     assert_503_retry_after(&r, "hanging discovery");
-    assert_eq!(fake.requests(), 1, "the fetch ended during the first candidate");
+    assert_eq!(
+        fake.requests(),
+        1,
+        "the fetch ended during the first candidate"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,7 +503,12 @@ async fn az11a_garbage_from_the_jwks_endpoint_fails_closed_without_panicking() {
             r#"{"keys":[{"kty":"EC","crv":"P-2"#.into(),
             503,
         ),
-        ("keys not an array", "application/json", r#"{"keys":"x"}"#.into(), 503),
+        (
+            "keys not an array",
+            "application/json",
+            r#"{"keys":"x"}"#.into(),
+            503,
+        ),
         ("an array", "application/json", "[]".into(), 503),
         ("empty", "application/json", String::new(), 503),
         ("no keys", "application/json", keys(vec![]), 401),
@@ -623,7 +640,8 @@ async fn az11h_a_huge_jwks_is_refused_unread_past_the_bound() {
 async fn az11h_a_flood_of_unknown_kids_is_one_fetch_per_cooldown() {
     let issuer = TestIssuer::start().await.unwrap();
     let fake = FakeAs::start(Mode::Relay(issuer.jwks_uri())).await;
-    let tune = |c: JwtValidatorConfig| c.jwks_cache(Duration::from_secs(300), Duration::from_secs(60));
+    let tune =
+        |c: JwtValidatorConfig| c.jwks_cache(Duration::from_secs(300), Duration::from_secs(60));
     let srv = protected(jwt(&issuer, &fake, tune), issuer.issuer()).await;
     assert_eq!(bearer(&srv, &token(&issuer, &srv)).await.status, 200);
     assert_eq!(fake.requests(), 1);
@@ -643,7 +661,10 @@ async fn az11h_a_flood_of_unknown_kids_is_one_fetch_per_cooldown() {
     // A rotated key inside the cooldown is the documented cost of the cooldown: refused (401)
     // until the cooldown has passed.
     issuer.rotate_keys().unwrap();
-    assert_invalid_token(&bearer(&srv, &token(&issuer, &srv)).await, "rotated, cooldown");
+    assert_invalid_token(
+        &bearer(&srv, &token(&issuer, &srv)).await,
+        "rotated, cooldown",
+    );
     assert_eq!(fake.requests(), 1);
 }
 
@@ -689,15 +710,20 @@ async fn az11h_rotated_keys_are_picked_up_by_one_refetch() {
         assert_eq!(bearer(&srv, &token(&issuer, &srv)).await.status, 200);
     }
     let before = fake.requests();
+    let started = std::time::Instant::now();
     for n in 0..50 {
         assert_invalid_token(
             &bearer(&srv, &unknown_kid_token(&issuer, &srv, n)).await,
             "unknown kid",
         );
     }
+    // One fetch per cooldown at most: one when the cooldown since the last fetch is over, then
+    // one more per cooldown the flood lasted.
+    let cooldowns = started.elapsed().as_millis() / cooldown.as_millis();
+    let allowed = 1 + usize::try_from(cooldowns).unwrap();
     assert!(
-        fake.requests() <= before + 1,
-        "at most one fetch per cooldown: {} fetches",
+        fake.requests() - before <= allowed,
+        "at most one fetch per cooldown: {} fetches in {cooldowns} cooldowns",
         fake.requests() - before
     );
 }
@@ -725,7 +751,7 @@ const ACTIVE: &str = r#"{"active":true,"sub":"u","scope":"read"}"#;
 #[tokio::test]
 async fn az18_introspection_down_or_slow_is_503_and_recovers() {
     let mut fake = FakeAs::start(Mode::Body("application/json", ACTIVE.into())).await;
-    let timeout = Duration::from_secs(2);
+    let timeout = Duration::from_secs(5);
     let srv = introspected(&fake, |c| c.http_timeout(timeout)).await;
     assert_eq!(bearer(&srv, "opaque-up").await.status, 200);
 
@@ -747,7 +773,11 @@ async fn az18_introspection_down_or_slow_is_503_and_recovers() {
     assert_challenge_without_credentials(&srv, "introspection slow").await;
     // A token checked before is served from the cache meanwhile.
     assert_eq!(bearer(&srv, "opaque-up").await.status, 200);
-    assert!(!slow.is_finished());
+    assert_eq!(
+        fake.held(),
+        1,
+        "answered while the introspection still hung"
+    );
     let r = slow.await.unwrap().expect("answered within http_timeout");
     assert_503_retry_after(&r, "slow");
 
@@ -767,7 +797,11 @@ async fn az18_garbage_or_huge_introspection_answers_are_invalid_tokens() {
         ("truncated", "application/json", r#"{"active":tr"#),
         ("an array", "application/json", r#"[{"active":true}]"#),
         ("a string", "application/json", r#""active""#),
-        ("active as a string", "application/json", r#"{"active":"true"}"#),
+        (
+            "active as a string",
+            "application/json",
+            r#"{"active":"true"}"#,
+        ),
     ] {
         let fake = FakeAs::start(Mode::Body(content_type, body.into())).await;
         let srv = introspected(&fake, |c| c).await;

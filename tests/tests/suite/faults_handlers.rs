@@ -29,8 +29,8 @@ use std::time::Duration;
 use mcp_server::prelude::*;
 use mcp_server::testing::{TestServer, spawn};
 use mcp_tests::{
-    JSON_AND_SSE, RawResponse, Session, fixture_counting_steps, modern_post, send,
-    sse_events, sse_messages,
+    JSON_AND_SSE, RawResponse, Session, fixture_counting_steps, modern_post, send, sse_events,
+    sse_messages,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -154,8 +154,14 @@ fn assert_internal_error(m: &Value, what: &str) {
 }
 
 fn assert_no_detail(text: &str, what: &str) {
-    assert!(!text.contains("hunter2"), "{what}: the panic message leaked");
-    assert!(!text.contains("db.internal"), "{what}: the panic message leaked");
+    assert!(
+        !text.contains("hunter2"),
+        "{what}: the panic message leaked"
+    );
+    assert!(
+        !text.contains("db.internal"),
+        "{what}: the panic message leaked"
+    );
 }
 
 fn add_result(m: &Value) -> Value {
@@ -222,7 +228,10 @@ async fn tl08_a_panicking_handler_over_legacy_http_fails_that_request_alone() {
             }
             assert_no_detail(&r.body, &what);
             // The same session goes on.
-            let m = response_for(&s.call(id + 100, "add", json!({"a": 2, "b": 3})).await, id + 100);
+            let m = response_for(
+                &s.call(id + 100, "add", json!({"a": 2, "b": 3})).await,
+                id + 100,
+            );
             assert_eq!(add_result(&m), "5", "{what}");
             id += 1;
         }
@@ -230,7 +239,10 @@ async fn tl08_a_panicking_handler_over_legacy_http_fails_that_request_alone() {
     // Another client was never affected.
     let other = Session::open(&srv.url(), "2025-06-18", json!({})).await;
     assert_eq!(
-        add_result(&response_for(&other.call(1, "add", json!({"a": 1, "b": 1})).await, 1)),
+        add_result(&response_for(
+            &other.call(1, "add", json!({"a": 1, "b": 1})).await,
+            1
+        )),
         "2"
     );
     // A batch (2025-03-26): the panicking request fails alone.
@@ -261,9 +273,24 @@ async fn tl08_a_panicking_handler_over_legacy_http_fails_that_request_alone() {
 async fn tl08_a_panicking_handler_over_modern_http_fails_that_request_alone() {
     let srv = spawn(server()).await.unwrap();
     let calls = [
-        ("tools/call", json!({"name": "crash", "arguments": {}}), Some("crash"), true),
-        ("prompts/get", json!({"name": "crash_prompt"}), Some("crash_prompt"), false),
-        ("resources/read", json!({"uri": "crash://now"}), Some("crash://now"), false),
+        (
+            "tools/call",
+            json!({"name": "crash", "arguments": {}}),
+            Some("crash"),
+            true,
+        ),
+        (
+            "prompts/get",
+            json!({"name": "crash_prompt"}),
+            Some("crash_prompt"),
+            false,
+        ),
+        (
+            "resources/read",
+            json!({"uri": "crash://now"}),
+            Some("crash://now"),
+            false,
+        ),
     ];
     for (method, params, name, is_tool) in calls {
         for sse in [false, true] {
@@ -279,7 +306,8 @@ async fn tl08_a_panicking_handler_over_modern_http_fails_that_request_alone() {
                 assert_internal_error(&m, &what);
             }
             assert_no_detail(&r.body, &what);
-            let sum = json!({"name": "add", "arguments": {"a": 1, "b": 2}, "_meta": modern_meta(false)});
+            let sum =
+                json!({"name": "add", "arguments": {"a": 1, "b": 2}, "_meta": modern_meta(false)});
             let r = modern_post(&srv.url(), "tools/call", sum, Some("add")).await;
             assert_eq!(add_result(&r.json()), "3", "{what}");
         }
@@ -339,7 +367,11 @@ async fn tl08_a_panicking_handler_over_stdio_fails_that_request_alone() {
     p.send(&json!({"jsonrpc":"2.0","method":"notifications/initialized"}))
         .await;
     let requests = [
-        ("tools/call", json!({"name": "crash", "arguments": {}}), true),
+        (
+            "tools/call",
+            json!({"name": "crash", "arguments": {}}),
+            true,
+        ),
         ("prompts/get", json!({"name": "crash_prompt"}), false),
         ("resources/read", json!({"uri": "crash://now"}), false),
     ];
@@ -451,7 +483,8 @@ async fn a_50_mb_tool_result_is_delivered_and_others_are_served_meanwhile() {
     }
     // The modern wire: the same, as JSON and as SSE.
     for sse in [false, true] {
-        let params = json!({"name": "huge", "arguments": {"bytes": HUGE}, "_meta": modern_meta(sse)});
+        let params =
+            json!({"name": "huge", "arguments": {"bytes": HUGE}, "_meta": modern_meta(sse)});
         let r = modern_post(&srv.url(), "tools/call", params, Some("huge")).await;
         let m = response_for(&r.messages(), 1);
         let delivered = m["result"]["content"][0]["text"].as_str().unwrap();
@@ -481,7 +514,9 @@ async fn a_50_mb_tool_result_over_stdio_is_delivered() {
         let m: Value = serde_json::from_str(&line).unwrap();
         answers.insert(m["id"].as_i64().unwrap(), m);
     }
-    let text = answers[&1]["result"]["content"][0]["text"].as_str().unwrap();
+    let text = answers[&1]["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap();
     assert_eq!(text.len(), HUGE);
     assert_eq!(add_result(&answers[&2]), "3");
 }
@@ -572,7 +607,10 @@ async fn t25_t81_a_legacy_client_that_drops_its_stream_loses_nothing() {
         let mut all = seen_progress.clone();
         all.extend(progress_values(&replayed));
         let expected: Vec<i64> = (1..=i64::from(STEPS)).collect();
-        assert_eq!(all, expected, "attempt {attempt}: every progress event once");
+        assert_eq!(
+            all, expected,
+            "attempt {attempt}: every progress event once"
+        );
         let result = replayed.last().expect("the result comes last");
         assert_eq!(result["id"], 5);
         assert_eq!(result["result"]["content"][0]["text"], "finished");
@@ -605,7 +643,10 @@ async fn t25_a_modern_client_that_drops_its_stream_cancels_the_handler() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    read_until(&mut response, |t| !progress_values(&sse_messages(t)).is_empty()).await;
+    read_until(&mut response, |t| {
+        !progress_values(&sse_messages(t)).is_empty()
+    })
+    .await;
     drop(response);
     // The count settles well before the end: the handler was dropped.
     let mut previous = usize::MAX;
