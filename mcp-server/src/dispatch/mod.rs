@@ -187,16 +187,6 @@ pub(crate) fn removed_in_modern(method: &str) -> bool {
         ))
 }
 
-/// What a panic's payload says, for the server's log (never for the client: it may name
-/// internals). Panics carry a `&str` or a `String` unless raised with `panic_any`.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a non-text panic payload")
-}
-
 /// Handles a request (anything but `initialize`). The future owns what it needs.
 ///
 /// A handler that panics (a tool, a prompt, a resource, a completion: any code under this
@@ -217,7 +207,7 @@ pub(crate) fn handle_request(
             .unwrap_or_else(|payload| {
                 tracing::error!(
                     %method,
-                    panic = panic_message(payload.as_ref()),
+                    panic = crate::error::panic_message(payload.as_ref()),
                     "a request handler panicked"
                 );
                 Err(ErrorObject::internal_error("Internal error").into())

@@ -255,7 +255,7 @@ impl ToolDef {
         let fut = AssertUnwindSafe(self.handler.call(ctx, arguments)).catch_unwind();
         Box::pin(async move {
             fut.await.unwrap_or_else(|payload| {
-                let panic = crate::dispatch::panic_message(payload.as_ref());
+                let panic = crate::error::panic_message(payload.as_ref());
                 tracing::error!(tool = %name, panic, "tool panicked");
                 CallToolResult::error_text(format!("Tool \"{name}\" failed unexpectedly"))
             })
