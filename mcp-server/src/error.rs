@@ -127,3 +127,13 @@ pub(crate) fn batch_too_large(len: usize, max: usize) -> ErrorObject {
     ))
     .with_data(serde_json::json!({"limit": "max_batch_messages", "max": max}))
 }
+
+/// What a panic's payload says, for the server's log (never for the client: it may name
+/// internals). Panics carry a `&str` or a `String` unless raised with `panic_any`.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-text panic payload")
+}

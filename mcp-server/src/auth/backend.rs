@@ -21,6 +21,57 @@ pub(crate) fn http_client(
         .map_err(ValidatorSetupError)
 }
 
+/// The default bound on one answer of an authorization server (a JWKS, a discovery document, an
+/// introspection answer): 1 MiB. Real ones are a few kilobytes; a larger answer is refused
+/// unread past the bound, so a broken or hostile endpoint cannot make the server buffer an
+/// unbounded body.
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// Why an answer's body was not read.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// The body is larger than the bound (by its `Content-Length`, or once that many bytes
+    /// arrived): the rest is never read.
+    TooLarge(usize),
+    /// The connection failed or timed out while reading (the error carries no URL).
+    Read(reqwest::Error),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::TooLarge(limit) => write!(f, "the answer is larger than {limit} bytes"),
+            BodyError::Read(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Reads the body of `response`, at most `limit` bytes: a body announced or found larger is
+/// [`BodyError::TooLarge`], and the rest of it is never read (the connection is dropped).
+pub(crate) async fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > u64::try_from(limit).unwrap_or(u64::MAX))
+    {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| BodyError::Read(e.without_url()))?
+    {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// Makes `jsonwebtoken` check signatures on this build's backend (`aws-lc` when enabled, else
 /// `rustcrypto`), whatever other crates in the build turned on. Idempotent; called before the
 /// first token is signed or checked.

@@ -20,8 +20,9 @@
 //!
 //! Only a network failure, a timeout or a 5xx answer means the authorization server is
 //! unavailable ([`TokenError::Unavailable`]); any other refusal (a 400 about this token, a 429,
-//! a 401 about this server's own credentials) or an unreadable answer is
-//! [`TokenError::Invalid`], so `fail_open` never lets such a token in.
+//! a 401 about this server's own credentials) or an unreadable answer (not a JSON object, or
+//! larger than [`max_response_bytes`](IntrospectionConfig::max_response_bytes), which is never
+//! read past that bound) is [`TokenError::Invalid`], so `fail_open` never lets such a token in.
 
 use crate::clock::now_secs;
 use std::collections::{HashMap, VecDeque};
@@ -31,6 +32,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Map, Value};
 use tokio::sync::{OnceCell, Semaphore};
 
+use super::backend::{BodyError, read_bounded};
 use super::context::{AuthContext, CredentialKind};
 use super::jwt::scopes_of;
 use super::token_cache::token_digest;
@@ -86,8 +88,12 @@ pub struct IntrospectionConfig {
     pub recheck_after: Duration,
     /// Clock leeway for `exp` and `nbf` (default 60 s).
     pub leeway: Duration,
-    /// Timeout of each introspection request (default 5 s).
+    /// Timeout of each introspection request, reading the answer included (default 5 s).
     pub http_timeout: Duration,
+    /// The largest introspection answer read (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`](Self::DEFAULT_MAX_RESPONSE_BYTES), 1 MiB); a larger one is
+    /// not read further, and the token is refused as invalid (401).
+    pub max_response_bytes: usize,
     /// How long an invalid token is remembered as invalid, answered without a call (default
     /// 30 s; zero remembers nothing).
     pub negative_cache_ttl: Duration,
@@ -101,6 +107,9 @@ pub struct IntrospectionConfig {
 }
 
 impl IntrospectionConfig {
+    /// The default [`max_response_bytes`](Self::max_response_bytes): 1 MiB.
+    pub const DEFAULT_MAX_RESPONSE_BYTES: usize = super::backend::DEFAULT_MAX_RESPONSE_BYTES;
+
     /// Introspection at `endpoint`, authenticated with a client id and secret.
     pub fn new(
         endpoint: impl Into<String>,
@@ -119,6 +128,7 @@ impl IntrospectionConfig {
             recheck_after: Duration::from_secs(60),
             leeway: Duration::from_secs(60),
             http_timeout: Duration::from_secs(5),
+            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
             negative_cache_ttl: Duration::from_secs(30),
             negative_cache_capacity: 10_000,
             max_concurrent: 32,
@@ -158,6 +168,20 @@ impl IntrospectionConfig {
     #[must_use]
     pub fn allow_missing_audience(mut self) -> Self {
         self.require_audience = false;
+        self
+    }
+
+    /// Sets the timeout of each introspection request (default 5 s).
+    #[must_use]
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    /// Sets the largest introspection answer read (default 1 MiB).
+    #[must_use]
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
         self
     }
 
@@ -405,10 +429,18 @@ impl IntrospectionValidator {
                 "the authorization server refused to introspect the token".to_owned(),
             ));
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|_| unavailable("the introspection answer could not be read"))?;
+        let body = match read_bounded(response, self.config.max_response_bytes).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge(limit)) => {
+                tracing::warn!(limit, "the introspection answer is too large; not read");
+                return Err(TokenError::Invalid(
+                    "the introspection answer is too large".to_owned(),
+                ));
+            }
+            Err(BodyError::Read(_)) => {
+                return Err(unavailable("the introspection answer could not be read"));
+            }
+        };
         match serde_json::from_slice::<Value>(&body) {
             Ok(Value::Object(answer)) => Ok(answer),
             _ => {

@@ -9,6 +9,15 @@
 //! remembered for the cooldown, and requests in that window are refused at once
 //! ([`TokenError::Unavailable`]) without a fetch. Only signature keys are used: a JWK with
 //! `"use"` other than `"sig"`, or with `key_ops` lacking `"verify"`, is ignored (finding 14b).
+//!
+//! A fetch is bounded in time and size: the whole fetch, discovery included, ends within the
+//! fetch timeout (`JwtValidatorConfig::http_timeout`), so a slow authorization server never holds
+//! a request longer than that; and no answer is read past `max_response_bytes` (default 1 MiB),
+//! so a huge body is refused, not buffered. Both fail closed like an unreachable server: the
+//! last good keys stay in use, and without any the request is refused (503).
+//!
+//! Several keys under one `kid` (a JWKS that repeats a `kid`) are all kept: a token naming that
+//! `kid` is accepted when any of them verifies it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +28,7 @@ use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyOperations, PublicKeyUse};
 
 use super::algorithm::{Algorithm, KeyFamily};
+use super::backend::read_bounded;
 use tokio::sync::OnceCell;
 
 use super::validator::TokenError;
@@ -34,7 +44,8 @@ pub(crate) struct Key {
 }
 
 struct KeySet {
-    by_kid: HashMap<String, Key>,
+    /// Keys by `kid`; a `kid` the JWKS repeats has all of its keys here.
+    by_kid: HashMap<String, Vec<Key>>,
     /// Keys without a `kid`, tried when a token names none.
     anonymous: Vec<Key>,
     fetched: Instant,
@@ -66,6 +77,10 @@ pub(crate) struct Jwks {
     http: reqwest::Client,
     ttl: Duration,
     cooldown: Duration,
+    /// The most time one fetch (discovery and JWKS together) may take.
+    fetch_timeout: Duration,
+    /// The largest answer read (a discovery document or a JWKS).
+    max_bytes: usize,
     keys: ArcSwapOption<KeySet>,
     /// Held only to read or update the state, never across a fetch.
     state: Mutex<RefreshState>,
@@ -124,9 +139,7 @@ fn parse_set(doc: &serde_json::Value) -> Option<KeySet> {
             alg,
         };
         match &jwk.common.key_id {
-            Some(kid) => {
-                by_kid.insert(kid.clone(), key);
-            }
+            Some(kid) => by_kid.entry(kid.clone()).or_insert_with(Vec::new).push(key),
             None => anonymous.push(key),
         }
     }
@@ -159,14 +172,17 @@ impl Jwks {
     pub fn new(
         source: KeySource,
         http: reqwest::Client,
-        ttl: Duration,
-        cooldown: Duration,
+        (ttl, cooldown): (Duration, Duration),
+        fetch_timeout: Duration,
+        max_bytes: usize,
     ) -> Self {
         Jwks {
             source,
             http,
             ttl,
             cooldown,
+            fetch_timeout,
+            max_bytes,
             keys: ArcSwapOption::empty(),
             state: Mutex::new(RefreshState::default()),
             resolved_url: ArcSwapOption::empty(),
@@ -214,9 +230,10 @@ impl Jwks {
         if !resp.status().is_success() {
             return Err(format!("GET {url}: HTTP {}", resp.status()));
         }
-        resp.json()
+        let body = read_bounded(resp, self.max_bytes)
             .await
-            .map_err(|e| format!("GET {url}: {}", e.without_url()))
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        serde_json::from_slice(&body).map_err(|e| format!("GET {url}: not JSON: {e}"))
     }
 
     /// Fetches and parses the keys (discovery first when needed).
@@ -233,7 +250,15 @@ impl Jwks {
 
     /// The body of a flight: fetch, store the keys, record the outcome, end the flight.
     async fn run_fetch(&self) -> Result<(), String> {
-        let outcome = self.fetch_keys().await.map(|set| {
+        let fetched = tokio::time::timeout(self.fetch_timeout, self.fetch_keys())
+            .await
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "fetching the keys took longer than {} ms",
+                    self.fetch_timeout.as_millis()
+                ))
+            });
+        let outcome = fetched.map(|set| {
             self.keys.store(Some(Arc::new(set)));
         });
         if let Err(e) = &outcome {
@@ -276,12 +301,12 @@ impl Jwks {
     pub async fn key(&self, kid: Option<&str>) -> Result<Vec<Key>, TokenError> {
         let lookup = |set: &KeySet| -> Vec<Key> {
             match kid {
-                Some(k) => set.by_kid.get(k).cloned().into_iter().collect(),
+                Some(k) => set.by_kid.get(k).cloned().unwrap_or_default(),
                 None => set
                     .anonymous
                     .iter()
+                    .chain(set.by_kid.values().flatten())
                     .cloned()
-                    .chain(set.by_kid.values().cloned())
                     .collect(),
             }
         };
@@ -375,6 +400,21 @@ mod tests {
         assert!(parse_set(&json!([])).is_none());
     }
 
+    /// AZ-11a: a `kid` the JWKS repeats keeps every key published under it, in order.
+    #[test]
+    fn a_repeated_kid_keeps_every_key() {
+        use serde_json::json;
+        let doc = json!({"keys": [
+            ec_key("dup", json!({})),
+            ec_key("dup", json!({"alg": "ES256"})),
+            ec_key("solo", json!({})),
+        ]});
+        let set = parse_set(&doc).unwrap();
+        assert_eq!(set.by_kid["dup"].len(), 2);
+        assert_eq!(set.by_kid["dup"][1].alg, Some(Algorithm::ES256));
+        assert_eq!(set.by_kid["solo"].len(), 1);
+    }
+
     /// A JWKS endpoint on 127.0.0.1:0 answering `status` and `body`, counting requests,
     /// holding each answer until the gate opens.
     struct Stub {
@@ -413,7 +453,13 @@ mod tests {
         fn jwks(&self, cooldown: Duration) -> Arc<Jwks> {
             let http = reqwest::Client::new();
             let source = KeySource::Url(self.url.clone());
-            Arc::new(Jwks::new(source, http, Duration::from_secs(300), cooldown))
+            Arc::new(Jwks::new(
+                source,
+                http,
+                (Duration::from_secs(300), cooldown),
+                Duration::from_secs(5),
+                crate::auth::backend::DEFAULT_MAX_RESPONSE_BYTES,
+            ))
         }
     }
 

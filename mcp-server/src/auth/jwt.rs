@@ -39,11 +39,20 @@ pub struct JwtValidatorConfig {
     /// The least time between two key fetches (for unknown `kid`s, stale keys, or while no keys
     /// could be fetched: requests in that window are then refused at once) (default 10 s).
     pub jwks_refresh_cooldown: Duration,
-    /// Timeout of each request to the authorization server (default 5 s).
+    /// The most time one key fetch may take, discovery included (default 5 s): a request that
+    /// needs keys waits for them at most this long, then is refused like one made while the
+    /// authorization server is down (the last good keys are used if there are any, else 503).
     pub http_timeout: Duration,
+    /// The largest answer read from the authorization server, a discovery document or a JWKS
+    /// (default [`DEFAULT_MAX_RESPONSE_BYTES`](Self::DEFAULT_MAX_RESPONSE_BYTES), 1 MiB). A
+    /// larger one is not read further and the fetch fails (fail closed, as above).
+    pub max_response_bytes: usize,
 }
 
 impl JwtValidatorConfig {
+    /// The default [`max_response_bytes`](Self::max_response_bytes): 1 MiB.
+    pub const DEFAULT_MAX_RESPONSE_BYTES: usize = super::backend::DEFAULT_MAX_RESPONSE_BYTES;
+
     /// Tokens from `issuer` for `audience` (empty string: the server's resource URL), keys by
     /// discovery.
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
@@ -67,6 +76,7 @@ impl JwtValidatorConfig {
             jwks_ttl: Duration::from_secs(300),
             jwks_refresh_cooldown: Duration::from_secs(10),
             http_timeout: Duration::from_secs(5),
+            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -103,6 +113,20 @@ impl JwtValidatorConfig {
     pub fn jwks_cache(mut self, ttl: Duration, refresh_cooldown: Duration) -> Self {
         self.jwks_ttl = ttl;
         self.jwks_refresh_cooldown = refresh_cooldown;
+        self
+    }
+
+    /// Sets how long one key fetch may take, discovery included (default 5 s).
+    #[must_use]
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    /// Sets the largest answer read from the authorization server (default 1 MiB).
+    #[must_use]
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
         self
     }
 
@@ -191,7 +215,13 @@ impl JwtValidator {
                 issuer: config.issuer.clone(),
             },
         };
-        let jwks = Jwks::new(source, http, config.jwks_ttl, config.jwks_refresh_cooldown);
+        let jwks = Jwks::new(
+            source,
+            http,
+            (config.jwks_ttl, config.jwks_refresh_cooldown),
+            config.http_timeout,
+            config.max_response_bytes,
+        );
         Ok(JwtValidator { config, jwks })
     }
 

@@ -191,7 +191,35 @@ pub(crate) fn removed_in_modern(method: &str) -> bool {
 }
 
 /// Handles a request (anything but `initialize`). The future owns what it needs.
+///
+/// A handler that panics (a tool, a prompt, a resource, a completion: any code under this
+/// future) answers that request alone with `-32603` `Internal error`, on every transport; the
+/// panic is logged at ERROR with its message, which never reaches the client. (A panicking tool
+/// is caught one level down and answers the documented tool error result instead.) The
+/// connection, the session and every other request go on.
 pub(crate) fn handle_request(
+    server: Arc<ServerInner>,
+    request: Request,
+    env: RequestEnv,
+) -> BoxFuture<'static, Outcome> {
+    let method = request.method.clone();
+    let work = std::panic::AssertUnwindSafe(dispatch_request(server, request, env));
+    Box::pin(async move {
+        futures_util::FutureExt::catch_unwind(work)
+            .await
+            .unwrap_or_else(|payload| {
+                tracing::error!(
+                    %method,
+                    panic = crate::error::panic_message(payload.as_ref()),
+                    "a request handler panicked"
+                );
+                Err(ErrorObject::internal_error("Internal error").into())
+            })
+    })
+}
+
+/// [`handle_request`] without the panic guard.
+fn dispatch_request(
     server: Arc<ServerInner>,
     request: Request,
     env: RequestEnv,

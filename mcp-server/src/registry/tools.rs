@@ -254,8 +254,9 @@ impl ToolDef {
         let name = self.tool.name.clone();
         let fut = AssertUnwindSafe(self.handler.call(ctx, arguments)).catch_unwind();
         Box::pin(async move {
-            fut.await.unwrap_or_else(|_| {
-                tracing::error!(tool = %name, "tool panicked");
+            fut.await.unwrap_or_else(|payload| {
+                let panic = crate::error::panic_message(payload.as_ref());
+                tracing::error!(tool = %name, panic, "tool panicked");
                 CallToolResult::error_text(format!("Tool \"{name}\" failed unexpectedly"))
             })
         })
