@@ -130,6 +130,9 @@ mod client;
 #[cfg(feature = "http")]
 mod endpoint;
 mod error;
+#[cfg(all(fuzzing, feature = "http"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handlers;
 mod incoming;
 mod notifications;

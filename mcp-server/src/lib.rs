@@ -162,6 +162,9 @@ mod dispatch;
 mod error;
 #[cfg(feature = "oauth")]
 mod form;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod mrtr;
 pub mod registry;
 mod schema;

@@ -62,13 +62,15 @@ impl EventLimit {
     }
 }
 
-fn limited(response: reqwest::Response) -> Bytestream {
+/// A response body's bytes, bounded per event.
+fn limited(
+    bytes: impl futures_util::Stream<Item = Result<Bytes, reqwest::Error>> + Send + 'static,
+) -> Bytestream {
     let mut limit = EventLimit {
         line_empty: true,
         ..EventLimit::default()
     };
-    response
-        .bytes_stream()
+    bytes
         .map(move |chunk| {
             let chunk = chunk?;
             limit.check(&chunk)?;
@@ -96,8 +98,15 @@ pub(crate) struct SseReader {
 
 impl SseReader {
     pub fn new(response: reqwest::Response) -> Self {
+        Self::from_bytes(response.bytes_stream())
+    }
+
+    /// Reads the events of a body given as its byte chunks.
+    fn from_bytes(
+        bytes: impl futures_util::Stream<Item = Result<Bytes, reqwest::Error>> + Send + 'static,
+    ) -> Self {
         SseReader {
-            events: SseByteStream::new(limited(response)),
+            events: SseByteStream::new(limited(bytes)),
             queue: VecDeque::new(),
             last_event_id: None,
             retry: None,
@@ -106,7 +115,14 @@ impl SseReader {
 
     /// Continues the stream on a new connection (a resumption), keeping the id and retry hint.
     pub fn reconnect(&mut self, response: reqwest::Response) {
-        self.events = SseByteStream::new(limited(response));
+        self.events = SseByteStream::new(limited(response.bytes_stream()));
+    }
+
+    /// Reads the events of a body arriving in `chunks` (fuzz builds only: the same decoding as
+    /// a response's, without a connection).
+    #[cfg(fuzzing)]
+    pub fn from_chunks(chunks: Vec<Bytes>) -> Self {
+        Self::from_bytes(futures_util::stream::iter(chunks.into_iter().map(Ok)))
     }
 
     /// The id of the last event that had one (`Last-Event-ID` for a resumption).

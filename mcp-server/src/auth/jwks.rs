@@ -297,6 +297,22 @@ impl Jwks {
         flight
     }
 
+    /// Keys known in advance that are never fetched nor refreshed (fuzz builds only): the token
+    /// checks run against `doc` with no network. `None` when `doc` is not a JWKS.
+    #[cfg(fuzzing)]
+    pub(crate) fn preloaded(doc: &serde_json::Value, http: reqwest::Client) -> Option<Self> {
+        let set = parse_set(doc)?;
+        // Stale never, and the last fetch "succeeded" within the cooldown: an unknown `kid`
+        // is refused from the cache instead of starting a fetch.
+        let forever = Duration::from_secs(100 * 365 * 24 * 3600);
+        let jwks = Jwks::new(KeySource::Url(String::new()), http, forever, forever);
+        jwks.keys.store(Some(Arc::new(set)));
+        if let Ok(mut state) = jwks.state.lock() {
+            state.last = Some((Instant::now(), Ok(())));
+        }
+        Some(jwks)
+    }
+
     /// The key for `kid` (or the keys without a kid when the token names none).
     pub async fn key(&self, kid: Option<&str>) -> Result<Vec<Key>, TokenError> {
         let lookup = |set: &KeySet| -> Vec<Key> {

@@ -225,6 +225,16 @@ impl JwtValidator {
         Ok(JwtValidator { config, jwks })
     }
 
+    /// A validator whose keys are `jwks`, fixed: never fetched, never refreshed (fuzz builds
+    /// only). `None` when `jwks` is not a JWKS or the HTTP client cannot be built.
+    #[cfg(fuzzing)]
+    pub(crate) fn with_keys(config: JwtValidatorConfig, jwks: &Value) -> Option<Self> {
+        select_jwt_backend();
+        let http = http_client(config.http_timeout).ok()?;
+        let jwks = Jwks::preloaded(jwks, http)?;
+        Some(JwtValidator { config, jwks })
+    }
+
     /// The settings.
     pub fn config(&self) -> &JwtValidatorConfig {
         &self.config

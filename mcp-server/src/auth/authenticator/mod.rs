@@ -114,6 +114,15 @@ impl Authenticator {
         }
     }
 
+    /// The same authenticator with `check` as Basic mode's password check (fuzz builds only).
+    #[cfg(all(fuzzing, feature = "builtin-auth"))]
+    pub(crate) fn with_password_check(mut self, check: fn(&str, &str) -> bool) -> Self {
+        if let Some(basic) = &mut self.basic {
+            basic.set_check(check);
+        }
+        self
+    }
+
     /// The same authenticator for another surface (e.g. [`Surface::RestApi`] for the
     /// application's own routes).
     #[must_use]

@@ -29,6 +29,8 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use config::HttpConfig;
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, Replay, StoredEvent};
 pub use host_layer::{HostGuard, HostGuardLayer};
+#[cfg(fuzzing)]
+pub(crate) use modern::decode_header_value;
 
 use crate::auth::{self, AuthLayer, Authenticator, Danger};
 use crate::server::{ChangeListener, McpServer, ServerInner};
