@@ -20,6 +20,8 @@ const LAYERS: &[&[&str]] = &[
     &["dispatch"],
     &["transport"],
     &["testing"],
+    // Only in `cargo fuzz` builds: the fuzz targets' entry points into everything below.
+    &["fuzzing"],
 ];
 
 fn src() -> PathBuf {
