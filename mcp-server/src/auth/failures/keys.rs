@@ -48,10 +48,12 @@ impl fmt::Display for AddressKey {
 pub(crate) struct CredentialKey([u8; 32]);
 
 /// The domain separator of credential keys.
+#[cfg_attr(not(feature = "builtin-auth"), allow(dead_code))]
 const DOMAIN: &[u8] = b"mcp-auth-failures:v1\x00";
 
 impl CredentialKey {
     /// The key of an API key or a Basic user name (`kind` separates them).
+    #[cfg_attr(not(feature = "builtin-auth"), allow(dead_code))]
     pub(crate) fn of(kind: CredentialKind, id: &str) -> Self {
         let mut ctx = Sha256::new();
         ctx.update(DOMAIN);
