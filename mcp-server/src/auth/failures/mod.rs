@@ -35,7 +35,7 @@ pub(crate) use limiter::FailureGuard;
 /// proxy budget room or turn the address budget off with
 /// [`without_per_address`](Self::without_per_address) and limit at the proxy. The address
 /// comes from axum's `ConnectInfo<SocketAddr>`, which [`HttpServer::serve`](crate::HttpServer::serve),
-/// `serve_listener` and [`testing::spawn`](crate::testing::spawn) provide; a router served
+/// `serve_listener` and `testing::spawn` provide; a router served
 /// another way needs `into_make_service_with_connect_info::<SocketAddr>()`, or the address
 /// budget is skipped (a warning is logged once) and only the credential budget applies.
 ///
