@@ -166,9 +166,10 @@ impl AuthRejection {
         self
     }
 
-    /// Whether (and against what) the refusal counts as a failed authentication.
-    pub(crate) fn counts(&self) -> Option<Counted> {
-        self.0.counted
+    /// Whether (and against what) the refusal counts as a failed authentication, once: the
+    /// refusal no longer counts afterwards (it was charged).
+    pub(crate) fn take_counted(&mut self) -> Option<Counted> {
+        self.0.counted.take()
     }
 
     /// Puts `reason` into the body (API-key and Basic refusals).

@@ -198,10 +198,10 @@ impl Authenticator {
         let Some(keys) = self.config.api_keys() else {
             return Err(self.no_credentials(req));
         };
-        self.gate(req, CredentialKind::ApiKey, || {
+        let attempt = self.gate(req, CredentialKind::ApiKey, || {
             Some(CredentialKey::of(CredentialKind::ApiKey, presented))
         })?;
-        match keys.verify(presented).await {
+        let outcome = match keys.verify(presented).await {
             Ok(key) => Ok(Arc::new(key_context(key))),
             Err(KeyRejection::Unavailable(e)) => {
                 tracing::error!(error = %e, "the API key store is unavailable");
@@ -217,10 +217,12 @@ impl Authenticator {
                     .counted(Counted::AddressAndCredential);
                 Err(self.deny(req, None, r))
             }
-        }
+        };
+        outcome.map_err(|r| self.settle(req, attempt, r))
     }
 
-    /// Checks an OAuth access token and, for `DPoP`, its proof (RFC 9449 §4.3, §7.1).
+    /// Checks an OAuth access token and, for `DPoP`, its proof (RFC 9449 §4.3, §7.1), within
+    /// the failure budgets.
     async fn jwt(
         &self,
         req: &Req<'_>,
@@ -233,7 +235,21 @@ impl Authenticator {
             Scheme::Bearer => CredentialKind::Bearer,
             Scheme::Dpop => CredentialKind::Dpop,
         };
-        self.gate(req, kind, || Some(CredentialKey::of_token_digest(digest)))?;
+        let attempt = self.gate(req, kind, || Some(CredentialKey::of_token_digest(digest)))?;
+        self.token_and_proof(req, scheme, token, digest)
+            .await
+            .map_err(|r| self.settle(req, attempt, r))
+    }
+
+    /// Checks an OAuth access token (whose [`token_digest`] is `digest`) and, for `DPoP`, its
+    /// proof.
+    async fn token_and_proof(
+        &self,
+        req: &Req<'_>,
+        scheme: Scheme,
+        token: &str,
+        digest: [u8; 32],
+    ) -> Result<Arc<AuthContext>, AuthRejection> {
         if scheme == Scheme::Bearer && self.config.dpop.mode == DpopMode::Required {
             let why = "DPoP-bound tokens are required";
             let r = self.refuse(
@@ -461,10 +477,10 @@ impl Authenticator {
         let (Some(encoded), Some(verifier)) = (encoded, &self.basic) else {
             return Err(self.no_credentials(req));
         };
-        self.gate(req, CredentialKind::Basic, || {
+        let attempt = self.gate(req, CredentialKind::Basic, || {
             user_name(encoded).map(|name| CredentialKey::of(CredentialKind::Basic, &name))
         })?;
-        match verifier.verify(encoded).await {
+        let outcome = match verifier.verify(encoded).await {
             Ok(user) => {
                 let mut ctx = AuthContext::new(CredentialKind::Basic)
                     .with_subject(user.name)
@@ -495,7 +511,8 @@ impl Authenticator {
                         .counted(counted);
                 Err(self.deny(req, None, r))
             }
-        }
+        };
+        outcome.map_err(|r| self.settle(req, attempt, r))
     }
 }
 

@@ -18,7 +18,7 @@
 mod credentials;
 
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use http::{HeaderMap, Method, StatusCode};
 
@@ -79,11 +79,10 @@ struct Req<'a> {
     correlation_id: String,
     /// The client's address as budgeted, when the connection is known.
     peer: Option<AddressKey>,
-    /// The credential found in the request, once found (set by `gate`).
-    presented: OnceLock<Presented>,
 }
 
-/// A credential found in a request, as the failure budgets know it.
+/// A credential found in a request, as the failure budgets know it: what `gate` lets through
+/// and `settle` charges.
 #[derive(Clone, Copy)]
 struct Presented {
     kind: CredentialKind,
@@ -242,29 +241,28 @@ impl Authenticator {
         r
     }
 
-    /// Called once the request's credential is found and before anything checks it: remembers
-    /// it, and refuses with 429 when the client address or the credential has spent its failure
-    /// budget. `key` is computed only when some credential has failed (`key_of`), so the
-    /// success path of an idle limiter costs no hashing.
+    /// Called once the request's credential is found and before anything checks it: refuses
+    /// with 429 when the client address or the credential has spent its failure budget, else
+    /// returns the credential as the budgets know it, for `settle` (`None` when the limits are
+    /// off). `key_of` computes the credential's key; it is looked up only while some credential
+    /// is tracked, so the success path of an idle limiter costs no lookup.
     fn gate(
         &self,
         req: &Req<'_>,
         kind: CredentialKind,
         key_of: impl FnOnce() -> Option<CredentialKey>,
-    ) -> Result<(), AuthRejection> {
+    ) -> Result<Option<Presented>, AuthRejection> {
         let Some(guard) = &self.failures else {
-            return Ok(());
+            return Ok(None);
         };
         let key = if guard.limits_credentials() {
             key_of()
         } else {
             None
         };
-        // One credential per request: a second `gate` (none happens) would keep the first.
-        let _ = req.presented.set(Presented { kind, key });
         let checked = key.filter(|_| guard.tracks_credentials());
         match guard.check(req.peer, checked) {
-            None => Ok(()),
+            None => Ok(Some(Presented { kind, key })),
             Some(refusal) => {
                 tracing::debug!(
                     target: "mcp::auth",
@@ -273,19 +271,29 @@ impl Authenticator {
                     bucket = refusal.bucket.as_str(),
                     "refused before checking: too many failed authentications"
                 );
-                Err(self.throttled(req, "too_many_failures", refusal.retry_after_secs()))
+                let retry = refusal.retry_after_secs();
+                Err(self.throttled(req, Some(kind), "too_many_failures", retry))
             }
         }
     }
 
-    /// Charges a refusal that counts as a failed authentication to the failure budgets. A
-    /// failure over budget (attempts that raced past `gate`, or a new key while the table is
-    /// full) is answered 429 instead.
-    fn settle(&self, req: &Req<'_>, r: AuthRejection) -> AuthRejection {
-        let (Some(guard), Some(counted)) = (&self.failures, r.counts()) else {
+    /// Charges a refusal that counts as a failed authentication to the failure budgets, once
+    /// (the refusal is marked as charged): to the address, and to `presented` (the credential
+    /// `gate` let through) when the credential itself was refused. A failure over budget
+    /// (attempts that raced past `gate`, or a new key while the table is full) is answered 429
+    /// instead.
+    fn settle(
+        &self,
+        req: &Req<'_>,
+        presented: Option<Presented>,
+        mut r: AuthRejection,
+    ) -> AuthRejection {
+        let Some(counted) = r.take_counted() else {
             return r;
         };
-        let presented = req.presented.get().copied();
+        let Some(guard) = &self.failures else {
+            return r;
+        };
         let credential = match counted {
             Counted::Address => None,
             Counted::AddressAndCredential => presented.and_then(|p| p.key),
@@ -310,13 +318,20 @@ impl Authenticator {
                 } else {
                     "too_many_failures"
                 };
-                self.throttled(req, reason, refusal.retry_after_secs())
+                let kind = presented.map(|p| p.kind);
+                self.throttled(req, kind, reason, refusal.retry_after_secs())
             }
         }
     }
 
     /// The 429, audited with the client address (the /64 of IPv6) and the credential kind.
-    fn throttled(&self, req: &Req<'_>, reason: &'static str, retry_after: u64) -> AuthRejection {
+    fn throttled(
+        &self,
+        req: &Req<'_>,
+        kind: Option<CredentialKind>,
+        reason: &'static str,
+        retry_after: u64,
+    ) -> AuthRejection {
         let r = AuthRejection::too_many_failures(reason, retry_after);
         let audit = &self.config.audit;
         if audit.active() {
@@ -326,7 +341,7 @@ impl Authenticator {
             e.path = Some(req.path.to_owned());
             e.correlation_id = Some(req.correlation_id.clone());
             e.client_address = req.peer.map(|a| a.to_string());
-            e.credential_kind = req.presented.get().map(|p| p.kind);
+            e.credential_kind = kind;
             audit.record(e);
         }
         r
@@ -400,7 +415,6 @@ impl Authenticator {
             headers,
             correlation_id,
             peer: peer.map(AddressKey::of),
-            presented: OnceLock::new(),
         };
         if query.ambiguous_workspace {
             let r = AuthRejection::plain(
@@ -417,7 +431,9 @@ impl Authenticator {
             AuthMode::Basic => self.basic_credential(&req).await,
             _ => self.token_credential(&req, query.token.as_deref()).await,
         };
-        let credential = credential.map_err(|r| self.settle(&req, r))?;
+        // What was refused before a credential was found (a malformed token) is charged here;
+        // the rest was charged where the credential was checked.
+        let credential = credential.map_err(|r| self.settle(&req, None, r))?;
         if credential.credential == CredentialKind::ApiKey
             && !credential.surfaces.contains(&self.surface)
         {

@@ -232,8 +232,12 @@ impl<K: Hash + Eq + Clone, C: Clock> Budget<K, C> {
             .min(self.period)
     }
 
-    /// `Some(wait)` when `key` has spent its budget. Consumes nothing.
+    /// `Some(wait)` when `key` has spent its budget. Consumes nothing; costs nothing (not even
+    /// a clock reading) while no key is tracked.
     pub(super) fn throttled(&self, key: &K) -> Option<Duration> {
+        if self.is_idle() {
+            return None;
+        }
         let probe = Probe {
             key: key.clone(),
             charge: false,
@@ -471,7 +475,9 @@ impl<C: Clock + Clone> FailureGuard<C> {
 
     /// Whether this is the first request seen without a peer address (to warn once).
     pub(crate) fn first_without_peer(&self) -> bool {
-        self.addresses.is_some() && !self.warned_no_peer.swap(true, Ordering::Relaxed)
+        self.addresses.is_some()
+            && !self.warned_no_peer.load(Ordering::Relaxed)
+            && !self.warned_no_peer.swap(true, Ordering::Relaxed)
     }
 }
 
