@@ -74,7 +74,10 @@ pub(crate) use limiter::FailureGuard;
 /// `WARN` on target `mcp::auth`. The 429 body is `{"error": "too_many_requests",
 /// "error_description": ...}`: it never echoes the credential nor says which budget ran out.
 ///
-/// The state lives in this process: several instances each keep their own budgets.
+/// The state lives in this process, shared by everything built from one configuration (and its
+/// clones): the MCP endpoint and the routes behind
+/// [`auth_layer`](crate::McpServer::auth_layer) spend the same budgets. Several instances each
+/// keep their own.
 ///
 /// ```
 /// use std::time::Duration;
