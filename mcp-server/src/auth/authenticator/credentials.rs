@@ -6,7 +6,7 @@ use std::sync::Arc;
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName};
 
-use super::{Authenticator, Req};
+use super::{Authenticator, Presented, Req};
 #[cfg(feature = "builtin-auth")]
 use crate::auth::apikey::{ApiKey, KeyRejection};
 #[cfg(feature = "builtin-auth")]
@@ -198,9 +198,12 @@ impl Authenticator {
         let Some(keys) = self.config.api_keys() else {
             return Err(self.no_credentials(req));
         };
-        let attempt = self.gate(req, CredentialKind::ApiKey, || {
-            Some(CredentialKey::of(CredentialKind::ApiKey, presented))
-        })?;
+        let key_of = || Some(CredentialKey::of(CredentialKind::ApiKey, presented));
+        let attempt = Presented {
+            kind: CredentialKind::ApiKey,
+            key_of: &key_of,
+        };
+        self.gate(req, attempt)?;
         let outcome = match keys.verify(presented).await {
             Ok(key) => Ok(Arc::new(key_context(key))),
             Err(KeyRejection::Unavailable(e)) => {
@@ -218,7 +221,7 @@ impl Authenticator {
                 Err(self.deny(req, None, r))
             }
         };
-        outcome.map_err(|r| self.settle(req, attempt, r))
+        outcome.map_err(|r| self.settle(req, Some(attempt), r))
     }
 
     /// Checks an OAuth access token and, for `DPoP`, its proof (RFC 9449 §4.3, §7.1), within
@@ -235,10 +238,15 @@ impl Authenticator {
             Scheme::Bearer => CredentialKind::Bearer,
             Scheme::Dpop => CredentialKind::Dpop,
         };
-        let attempt = self.gate(req, kind, || Some(CredentialKey::of_token_digest(digest)))?;
+        let key_of = || Some(CredentialKey::of_token_digest(digest));
+        let attempt = Presented {
+            kind,
+            key_of: &key_of,
+        };
+        self.gate(req, attempt)?;
         self.token_and_proof(req, scheme, token, digest)
             .await
-            .map_err(|r| self.settle(req, attempt, r))
+            .map_err(|r| self.settle(req, Some(attempt), r))
     }
 
     /// Checks an OAuth access token (whose [`token_digest`] is `digest`) and, for `DPoP`, its
@@ -477,9 +485,13 @@ impl Authenticator {
         let (Some(encoded), Some(verifier)) = (encoded, &self.basic) else {
             return Err(self.no_credentials(req));
         };
-        let attempt = self.gate(req, CredentialKind::Basic, || {
-            user_name(encoded).map(|name| CredentialKey::of(CredentialKind::Basic, &name))
-        })?;
+        let key_of =
+            || user_name(encoded).map(|name| CredentialKey::of(CredentialKind::Basic, &name));
+        let attempt = Presented {
+            kind: CredentialKind::Basic,
+            key_of: &key_of,
+        };
+        self.gate(req, attempt)?;
         let outcome = match verifier.verify(encoded).await {
             Ok(user) => {
                 let mut ctx = AuthContext::new(CredentialKind::Basic)
@@ -512,7 +524,7 @@ impl Authenticator {
                 Err(self.deny(req, None, r))
             }
         };
-        outcome.map_err(|r| self.settle(req, attempt, r))
+        outcome.map_err(|r| self.settle(req, Some(attempt), r))
     }
 }
 

@@ -82,12 +82,13 @@ struct Req<'a> {
 }
 
 /// A credential found in a request, as the failure budgets know it: what `gate` lets through
-/// and `settle` charges.
+/// and `settle` charges. `key_of` computes its key (`None` when nothing identifies it: Basic
+/// credentials that do not decode), only when a budget needs it: never on the success path of
+/// an idle limiter.
 #[derive(Clone, Copy)]
-struct Presented {
+struct Presented<'k> {
     kind: CredentialKind,
-    /// `None` when nothing identifies it (Basic credentials that do not decode).
-    key: Option<CredentialKey>,
+    key_of: &'k (dyn Fn() -> Option<CredentialKey> + Sync),
 }
 
 /// A client-supplied `X-Correlation-Id` / `X-Request-Id` when it is a short token, else a new
@@ -242,27 +243,21 @@ impl Authenticator {
     }
 
     /// Called once the request's credential is found and before anything checks it: refuses
-    /// with 429 when the client address or the credential has spent its failure budget, else
-    /// returns the credential as the budgets know it, for `settle` (`None` when the limits are
-    /// off). `key_of` computes the credential's key; it is looked up only while some credential
-    /// is tracked, so the success path of an idle limiter costs no lookup.
-    fn gate(
-        &self,
-        req: &Req<'_>,
-        kind: CredentialKind,
-        key_of: impl FnOnce() -> Option<CredentialKey>,
-    ) -> Result<Option<Presented>, AuthRejection> {
+    /// with 429 when the client address or the credential has spent its failure budget. The
+    /// credential's key is computed and looked up only while some credential is tracked, so
+    /// the success path of an idle limiter costs neither.
+    fn gate(&self, req: &Req<'_>, presented: Presented<'_>) -> Result<(), AuthRejection> {
         let Some(guard) = &self.failures else {
-            return Ok(None);
+            return Ok(());
         };
-        let key = if guard.limits_credentials() {
-            key_of()
+        let key = if guard.tracks_credentials() {
+            (presented.key_of)()
         } else {
             None
         };
-        let checked = key.filter(|_| guard.tracks_credentials());
-        match guard.check(req.peer, checked) {
-            None => Ok(Some(Presented { kind, key })),
+        let kind = presented.kind;
+        match guard.check(req.peer, key) {
+            None => Ok(()),
             Some(refusal) => {
                 tracing::debug!(
                     target: "mcp::auth",
@@ -285,7 +280,7 @@ impl Authenticator {
     fn settle(
         &self,
         req: &Req<'_>,
-        presented: Option<Presented>,
+        presented: Option<Presented<'_>>,
         mut r: AuthRejection,
     ) -> AuthRejection {
         let Some(counted) = r.take_counted() else {
@@ -294,9 +289,9 @@ impl Authenticator {
         let Some(guard) = &self.failures else {
             return r;
         };
-        let credential = match counted {
-            Counted::Address => None,
-            Counted::AddressAndCredential => presented.and_then(|p| p.key),
+        let credential = match (counted, presented) {
+            (Counted::AddressAndCredential, Some(p)) if guard.limits_credentials() => (p.key_of)(),
+            _ => None,
         };
         let charged = guard.charge(req.peer, credential);
         let kind = presented.map_or("unknown", |p| p.kind.as_str());
