@@ -526,6 +526,8 @@ async fn serve(args: &Args, keys: ApiKeys, flags: &Flags) -> CliResult {
         "Create a key: cargo run --example workflow_server -- keys create --name me --role operator --surface mcp"
     );
     println!("Then: Authorization: Bearer <key>   (or X-API-Key: <key>)");
+    // The client address reaches the failed-authentication limits as `ConnectInfo`.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(mcp_server::transport::http::shutdown_signal())
         .await?;

@@ -110,6 +110,14 @@ impl BasicRejection {
     }
 }
 
+/// The user name of the `base64(user:password)` part of an `Authorization: Basic` header, if
+/// it decodes (what the failure budget of a Basic credential is keyed on).
+pub(crate) fn user_name(encoded: &str) -> Option<String> {
+    let decoded = STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    text.split_once(':').map(|(name, _)| name.to_owned())
+}
+
 /// How long a verified password is remembered (by a digest that includes the stored hash, so a
 /// password change forgets it at once; the user record is still read on every request).
 const REMEMBER_SECS: u64 = 300;

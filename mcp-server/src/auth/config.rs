@@ -5,6 +5,8 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+#[cfg(feature = "http")]
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use http::HeaderName;
@@ -19,6 +21,8 @@ use super::danger::{Danger, is_remote_plain_http};
 use super::dpop::DpopConfig;
 #[cfg(feature = "oauth")]
 use super::dpop::DpopMode;
+#[cfg(feature = "http")]
+use super::failures::{AuthFailureLimits, FailureGuard};
 use super::roles::{RoleClaim, RoleLadder};
 #[cfg(feature = "builtin-auth")]
 use super::users::UserStore;
@@ -172,6 +176,10 @@ pub enum AuthConfigError {
     /// The metadata path does not start with `/`.
     #[error("the metadata path {0:?} must start with `/`")]
     InvalidMetadataPath(String),
+    /// The failed-authentication limits cannot be enforced as set
+    /// ([`AuthFailureLimits`](super::AuthFailureLimits)).
+    #[error("the failed-authentication limits are not usable: {0}")]
+    InvalidAuthFailureLimits(&'static str),
 }
 
 /// The credentials of a mode: what it cannot work without.
@@ -237,14 +245,22 @@ pub struct AuthorizationConfig {
     pub(crate) dangers: BTreeSet<Danger>,
     #[cfg(feature = "builtin-auth")]
     pub(crate) basic_limits: BasicLimits,
+    /// How failed authentications are rate limited.
+    #[cfg(feature = "http")]
+    pub(crate) auth_failure_limits: AuthFailureLimits,
+    /// The budgets' state, made by the first authenticator built from this configuration and
+    /// shared by every clone of it (the MCP endpoint and the application's routes spend the
+    /// same budgets); a new one whenever the limits are set.
+    #[cfg(feature = "http")]
+    pub(crate) failure_guard: Arc<OnceLock<Option<Arc<FailureGuard>>>>,
     /// The first setting given to a mode that does not use it, reported by `check`.
     misuse: Option<AuthConfigError>,
 }
 
 impl std::fmt::Debug for AuthorizationConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthorizationConfig")
-            .field("mode", &self.mode())
+        let mut f = f.debug_struct("AuthorizationConfig");
+        f.field("mode", &self.mode())
             .field("authorization_servers", &self.authorization_servers)
             .field("required_scopes", &self.required_scopes)
             .field("resource", &self.resource)
@@ -252,8 +268,10 @@ impl std::fmt::Debug for AuthorizationConfig {
             .field("filter_tools", &self.filter_tools)
             .field("roles", &self.roles)
             .field("dangers", &self.dangers)
-            .field("audit", &self.audit)
-            .finish_non_exhaustive()
+            .field("audit", &self.audit);
+        #[cfg(feature = "http")]
+        f.field("auth_failure_limits", &self.auth_failure_limits);
+        f.finish_non_exhaustive()
     }
 }
 
@@ -282,6 +300,10 @@ impl AuthorizationConfig {
             dangers: BTreeSet::new(),
             #[cfg(feature = "builtin-auth")]
             basic_limits: BasicLimits::default(),
+            #[cfg(feature = "http")]
+            auth_failure_limits: AuthFailureLimits::default(),
+            #[cfg(feature = "http")]
+            failure_guard: Arc::default(),
             misuse: None,
         }
     }
@@ -534,6 +556,33 @@ impl AuthorizationConfig {
         self
     }
 
+    /// Sets how failed authentications are rate limited, per client address and per credential
+    /// (on by default; see [`AuthFailureLimits`] for the semantics and the defaults). Over
+    /// budget, requests get 429 with `Retry-After` before any expensive check. Turning it off
+    /// takes [`AuthFailureLimits::disabled`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_server::auth::{AuthFailureLimits, AuthorizationConfig, MemoryStore};
+    /// let config = AuthorizationConfig::basic(MemoryStore::new()).auth_failure_limits(
+    ///     AuthFailureLimits::default().per_credential(5, Duration::from_secs(900)),
+    /// );
+    /// # let _ = config;
+    /// ```
+    #[cfg(feature = "http")]
+    #[must_use]
+    pub fn auth_failure_limits(mut self, limits: AuthFailureLimits) -> Self {
+        if !self.is_enabled() {
+            self.misused(
+                "auth_failure_limits",
+                ": mode `none` authenticates nobody, so no authentication can fail",
+            );
+        }
+        self.auth_failure_limits = limits;
+        self.failure_guard = Arc::default();
+        self
+    }
+
     /// Declares the workspaces that exist; selecting another one is "not found" for everyone.
     #[must_use]
     pub fn known_workspaces<I: IntoIterator<Item = S>, S: Into<String>>(
@@ -687,6 +736,10 @@ impl AuthorizationConfig {
         if let Mode::OAuth { validator: None } = self.mode {
             return Err(AuthConfigError::MissingValidator);
         }
+        #[cfg(feature = "http")]
+        self.auth_failure_limits
+            .check()
+            .map_err(AuthConfigError::InvalidAuthFailureLimits)?;
         if !self.checks_tokens() {
             return Ok(());
         }
@@ -734,6 +787,14 @@ impl AuthorizationConfig {
                 danger = danger.as_str(),
                 "dangerous setting accepted: {}",
                 danger.risk()
+            );
+        }
+        #[cfg(feature = "http")]
+        if self.is_enabled() && !self.auth_failure_limits.is_enabled() {
+            tracing::warn!(
+                path,
+                "failed authentications are not rate limited (AuthFailureLimits::disabled()): \
+                 passwords, keys and tokens can be guessed as fast as the server answers"
             );
         }
     }

@@ -5,11 +5,12 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{Request, StatusCode};
@@ -26,6 +27,12 @@ use super::rejection::{AuthRejection, RejectionKind};
 /// [`AuthRejection`] is the answer and the inner service never runs. `?token=` is removed from
 /// the URI before anything else sees it (and accepted only on the MCP endpoint with
 /// [`Danger::QueryToken`](super::Danger::QueryToken)); `?workspace=` selects a workspace.
+///
+/// Failed authentications are budgeted per credential and per client address
+/// ([`AuthFailureLimits`](super::AuthFailureLimits)); the address is axum's
+/// `ConnectInfo<SocketAddr>`, which `McpServer::serve` provides; serve an app of your own with
+/// `into_make_service_with_connect_info::<SocketAddr>()` to keep the address budget (headers
+/// such as `X-Forwarded-For` are never trusted for it).
 ///
 /// ```no_run
 /// use axum::routing::{get, post};
@@ -50,6 +57,8 @@ use super::rejection::{AuthRejection, RejectionKind};
 ///     .layer(server.auth_layer(Surface::RestApi));
 /// let app = server.into_router().merge(api);
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+/// // The client address, for the failed-authentication limits.
+/// let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
 /// axum::serve(listener, app).await?;
 /// # Ok(()) }
 /// ```
@@ -111,8 +120,19 @@ where
             let (mut parts, body) = request.into_parts();
             // `?token=` leaves the URI here, before anything can see or log it.
             let query = take_query_credentials(&mut parts.uri);
+            // The connection's address (never a header's), when the server provides it.
+            let peer = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip());
             let outcome = auth
-                .authenticate_request(&parts.method, parts.uri.path(), &parts.headers, &query)
+                .authenticate_request(
+                    &parts.method,
+                    parts.uri.path(),
+                    &parts.headers,
+                    &query,
+                    peer,
+                )
                 .await;
             match outcome {
                 Ok(ctx) => {

@@ -54,6 +54,8 @@
 //!     .layer(server.auth_layer(Surface::RestApi));
 //! let app = server.into_router().merge(api);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
+//! // The client address, for the failed-authentication limits.
+//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
@@ -97,6 +99,8 @@ mod workspace;
 mod authenticator;
 #[cfg(feature = "http")]
 pub(crate) mod challenge;
+#[cfg(feature = "http")]
+mod failures;
 #[cfg(feature = "http")]
 mod layer;
 #[cfg(feature = "http")]
@@ -146,6 +150,8 @@ pub use workspace::{WorkspaceAccess, WorkspaceError, WorkspaceGrant, is_valid_wo
 
 #[cfg(feature = "http")]
 pub use authenticator::Authenticator;
+#[cfg(feature = "http")]
+pub use failures::AuthFailureLimits;
 #[cfg(feature = "http")]
 pub use layer::{AuthLayer, AuthService, Caller};
 #[cfg(feature = "http")]

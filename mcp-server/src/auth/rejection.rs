@@ -35,6 +35,22 @@ pub enum RejectionKind {
     /// answer now. Never a reason to let the request in (except [`Danger::FailOpen`](super::Danger::FailOpen)
     /// for an unreachable authorization server).
     Unavailable,
+    /// 429 with `Retry-After`: too many failed authentications from this client address or
+    /// with this credential ([`AuthFailureLimits`](super::AuthFailureLimits)). The credential
+    /// was not checked.
+    TooManyFailures,
+}
+
+/// What a refused credential counts against in the failure budgets
+/// ([`AuthFailureLimits`](super::AuthFailureLimits)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counted {
+    /// The client address only: the request was refused for something other than the
+    /// credential itself (a malformed token, a bad DPoP proof for a token that may be valid).
+    Address,
+    /// The address and the credential: the credential itself is invalid (a forged, expired or
+    /// revoked token, an unknown API key, a wrong password).
+    AddressAndCredential,
 }
 
 /// Why a request was refused, ready to be sent: use it as an axum handler's error type
@@ -59,6 +75,8 @@ struct Rejection {
     challenges: Vec<Challenge>,
     retry_after: Option<u64>,
     dpop_nonce: Option<String>,
+    /// Whether (and against what) this refusal counts as a failed authentication.
+    counted: Option<Counted>,
 }
 
 impl AuthRejection {
@@ -86,6 +104,7 @@ impl AuthRejection {
             challenges,
             retry_after: None,
             dpop_nonce: None,
+            counted: None,
         }))
     }
 
@@ -107,6 +126,7 @@ impl AuthRejection {
             challenges: Vec::new(),
             retry_after: None,
             dpop_nonce: None,
+            counted: None,
         }))
     }
 
@@ -122,6 +142,34 @@ impl AuthRejection {
         r.0.reason_in_body = false;
         r.0.retry_after = Some(retry_after);
         r
+    }
+
+    /// 429 with `Retry-After`: the failure budget of the client address or of the credential
+    /// is spent. The body says neither which nor anything of the credential.
+    pub(crate) fn too_many_failures(reason: &'static str, retry_after: u64) -> Self {
+        let mut r = Self::plain(
+            RejectionKind::TooManyFailures,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            reason,
+            "too many failed authentication attempts; retry later",
+        );
+        r.0.reason_in_body = false;
+        r.0.retry_after = Some(retry_after);
+        r
+    }
+
+    /// Marks the refusal as a failed authentication, counted against `what`.
+    #[must_use]
+    pub(crate) fn counted(mut self, what: Counted) -> Self {
+        self.0.counted = Some(what);
+        self
+    }
+
+    /// Whether (and against what) the refusal counts as a failed authentication, once: the
+    /// refusal no longer counts afterwards (it was charged).
+    pub(crate) fn take_counted(&mut self) -> Option<Counted> {
+        self.0.counted.take()
     }
 
     /// Puts `reason` into the body (API-key and Basic refusals).

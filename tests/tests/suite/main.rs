@@ -10,6 +10,7 @@ mod auth_dpop;
 mod auth_hardening;
 mod auth_introspection;
 mod auth_oauth;
+mod auth_rate_limit;
 mod auth_secure_by_construction;
 mod bounds;
 mod client_auth;

@@ -27,7 +27,8 @@ pub enum AuditAction {
     /// A request was authenticated and let through.
     #[serde(rename = "auth.allowed")]
     AuthAllowed,
-    /// A request was refused before any work (401, 403, 404 workspace, 503).
+    /// A request was refused before any work (401, 403, 404 workspace, 429 too many failed
+    /// authentications, 503).
     #[serde(rename = "auth.denied")]
     AuthDenied,
     /// A tool call arrived.
@@ -113,6 +114,10 @@ pub struct AuditEvent {
     /// The path (never the query) of a transport decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The client address a decision concerns, as the failed-authentication limits group it
+    /// (an IPv4 address, or the /64 prefix of an IPv6 one): set on 429 refusals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_address: Option<String>,
 }
 
 impl AuditEvent {
@@ -136,6 +141,7 @@ impl AuditEvent {
             correlation_id: None,
             http_method: None,
             path: None,
+            client_address: None,
         }
     }
 
@@ -267,6 +273,7 @@ impl Audit {
             duration_ms = e.duration_ms,
             correlation_id = opt(&e.correlation_id),
             path = opt(&e.path),
+            client_address = opt(&e.client_address),
         );
         if let Some(sink) = &self.sink {
             sink.record(&e);

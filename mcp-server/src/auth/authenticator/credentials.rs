@@ -6,17 +6,18 @@ use std::sync::Arc;
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName};
 
-use super::{Authenticator, Req};
+use super::{Authenticator, Presented, Req};
 #[cfg(feature = "builtin-auth")]
 use crate::auth::apikey::{ApiKey, KeyRejection};
 #[cfg(feature = "builtin-auth")]
-use crate::auth::basic::BasicRejection;
+use crate::auth::basic::{BasicRejection, user_name};
 use crate::auth::challenge::BearerError;
 use crate::auth::context::{AuthContext, CredentialKind};
 use crate::auth::dpop::{DpopMode, key_binding};
 #[cfg(feature = "oauth")]
 use crate::auth::dpop::{NonceIssuer, ProofError, VerifiedProof, verify_proof};
-use crate::auth::rejection::AuthRejection;
+use crate::auth::failures::CredentialKey;
+use crate::auth::rejection::{AuthRejection, Counted};
 use crate::auth::token_cache::token_digest;
 use crate::auth::validator::TokenError;
 #[cfg(feature = "oauth")]
@@ -77,7 +78,10 @@ fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h st
 }
 
 impl Authenticator {
-    /// A refusal on the challenge of the scheme the client used.
+    /// A refusal on the challenge of the scheme the client used. An `invalid_token` or
+    /// `invalid_dpop_proof` counts as a failed authentication of the client address (the
+    /// callers whose credential itself is invalid count it against the credential too);
+    /// `invalid_request` and `use_dpop_nonce` do not count.
     fn refuse(
         &self,
         reason: &'static str,
@@ -89,7 +93,15 @@ impl Authenticator {
             Scheme::Bearer => self.config.dpop.mode == DpopMode::Required,
             Scheme::Dpop => true,
         };
-        AuthRejection::challenge(reason, vec![self.base_challenge(dpop).error(error, why)])
+        let r = AuthRejection::challenge(reason, vec![self.base_challenge(dpop).error(error, why)]);
+        match error {
+            BearerError::InvalidToken | BearerError::InvalidDpopProof => {
+                r.counted(Counted::Address)
+            }
+            BearerError::InvalidRequest
+            | BearerError::InsufficientScope
+            | BearerError::UseDpopNonce => r,
+        }
     }
 
     /// No credentials: say where to get some and which scopes, no error (AZ-09, BE-03).
@@ -186,7 +198,13 @@ impl Authenticator {
         let Some(keys) = self.config.api_keys() else {
             return Err(self.no_credentials(req));
         };
-        match keys.verify(presented).await {
+        let key_of = || Some(CredentialKey::of(CredentialKind::ApiKey, presented));
+        let attempt = Presented {
+            kind: CredentialKind::ApiKey,
+            key_of: &key_of,
+        };
+        self.gate(req, attempt)?;
+        let outcome = match keys.verify(presented).await {
             Ok(key) => Ok(Arc::new(key_context(key))),
             Err(KeyRejection::Unavailable(e)) => {
                 tracing::error!(error = %e, "the API key store is unavailable");
@@ -197,18 +215,48 @@ impl Authenticator {
                 let c = self
                     .base_challenge(false)
                     .error(BearerError::InvalidToken, &rejection.to_string());
-                let r = AuthRejection::challenge(rejection.reason(), vec![c]).with_reason_in_body();
+                let r = AuthRejection::challenge(rejection.reason(), vec![c])
+                    .with_reason_in_body()
+                    .counted(Counted::AddressAndCredential);
                 Err(self.deny(req, None, r))
             }
-        }
+        };
+        outcome.map_err(|r| self.settle(req, Some(attempt), r))
     }
 
-    /// Checks an OAuth access token and, for `DPoP`, its proof (RFC 9449 §4.3, §7.1).
+    /// Checks an OAuth access token and, for `DPoP`, its proof (RFC 9449 §4.3, §7.1), within
+    /// the failure budgets.
     async fn jwt(
         &self,
         req: &Req<'_>,
         scheme: Scheme,
         token: &str,
+    ) -> Result<Arc<AuthContext>, AuthRejection> {
+        // Once per request: the verified-token cache's key and the token's failure budget.
+        let digest = token_digest(token);
+        let kind = match scheme {
+            Scheme::Bearer => CredentialKind::Bearer,
+            Scheme::Dpop => CredentialKind::Dpop,
+        };
+        let key_of = || Some(CredentialKey::of_token_digest(digest));
+        let attempt = Presented {
+            kind,
+            key_of: &key_of,
+        };
+        self.gate(req, attempt)?;
+        self.token_and_proof(req, scheme, token, digest)
+            .await
+            .map_err(|r| self.settle(req, Some(attempt), r))
+    }
+
+    /// Checks an OAuth access token (whose [`token_digest`] is `digest`) and, for `DPoP`, its
+    /// proof.
+    async fn token_and_proof(
+        &self,
+        req: &Req<'_>,
+        scheme: Scheme,
+        token: &str,
+        digest: [u8; 32],
     ) -> Result<Arc<AuthContext>, AuthRejection> {
         if scheme == Scheme::Bearer && self.config.dpop.mode == DpopMode::Required {
             let why = "DPoP-bound tokens are required";
@@ -231,7 +279,7 @@ impl Authenticator {
         // Without proof checks, `DPoP` is never offered, so no request uses it.
         #[cfg(not(feature = "oauth"))]
         let proof: Option<NoProof> = None;
-        let ctx = self.token_context(req, scheme, token).await?;
+        let ctx = self.token_context(req, scheme, token, digest).await?;
         let jkt = match key_binding(&ctx.claims) {
             Ok(jkt) => jkt,
             Err(e) => {
@@ -271,14 +319,15 @@ impl Authenticator {
         Ok(ctx)
     }
 
-    /// The context of a token: from the cache, else from the validator (then cached).
+    /// The context of a token (whose [`token_digest`] is `key`): from the cache, else from the
+    /// validator (then cached).
     async fn token_context(
         &self,
         req: &Req<'_>,
         scheme: Scheme,
         token: &str,
+        key: [u8; 32],
     ) -> Result<Arc<AuthContext>, AuthRejection> {
-        let key = token_digest(token);
         if let Some(ctx) = self.cache.get(&key) {
             return Ok(ctx);
         }
@@ -299,7 +348,9 @@ impl Authenticator {
                 Ok(ctx)
             }
             Err(TokenError::Invalid(why)) => {
-                let r = self.refuse("invalid_token", scheme, BearerError::InvalidToken, &why);
+                let r = self
+                    .refuse("invalid_token", scheme, BearerError::InvalidToken, &why)
+                    .counted(Counted::AddressAndCredential);
                 Err(self.deny(req, None, r))
             }
             Err(TokenError::Unavailable(why)) => {
@@ -434,7 +485,14 @@ impl Authenticator {
         let (Some(encoded), Some(verifier)) = (encoded, &self.basic) else {
             return Err(self.no_credentials(req));
         };
-        match verifier.verify(encoded).await {
+        let key_of =
+            || user_name(encoded).map(|name| CredentialKey::of(CredentialKind::Basic, &name));
+        let attempt = Presented {
+            kind: CredentialKind::Basic,
+            key_of: &key_of,
+        };
+        self.gate(req, attempt)?;
+        let outcome = match verifier.verify(encoded).await {
             Ok(user) => {
                 let mut ctx = AuthContext::new(CredentialKind::Basic)
                     .with_subject(user.name)
@@ -452,13 +510,21 @@ impl Authenticator {
                 Err(self.deny(req, None, r))
             }
             Err(rejection) => {
+                // A wrong password (or an unknown or disabled user) counts against the user
+                // name too; credentials that do not decode name no one.
+                let counted = match rejection {
+                    BasicRejection::Malformed => Counted::Address,
+                    _ => Counted::AddressAndCredential,
+                };
                 let r =
                     AuthRejection::challenge(rejection.reason(), vec![self.base_challenge(false)])
                         .with_reason_in_body()
-                        .with_description(rejection.description());
+                        .with_description(rejection.description())
+                        .counted(counted);
                 Err(self.deny(req, None, r))
             }
-        }
+        };
+        outcome.map_err(|r| self.settle(req, Some(attempt), r))
     }
 }
 

@@ -7,11 +7,17 @@
 //! surface (API keys only: 403), then the server's scopes (403), then the selected workspace
 //! (404 when the credential cannot see it). Each decision is an audit event.
 //!
+//! Failed authentications are budgeted per client address and per credential
+//! ([`AuthFailureLimits`](super::AuthFailureLimits)): once a credential is found in a request
+//! and before it is checked, a spent budget is refused with 429 (`gate`); a refusal that counts
+//! is charged when the credential check returns (`settle`).
+//!
 //! The resource (the audience tokens must name, the base of the metadata URL and of DPoP's
 //! `htu`) is the configured public URL, never anything a request says.
 
 mod credentials;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use http::{HeaderMap, Method, StatusCode};
@@ -23,8 +29,9 @@ use super::challenge::{BearerError, Challenge};
 use super::config::{AuthConfigError, AuthMode, AuthorizationConfig};
 use super::context::{AuthContext, CredentialKind};
 use super::dpop::DpopMode;
+use super::failures::{AddressKey, CredentialKey, FailureGuard};
 use super::query::QueryCredentials;
-use super::rejection::{AuthRejection, RejectionKind};
+use super::rejection::{AuthRejection, Counted, RejectionKind};
 use super::surface::Surface;
 use super::token_cache::TokenCache;
 use super::workspace::{WorkspaceAccess, is_valid_workspace_name};
@@ -39,6 +46,9 @@ pub struct Authenticator {
     surface: Surface,
     #[cfg(feature = "builtin-auth")]
     basic: Option<BasicVerifier>,
+    /// The failure budgets (shared by every authenticator built from the same configuration);
+    /// `None` when they are disabled.
+    failures: Option<Arc<FailureGuard>>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -67,6 +77,18 @@ struct Req<'a> {
     path: &'a str,
     headers: &'a HeaderMap,
     correlation_id: String,
+    /// The client's address as budgeted, when the connection is known.
+    peer: Option<AddressKey>,
+}
+
+/// A credential found in a request, as the failure budgets know it: what `gate` lets through
+/// and `settle` charges. `key_of` computes its key (`None` when nothing identifies it: Basic
+/// credentials that do not decode), only when a budget needs it: never on the success path of
+/// an idle limiter.
+#[derive(Clone, Copy)]
+struct Presented<'k> {
+    kind: CredentialKind,
+    key_of: &'k (dyn Fn() -> Option<CredentialKey> + Sync),
 }
 
 /// A client-supplied `X-Correlation-Id` / `X-Request-Id` when it is a short token, else a new
@@ -105,12 +127,17 @@ impl Authenticator {
             )),
             _ => None,
         };
+        let failures = config
+            .failure_guard
+            .get_or_init(|| FailureGuard::new(&config.auth_failure_limits).map(Arc::new))
+            .clone();
         Authenticator {
             cache: TokenCache::new(config.token_cache_capacity),
             config,
             surface: Surface::Mcp,
             #[cfg(feature = "builtin-auth")]
             basic,
+            failures,
         }
     }
 
@@ -224,28 +251,160 @@ impl Authenticator {
         r
     }
 
+    /// Called once the request's credential is found and before anything checks it: refuses
+    /// with 429 when the client address or the credential has spent its failure budget. The
+    /// credential's key is computed and looked up only while some credential is tracked, so
+    /// the success path of an idle limiter costs neither.
+    fn gate(&self, req: &Req<'_>, presented: Presented<'_>) -> Result<(), AuthRejection> {
+        let Some(guard) = &self.failures else {
+            return Ok(());
+        };
+        let key = if guard.tracks_credentials() {
+            (presented.key_of)()
+        } else {
+            None
+        };
+        let kind = presented.kind;
+        match guard.check(req.peer, key) {
+            None => Ok(()),
+            Some(refusal) => {
+                tracing::debug!(
+                    target: "mcp::auth",
+                    client_address = req.peer.map(|a| a.to_string()),
+                    credential_kind = kind.as_str(),
+                    bucket = refusal.bucket.as_str(),
+                    "refused before checking: too many failed authentications"
+                );
+                let retry = refusal.retry_after_secs();
+                Err(self.throttled(req, Some(kind), "too_many_failures", retry))
+            }
+        }
+    }
+
+    /// Charges a refusal that counts as a failed authentication to the failure budgets, once
+    /// (the refusal is marked as charged): to the address, and to `presented` (the credential
+    /// `gate` let through) when the credential itself was refused. A failure over budget
+    /// (attempts that raced past `gate`, or a new key while the table is full) is answered 429
+    /// instead.
+    fn settle(
+        &self,
+        req: &Req<'_>,
+        presented: Option<Presented<'_>>,
+        mut r: AuthRejection,
+    ) -> AuthRejection {
+        let Some(counted) = r.take_counted() else {
+            return r;
+        };
+        let Some(guard) = &self.failures else {
+            return r;
+        };
+        let credential = match (counted, presented) {
+            (Counted::AddressAndCredential, Some(p)) if guard.limits_credentials() => (p.key_of)(),
+            _ => None,
+        };
+        let charged = guard.charge(req.peer, credential);
+        let kind = presented.map_or("unknown", |p| p.kind.as_str());
+        for bucket in charged.exhausted.into_iter().flatten() {
+            tracing::warn!(
+                target: "mcp::auth",
+                client_address = req.peer.map(|a| a.to_string()),
+                credential_kind = kind,
+                bucket = bucket.as_str(),
+                "failed-authentication budget spent: further attempts are refused with 429 \
+                 until it refills"
+            );
+        }
+        match charged.refusal {
+            None => r,
+            Some(refusal) => {
+                let reason = if refusal.table_full {
+                    "auth_failures_table_full"
+                } else {
+                    "too_many_failures"
+                };
+                let kind = presented.map(|p| p.kind);
+                self.throttled(req, kind, reason, refusal.retry_after_secs())
+            }
+        }
+    }
+
+    /// The 429, audited with the client address (the /64 of IPv6) and the credential kind.
+    fn throttled(
+        &self,
+        req: &Req<'_>,
+        kind: Option<CredentialKind>,
+        reason: &'static str,
+        retry_after: u64,
+    ) -> AuthRejection {
+        let r = AuthRejection::too_many_failures(reason, retry_after);
+        let audit = &self.config.audit;
+        if audit.active() {
+            let mut e = AuditEvent::new(AuditAction::AuthDenied).reason(reason);
+            e.surface = Some(self.surface.as_str().to_owned());
+            e.http_method = Some(req.method.as_str().to_owned());
+            e.path = Some(req.path.to_owned());
+            e.correlation_id = Some(req.correlation_id.clone());
+            e.client_address = req.peer.map(|a| a.to_string());
+            e.credential_kind = kind;
+            audit.record(e);
+        }
+        r
+    }
+
     /// Authenticates a request to `path` with `method`. `Ok(None)` when authorization is off.
+    /// The client address is unknown here, so failed authentications are budgeted per
+    /// credential only: prefer [`authenticate_from`](Self::authenticate_from).
     pub async fn authenticate(
         &self,
         method: &Method,
         path: &str,
         headers: &HeaderMap,
     ) -> Result<Option<Arc<AuthContext>>, AuthRejection> {
-        self.authenticate_request(method, path, headers, &QueryCredentials::default())
+        self.authenticate_request(method, path, headers, &QueryCredentials::default(), None)
             .await
     }
 
-    /// Authenticates a request, with what its query says (`?token=`, `?workspace=`).
-    /// `Ok(None)` when authorization is off.
+    /// Authenticates a request from the client at `peer` (the connection's address, never a
+    /// header's): failed authentications are budgeted per address too
+    /// ([`AuthFailureLimits`](super::AuthFailureLimits)).
+    pub async fn authenticate_from(
+        &self,
+        peer: IpAddr,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> Result<Option<Arc<AuthContext>>, AuthRejection> {
+        let query = QueryCredentials::default();
+        self.authenticate_request(method, path, headers, &query, Some(peer))
+            .await
+    }
+
+    /// Authenticates a request, with what its query says (`?token=`, `?workspace=`) and the
+    /// client's address when known. `Ok(None)` when authorization is off.
     pub(crate) async fn authenticate_request(
         &self,
         method: &Method,
         path: &str,
         headers: &HeaderMap,
         query: &QueryCredentials,
+        peer: Option<IpAddr>,
     ) -> Result<Option<Arc<AuthContext>>, AuthRejection> {
         if !self.config.is_enabled() {
             return Ok(None);
+        }
+        if peer.is_none()
+            && self
+                .failures
+                .as_ref()
+                .is_some_and(|f| f.first_without_peer())
+        {
+            tracing::warn!(
+                target: "mcp::auth",
+                "requests reach the authorization layer without the client's address \
+                 (ConnectInfo<SocketAddr>): failed authentications are limited per credential \
+                 only. Serve the router with \
+                 `into_make_service_with_connect_info::<SocketAddr>()`."
+            );
         }
         let Ok(correlation_id) = correlation_id(headers) else {
             return Err(AuthRejection::unavailable(
@@ -259,6 +418,7 @@ impl Authenticator {
             path,
             headers,
             correlation_id,
+            peer: peer.map(AddressKey::of),
         };
         if query.ambiguous_workspace {
             let r = AuthRejection::plain(
@@ -272,9 +432,12 @@ impl Authenticator {
         }
         let credential = match self.config.mode() {
             #[cfg(feature = "builtin-auth")]
-            AuthMode::Basic => self.basic_credential(&req).await?,
-            _ => self.token_credential(&req, query.token.as_deref()).await?,
+            AuthMode::Basic => self.basic_credential(&req).await,
+            _ => self.token_credential(&req, query.token.as_deref()).await,
         };
+        // What was refused before a credential was found (a malformed token) is charged here;
+        // the rest was charged where the credential was checked.
+        let credential = credential.map_err(|r| self.settle(&req, None, r))?;
         if credential.credential == CredentialKind::ApiKey
             && !credential.surfaces.contains(&self.surface)
         {
