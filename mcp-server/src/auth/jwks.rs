@@ -305,7 +305,13 @@ impl Jwks {
         // Stale never, and the last fetch "succeeded" within the cooldown: an unknown `kid`
         // is refused from the cache instead of starting a fetch.
         let forever = Duration::from_secs(100 * 365 * 24 * 3600);
-        let jwks = Jwks::new(KeySource::Url(String::new()), http, forever, forever);
+        let jwks = Jwks::new(
+            KeySource::Url(String::new()),
+            http,
+            (forever, forever),
+            forever,
+            super::backend::DEFAULT_MAX_RESPONSE_BYTES,
+        );
         jwks.keys.store(Some(Arc::new(set)));
         if let Ok(mut state) = jwks.state.lock() {
             state.last = Some((Instant::now(), Ok(())));
