@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds every fuzz target once, then runs each for SECONDS seconds, from its seeds
+# Builds every fuzz target once, replays the inputs of fuzz/regressions/<target>, then runs each
+# target for SECONDS seconds, from its seeds
 # (fuzz/seeds/<target>) into its corpus (fuzz/corpus/<target>), and prints per target the
-# executions, executions per second, corpus size and findings. Exits non-zero if any target
-# crashed, hung (-timeout), ran out of memory (-rss_limit_mb) or failed to run.
+# executions, executions per second, corpus size and findings. Exits non-zero if a regression
+# input fails or any target crashed, hung (-timeout), ran out of memory (-rss_limit_mb) or failed
+# to run.
 #
 #   fuzz/run.sh SECONDS [TARGET...]
 #
@@ -62,6 +64,21 @@ dict_of() {
 }
 
 mkdir -p "$HERE/logs"
+
+# Inputs that once crashed a target (fuzz/regressions/<target>/) must keep passing.
+replay_status=0
+for t in "${TARGETS[@]}"; do
+  inputs=("$HERE/regressions/$t"/*)
+  [ -e "${inputs[0]}" ] || continue
+  if "$BIN/$t" "${inputs[@]}" >"$HERE/logs/$t.regressions.log" 2>&1; then
+    echo "    regressions of $t: ${#inputs[@]} input(s) pass"
+  else
+    echo "    regressions of $t FAIL: see fuzz/logs/$t.regressions.log"
+    tail -30 "$HERE/logs/$t.regressions.log"
+    replay_status=1
+  fi
+done
+
 run_target() {
   local t="$1" corpus="$HERE/corpus/$1" seeds="$HERE/seeds/$1" artifacts="$HERE/artifacts/$1"
   local dict rc=0 args=()
@@ -111,4 +128,5 @@ if [ "$status" != 0 ]; then
     fi
   done
 fi
+[ "$replay_status" = 0 ] || status=1
 exit "$status"

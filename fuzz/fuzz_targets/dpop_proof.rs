@@ -261,13 +261,13 @@ fuzz_target!(|data: &[u8]| {
         if let Some(jwk) = h.get("jwk").and_then(Value::as_object) {
             check_thumbprint(jwk);
         }
-        if let Some(htu) = segment(&proof, 1).and_then(|c| c.get("htu").cloned()) {
-            if let Some(n) = htu.as_str().and_then(normalize_htu) {
-                assert!(
-                    !n.contains(['?', '#'])
-                        && (n.starts_with("http://") || n.starts_with("https://"))
-                );
-            }
+        if let Some(htu) = segment(&proof, 1).and_then(|c| c.get("htu").cloned())
+            && let Some(n) = htu.as_str().and_then(normalize_htu)
+        {
+            assert!(
+                !n.contains(['?', '#']) && (n.starts_with("http://") || n.starts_with("https://")),
+                "normalised htu {n:?}"
+            );
         }
     }
 });

@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
         match part {
             Part::Literal(l) => {
                 assert!(!l.is_empty(), "an empty literal in {template:?}");
-                rendered.push_str(&l);
+                rendered.push_str(l);
                 previous_was_expression = false;
             }
             Part::Expression(e) => {

@@ -500,10 +500,10 @@ pub async fn run_legacy(data: &[u8]) {
             continue;
         };
         check(&exchange, &reply, Era::Legacy).await;
-        if let Some(new) = reply.header("mcp-session-id") {
-            if current.as_deref() != Some(new) {
-                sessions.push(new.to_owned());
-            }
+        if let Some(new) = reply.header("mcp-session-id")
+            && current.as_deref() != Some(new)
+        {
+            sessions.push(new.to_owned());
         }
     }
     let delete = delete_session();

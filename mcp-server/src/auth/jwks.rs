@@ -297,9 +297,9 @@ impl Jwks {
         flight
     }
 
-    /// Keys known in advance that are never fetched nor refreshed (fuzz builds only): the token
-    /// checks run against `doc` with no network. `None` when `doc` is not a JWKS.
-    #[cfg(fuzzing)]
+    /// Keys known in advance that are never fetched nor refreshed (fuzz builds and tests only):
+    /// the token checks run against `doc` with no network. `None` when `doc` is not a JWKS.
+    #[cfg(any(fuzzing, all(test, feature = "aws-lc")))]
     pub(crate) fn preloaded(doc: &serde_json::Value, http: reqwest::Client) -> Option<Self> {
         let set = parse_set(doc)?;
         // Stale never, and the last fetch "succeeded" within the cooldown: an unknown `kid`

@@ -6,6 +6,8 @@
 use crate::clock::now_secs;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Validation, decode, decode_header};
 
@@ -189,6 +191,20 @@ fn describe(kind: &ErrorKind) -> &'static str {
     }
 }
 
+/// Whether the `alg` of a token's header is written as a string, as RFC 7515 §4.1.1 requires.
+/// The JOSE library's header type reads more: `{"alg": {"EdDSA": null}}` is EdDSA to it (serde's
+/// map form of an enum), so a header no other JOSE implementation would accept could pass.
+fn alg_is_a_string(token: &str) -> bool {
+    let Some(segment) = token.split('.').next() else {
+        return false;
+    };
+    URL_SAFE_NO_PAD
+        .decode(segment.trim_end_matches('='))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
+        .is_some_and(|header| header.get("alg").is_some_and(Value::is_string))
+}
+
 /// Scopes from `scope` (space-separated) or `scp` (array or string).
 pub(crate) fn scopes_of(claims: &Map<String, Value>) -> Vec<String> {
     let split = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
@@ -226,8 +242,8 @@ impl JwtValidator {
     }
 
     /// A validator whose keys are `jwks`, fixed: never fetched, never refreshed (fuzz builds
-    /// only). `None` when `jwks` is not a JWKS or the HTTP client cannot be built.
-    #[cfg(fuzzing)]
+    /// and tests only). `None` when `jwks` is not a JWKS or the HTTP client cannot be built.
+    #[cfg(any(fuzzing, all(test, feature = "aws-lc")))]
     pub(crate) fn with_keys(config: JwtValidatorConfig, jwks: &Value) -> Option<Self> {
         select_jwt_backend();
         let http = http_client(config.http_timeout).ok()?;
@@ -243,6 +259,9 @@ impl JwtValidator {
     async fn check(&self, token: &str, resource: &str) -> Result<AuthContext, TokenError> {
         let invalid = |m: &str| TokenError::Invalid(m.to_owned());
         let header = decode_header(token).map_err(|_| invalid("the token is malformed"))?;
+        if !alg_is_a_string(token) {
+            return Err(invalid("the token is malformed"));
+        }
         let alg = Algorithm::from_jwt(header.alg)
             .filter(|a| self.config.algorithms.contains(a))
             .ok_or_else(|| invalid("the token algorithm is not allowed"))?;
@@ -330,6 +349,47 @@ mod tests {
             ["x", "y"]
         );
         assert!(scopes_of(&m(serde_json::json!({}))).is_empty());
+    }
+
+    /// Fuzzing finding (fuzz/regressions/jwt/alg-object): a header whose `alg` is the map form
+    /// of the enum, `{"EdDSA": null}`, was read as EdDSA and the token accepted. RFC 7515 makes
+    /// `alg` a string: such a token is malformed, however well signed.
+    #[cfg(feature = "aws-lc")]
+    #[tokio::test]
+    async fn alg_must_be_a_string() {
+        use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+        let key = Ed25519KeyPair::from_seed_unchecked(&[7; 32]).unwrap();
+        let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+        let jwks = serde_json::json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "k",
+            "x": b64(key.public_key().as_ref())}]});
+        let config = JwtValidatorConfig::new("https://issuer.example", "https://rs.example/mcp");
+        let validator = JwtValidator::with_keys(config, &jwks).unwrap();
+        let claims = serde_json::json!({"iss": "https://issuer.example",
+            "aud": "https://rs.example/mcp", "exp": now_secs() + 600});
+        let token = |header: Value| {
+            let input = format!(
+                "{}.{}",
+                b64(header.to_string().as_bytes()),
+                b64(claims.to_string().as_bytes())
+            );
+            let sig = key.sign(input.as_bytes());
+            format!("{input}.{}", b64(sig.as_ref()))
+        };
+        let good = token(serde_json::json!({"alg": "EdDSA", "kid": "k"}));
+        assert!(validator.validate(&good, "").await.is_ok());
+        for alg in [
+            serde_json::json!({"EdDSA": null}),
+            serde_json::json!(["EdDSA"]),
+        ] {
+            let bad = token(serde_json::json!({"alg": alg, "kid": "k"}));
+            assert!(
+                matches!(
+                    validator.validate(&bad, "").await,
+                    Err(TokenError::Invalid(_))
+                ),
+                "alg {alg} accepted"
+            );
+        }
     }
 
     #[test]

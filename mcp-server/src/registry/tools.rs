@@ -543,6 +543,43 @@ impl IntoTools for Vec<ToolDef> {
 mod tests {
     use super::*;
 
+    /// Fuzzing finding (fuzz/regressions/tool_arguments/float-ulp): serde_json's default float
+    /// parsing may land an ULP off, so a `tools/call` whose `f64` argument was written
+    /// `4.5000000000000005e+300` ran the tool with `4.500000000000001e300`. With
+    /// `float_roundtrip` (the workspace's serde_json) the number written is the number read.
+    /// Run alone (`cargo test -p mcp-server`): in a workspace test run, jsonschema (a dev
+    /// dependency of mcp-core) turns `float_roundtrip` on whatever the workspace says.
+    #[test]
+    fn float_arguments_arrive_exactly() {
+        #[derive(serde::Deserialize)]
+        struct Args {
+            x: f64,
+        }
+        for x in [
+            4.5e300_f64,
+            4.500_000_000_000_000_5e300,
+            0.1,
+            1.797_693_134_862_315_7e308,
+            5e-324,
+            -123_456.789_012_345_67,
+        ] {
+            let body = format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"t","arguments":{{"x":{}}}}}}}"#,
+                serde_json::to_string(&x).unwrap()
+            );
+            let Ok(mcp_core::jsonrpc::Payload::Single(Ok(mcp_core::jsonrpc::Message::Request(r)))) =
+                mcp_core::jsonrpc::parse_payload(body.as_bytes())
+            else {
+                panic!("{body}")
+            };
+            let arguments = r.params.unwrap()["arguments"].as_object().cloned();
+            let Ok(args) = parse_arguments::<Args>(arguments) else {
+                panic!("{body}")
+            };
+            assert_eq!(args.x, x, "{body}");
+        }
+    }
+
     #[derive(serde::Deserialize, JsonSchema)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
