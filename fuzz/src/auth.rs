@@ -11,9 +11,9 @@ use axum::Router;
 use axum::routing::any;
 use http::Uri;
 use mcp_server::auth::{
-    ApiKeys, AuthLayer, AuthorizationConfig, Caller, Danger, DpopConfig, JwtValidator,
-    JwtValidatorConfig, MemoryStore, NewApiKey, NonceIssuer, Surface, User, UserStore,
-    WorkspaceAccess,
+    ApiKeys, AuthFailureLimits, AuthLayer, AuthorizationConfig, Caller, Danger, DpopConfig,
+    JwtValidator, JwtValidatorConfig, MemoryStore, NewApiKey, NonceIssuer, Surface, User,
+    UserStore, WorkspaceAccess,
 };
 use mcp_server::fuzzing;
 use serde_json::{Value, json};
@@ -248,7 +248,8 @@ fn guarded(name: &'static str, config: AuthorizationConfig) -> Guarded {
     }
 }
 
-/// The three guarded routers, built once per process.
+/// The three guarded routers, built once per process. Without failure budgets: every input
+/// must get the answer its credential deserves, not a 429 earned by earlier inputs.
 pub fn routers() -> &'static [Guarded] {
     static ROUTERS: OnceLock<Vec<Guarded>> = OnceLock::new();
     ROUTERS.get_or_init(|| {
@@ -259,13 +260,15 @@ pub fn routers() -> &'static [Guarded] {
             .resource(RESOURCE)
             .dpop(DpopConfig::allowed())
             .known_workspaces(["ops", "dev"])
-            .dangerously_allow(Danger::QueryToken);
+            .dangerously_allow(Danger::QueryToken)
+            .auth_failure_limits(AuthFailureLimits::disabled());
         let oauth = AuthorizationConfig::enabled()
             .validator(validator(JwtValidatorConfig::new(ISSUER, "")))
             .authorization_server(ISSUER)
             .resource(RESOURCE)
             .required_scopes(["read"])
-            .dpop(DpopConfig::required().with_nonces(NONCE_KEY, Duration::from_secs(300)));
+            .dpop(DpopConfig::required().with_nonces(NONCE_KEY, Duration::from_secs(300)))
+            .auth_failure_limits(AuthFailureLimits::disabled());
         let store = MemoryStore::new();
         store
             .put_user(
@@ -276,7 +279,8 @@ pub fn routers() -> &'static [Guarded] {
             .now_or_never()
             .and_then(Result::ok)
             .expect("a user");
-        let basic = AuthorizationConfig::basic(store);
+        let basic =
+            AuthorizationConfig::basic(store).auth_failure_limits(AuthFailureLimits::disabled());
         vec![
             guarded("builtin", builtin),
             guarded("oauth", oauth),
