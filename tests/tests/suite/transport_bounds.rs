@@ -245,21 +245,26 @@ async fn a_body_nested_deeper_than_max_json_depth_is_minus_32700_naming_the_limi
 
 // --- sessions ----------------------------------------------------------------------------
 
-/// One POST of `slow` with a progress token: it answers as an SSE stream that stays open while
-/// the tool runs. The response is returned as soon as its head arrives.
-async fn open_stream(s: &Session, id: i64, steps: u32) -> reqwest::Response {
+/// A POST of `body` in session `s` accepting `accept`; the response is returned as soon as its
+/// head arrives (a stream stays open for the caller to read, or not).
+async fn post_in(s: &Session, accept: &str, body: &Value) -> reqwest::Result<reqwest::Response> {
     reqwest::Client::new()
         .post(&s.url)
         .header("content-type", "application/json")
-        .header("accept", JSON_AND_SSE)
+        .header("accept", accept)
         .header("mcp-session-id", &s.id)
         .header("mcp-protocol-version", &s.version)
-        .body(
-            json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{
-                "name":"slow","arguments":{"steps":steps},"_meta":{"progressToken":id}}})
-            .to_string(),
-        )
+        .body(body.to_string())
         .send()
+        .await
+}
+
+/// One POST of `slow` with a progress token: it answers as an SSE stream that stays open while
+/// the tool runs. The response is returned as soon as its head arrives.
+async fn open_stream(s: &Session, id: i64, steps: u32) -> reqwest::Response {
+    let call = json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{
+        "name":"slow","arguments":{"steps":steps},"_meta":{"progressToken":id}}});
+    post_in(s, JSON_AND_SSE, &call)
         .await
         .expect("the server answers")
 }
@@ -333,16 +338,7 @@ async fn server_to_client_requests_beyond_the_pending_bound_fail_at_once() {
     let caps = json!({"elicitation": {"form": {}}});
     let s = Session::open(&srv.url(), "2025-11-25", caps).await;
     let call = |id: i64| json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"ask","arguments":{}}});
-    let first = reqwest::Client::new()
-        .post(&s.url)
-        .header("content-type", "application/json")
-        .header("accept", JSON_AND_SSE)
-        .header("mcp-session-id", &s.id)
-        .header("mcp-protocol-version", &s.version)
-        .body(call(1).to_string())
-        .send()
-        .await
-        .unwrap();
+    let first = post_in(&s, JSON_AND_SSE, &call(1)).await.unwrap();
     assert_eq!(first.headers()["content-type"], "text/event-stream");
     let mut first = first.bytes_stream();
     // Read the first stream until the elicitation request arrives.
@@ -450,20 +446,9 @@ async fn a_client_that_never_reads_its_stream_is_cut_and_resumes_without_loss() 
     let http = HttpConfig::default().event_store(Arc::new(store));
     let srv = spawn(server.http(http)).await.expect("server starts");
     let s = Session::open(&srv.url(), "2025-11-25", json!({})).await;
-    let unread = reqwest::Client::new()
-        .post(&s.url)
-        .header("content-type", "application/json")
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &s.id)
-        .header("mcp-protocol-version", &s.version)
-        .body(
-            json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{
-                "name":"flood","arguments":{"count":COUNT}}})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let flood = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{
+        "name":"flood","arguments":{"count":COUNT}}});
+    let unread = post_in(&s, "text/event-stream", &flood).await.unwrap();
     // The handler finishes although nobody reads.
     let flag = Arc::clone(&done);
     until(move || flag.load(Ordering::SeqCst)).await;
@@ -551,17 +536,7 @@ async fn graceful_shutdown_finishes_in_flight_requests_within_the_grace_period()
     let hang = {
         let s = s.clone();
         let body = call("hang");
-        tokio::spawn(async move {
-            reqwest::Client::new()
-                .post(&s.url)
-                .header("content-type", "application/json")
-                .header("accept", "application/json")
-                .header("mcp-session-id", &s.id)
-                .header("mcp-protocol-version", &s.version)
-                .body(body.to_string())
-                .send()
-                .await
-        })
+        tokio::spawn(async move { post_in(&s, "application/json", &body).await })
     };
     tokio::time::sleep(Duration::from_millis(150)).await;
     tx.send(()).unwrap();
