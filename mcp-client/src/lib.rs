@@ -140,6 +140,7 @@ mod options;
 #[cfg(feature = "http")]
 mod secure_url;
 mod session;
+mod telemetry;
 mod transport;
 
 use std::future::Future;

@@ -171,6 +171,7 @@ mod schema;
 mod server;
 pub mod store;
 pub mod tasks;
+pub mod telemetry;
 #[cfg(test)]
 mod test_util;
 #[cfg(feature = "testing")]

@@ -103,6 +103,8 @@ pub(crate) struct ServerInner {
     pub(crate) state_codec: StateCodec,
     /// Tasks extension (SEP-2663): records and running task handlers.
     pub(crate) tasks: Arc<crate::tasks::TaskManager>,
+    /// The MCP metrics (feature `otel`), on the global meter provider of build time.
+    pub(crate) metrics: crate::telemetry::ServerMetrics,
     listeners: Mutex<Vec<Weak<dyn ChangeListener>>>,
 }
 
@@ -546,13 +548,14 @@ impl McpServerBuilder {
                 StateCodec::random(self.request_state_ttl).map_err(|_| BuildError::Randomness)?
             }
         };
+        let metrics = crate::telemetry::ServerMetrics::from_global();
         Ok(McpServer {
             inner: Arc::new_cyclic(|server| ServerInner {
                 server_info_value,
                 server_info_meta,
                 cache_ttl_ms: u64::try_from(self.cache_ttl.as_millis()).unwrap_or(u64::MAX),
                 state_codec,
-                tasks: Arc::new(crate::tasks::TaskManager::new(self.tasks)),
+                tasks: Arc::new(crate::tasks::TaskManager::new(self.tasks, metrics.clone())),
                 info: self.info,
                 instructions: self.instructions,
                 capabilities,
@@ -569,6 +572,7 @@ impl McpServerBuilder {
                 request_timeout: self.request_timeout,
                 auth: self.auth,
                 listeners: Mutex::new(Vec::new()),
+                metrics,
             }),
         })
     }

@@ -23,6 +23,7 @@ use serde_json::Value;
 use crate::error::{Error, Malformed};
 use crate::incoming::Incoming;
 use crate::options::RequestOptions;
+use crate::telemetry;
 use crate::transport::{Call, Framing, Wire};
 
 /// How the client was configured to talk.
@@ -238,13 +239,22 @@ impl Session {
         if self.is_closed() {
             return Err(Error::Closed);
         }
+        let version = self.version().as_str();
+        let transport = self.wire.network_transport();
+        let span = telemetry::request_span(method, params.as_ref(), version, transport);
+        let started = std::time::Instant::now();
         let work = self.request_rounds(method, params, options);
-        match options.timeout.or(self.settings.request_timeout) {
-            Some(t) => tokio::time::timeout(t, work)
-                .await
-                .map_err(|_| Error::Timeout(t))?,
-            None => work.await,
-        }
+        let bounded = async {
+            match options.timeout.or(self.settings.request_timeout) {
+                Some(t) => tokio::time::timeout(t, work)
+                    .await
+                    .map_err(|_| Error::Timeout(t))?,
+                None => work.await,
+            }
+        };
+        let outcome = tracing::Instrument::instrument(bounded, span.clone()).await;
+        telemetry::finish(&span, started, method, version, transport, outcome.as_ref());
+        outcome
     }
 
     async fn request_rounds(
@@ -254,6 +264,8 @@ impl Session {
         options: &RequestOptions,
     ) -> Result<Value, Error> {
         let mut params = params_object(params)?;
+        #[cfg(feature = "otel")]
+        with_meta(&mut params, crate::telemetry::inject);
         if let Some(extra) = &options.meta {
             with_meta(&mut params, |meta| {
                 for (k, v) in extra {

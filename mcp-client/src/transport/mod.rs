@@ -48,6 +48,15 @@ pub(crate) enum Wire {
 // Without the `http` feature only the stdio arm is left, and it needs no era framing.
 #[cfg_attr(not(feature = "http"), allow(unused_variables))]
 impl Wire {
+    /// `network.transport`: `tcp` (HTTP) or `pipe` (stdio).
+    pub fn network_transport(&self) -> &'static str {
+        match self {
+            #[cfg(feature = "http")]
+            Wire::Http(_) => "tcp",
+            Wire::Stdio(_) => "pipe",
+        }
+    }
+
     /// Sends a request and waits for its result; a JSON-RPC error is [`Error::Protocol`].
     pub async fn call(&self, call: Call) -> Result<Value, Error> {
         match self {

@@ -462,7 +462,17 @@ impl IntrospectionValidator {
                 "too many token checks are in progress".to_owned(),
             ));
         };
-        self.introspect(token).await
+        use tracing::Instrument;
+        let span = crate::telemetry::outgoing("oauth.introspect", None);
+        let answer = self.introspect(token).instrument(span.clone()).await;
+        // A refused token is an answer, not a failed call.
+        if matches!(
+            answer,
+            Err(TokenError::Unavailable(_) | TokenError::Busy(_))
+        ) {
+            crate::telemetry::failed(&span);
+        }
+        answer
     }
 
     /// The introspection answer for `token`, sharing the call of a concurrent check of the same

@@ -250,7 +250,9 @@ impl Jwks {
 
     /// The body of a flight: fetch, store the keys, record the outcome, end the flight.
     async fn run_fetch(&self) -> Result<(), String> {
-        let fetched = tokio::time::timeout(self.fetch_timeout, self.fetch_keys())
+        let span = crate::telemetry::outgoing("jwks.fetch", None);
+        let fetch = crate::telemetry::traced(span, self.fetch_keys());
+        let fetched = tokio::time::timeout(self.fetch_timeout, fetch)
             .await
             .unwrap_or_else(|_| {
                 Err(format!(

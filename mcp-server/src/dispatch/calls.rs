@@ -23,6 +23,7 @@ use crate::context::{Context, ContextInner};
 use crate::mrtr::{InputRound, RoundOutcome, merge_answers, request_digest};
 use crate::registry::ResourceMatch;
 use crate::server::ServerInner;
+use crate::telemetry::note_tool_error;
 
 /// The MRTR side of a modern call: the round the handler runs in, and the digest and caller
 /// that bind its `requestState` to this request.
@@ -203,6 +204,7 @@ pub(super) async fn call_tool(
         .tool_call(&name, arguments.as_ref(), env.auth.as_deref());
     if let Some((reason, outcome)) = check_tool_access(server, era, &tool, env.auth.as_deref()) {
         audit.denied(reason);
+        note_tool_error();
         return outcome;
     }
     let mrtr = match open_round(
@@ -247,6 +249,9 @@ pub(super) async fn call_tool(
             }
             crate::dispatch::tasks::Started::Finished(result) => {
                 audit.finished(result.is_error(), None);
+                if result.is_error() {
+                    note_tool_error();
+                }
                 finish(server, era, mrtr, result, Cache::No)
             }
         };
@@ -262,6 +267,9 @@ pub(super) async fn call_tool(
         }
     };
     audit.finished(result.is_error(), None);
+    if result.is_error() {
+        note_tool_error();
+    }
     finish(server, era, mrtr, result, Cache::No)
 }
 

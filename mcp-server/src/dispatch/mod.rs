@@ -29,6 +29,7 @@ use crate::auth::AuthContext;
 use crate::client_state::ClientState;
 use crate::context::{HttpRequestParts, Peer};
 use crate::server::ServerInner;
+use crate::telemetry::{Ended, MessageSpan, Target, Transport};
 pub(crate) use shape::encode;
 
 /// A serialized result, or why there is none.
@@ -105,6 +106,36 @@ fn empty() -> Outcome {
 /// plus the client state the transport keeps for the session.
 pub(crate) fn initialize(
     server: &ServerInner,
+    id: &mcp_core::jsonrpc::RequestId,
+    params: Option<Value>,
+    transport: Transport,
+) -> Result<(Outcome, ClientState), ErrorObject> {
+    let meta = params.as_ref().and_then(|p| p.get("_meta"));
+    let mut telemetry = MessageSpan::request(
+        &server.metrics,
+        methods::INITIALIZE,
+        Some(id),
+        Target::default(),
+        None,
+        None,
+        transport,
+        meta,
+    );
+    let _entered = telemetry.span().clone().entered();
+    let answer = negotiate(server, params);
+    match &answer {
+        Ok((_, state)) => {
+            telemetry.set_version(state.version.as_str());
+            telemetry.finish(Ended::Result, false);
+        }
+        Err(e) => telemetry.finish(Ended::Error(e.code.0), false),
+    }
+    answer
+}
+
+/// [`initialize`] without the span.
+fn negotiate(
+    server: &ServerInner,
     params: Option<Value>,
 ) -> Result<(Outcome, ClientState), ErrorObject> {
     let params: InitializeRequestParams = parse_params(params)?;
@@ -153,7 +184,13 @@ fn discover(server: &ServerInner) -> Outcome {
 }
 
 /// Handles a notification from the client. Unknown notifications are ignored.
-pub(crate) fn handle_notification(notification: Notification, client: Option<&ClientState>) {
+pub(crate) fn handle_notification(
+    notification: Notification,
+    client: Option<&ClientState>,
+    transport: Transport,
+) {
+    let _span =
+        crate::telemetry::notification_span(&notification.method, Some(transport)).entered();
     match notification.method.as_str() {
         methods::NOTIFICATION_INITIALIZED => {
             if let Some(c) = client {
@@ -197,25 +234,102 @@ pub(crate) fn removed_in_modern(method: &str) -> bool {
 /// panic is logged at ERROR with its message, which never reaches the client. (A panicking tool
 /// is caught one level down and answers the documented tool error result instead.) The
 /// connection, the session and every other request go on.
+///
+/// The request runs inside its span (see [`crate::telemetry`]), which ends with its outcome.
 pub(crate) fn handle_request(
     server: Arc<ServerInner>,
     request: Request,
     env: RequestEnv,
 ) -> BoxFuture<'static, Outcome> {
+    let telemetry = request_span(&server, &request, &env);
     let method = request.method.clone();
     let work = std::panic::AssertUnwindSafe(dispatch_request(server, request, env));
     Box::pin(async move {
-        futures_util::FutureExt::catch_unwind(work)
-            .await
-            .unwrap_or_else(|payload| {
-                tracing::error!(
-                    %method,
-                    panic = crate::error::panic_message(payload.as_ref()),
-                    "a request handler panicked"
-                );
-                Err(ErrorObject::internal_error("Internal error").into())
-            })
+        let guarded = async {
+            futures_util::FutureExt::catch_unwind(work)
+                .await
+                .unwrap_or_else(|payload| {
+                    tracing::error!(
+                        %method,
+                        panic = crate::error::panic_message(payload.as_ref()),
+                        "a request handler panicked"
+                    );
+                    Err(ErrorObject::internal_error("Internal error").into())
+                })
+        };
+        let (outcome, tool_error) = telemetry.run(guarded).await;
+        telemetry.finish(ended(&outcome), tool_error);
+        outcome
     })
+}
+
+/// How `outcome` ended, for its span and metric.
+pub(crate) fn ended(outcome: &Outcome) -> Ended {
+    match outcome {
+        Ok(_) => Ended::Result,
+        Err(Failure::Error(e)) => Ended::Error(e.code.0),
+        Err(Failure::StepUp(_)) => Ended::StepUp,
+    }
+}
+
+/// The span of `request`: its target when the server has it (a tool or prompt name a client
+/// made up never names a span), the session and the transport.
+fn request_span(server: &ServerInner, request: &Request, env: &RequestEnv) -> MessageSpan {
+    let params = request.params.as_ref();
+    let named = |key: &str| {
+        params
+            .and_then(|p| p.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut target = Target::default();
+    match request.method.as_str() {
+        methods::TOOLS_CALL => {
+            target.tool = named("name").filter(|n| server.registry.load().tools.contains_key(n));
+        }
+        methods::PROMPTS_GET => {
+            target.prompt =
+                named("name").filter(|n| server.registry.load().prompts.contains_key(n));
+        }
+        methods::RESOURCES_READ | methods::RESOURCES_SUBSCRIBE | methods::RESOURCES_UNSUBSCRIBE => {
+            target.resource_uri = named("uri");
+        }
+        _ => {}
+    }
+    let session = env
+        .http
+        .as_ref()
+        .and_then(|h| h.headers.get("mcp-session-id"))
+        .and_then(|v| v.to_str().ok());
+    let transport = if env.http.is_some() {
+        Transport::Http
+    } else {
+        Transport::Stdio
+    };
+    MessageSpan::request(
+        &server.metrics,
+        &request.method,
+        Some(&request.id),
+        target,
+        Some(env.version.as_str()),
+        session,
+        transport,
+        own_trace_context(params, env),
+    )
+}
+
+/// `params._meta` when its `traceparent` is the request's own: not when the HTTP headers
+/// carry the same one (the message span then stays inside the HTTP request's span, which
+/// continues it already).
+fn own_trace_context<'a>(params: Option<&'a Value>, env: &RequestEnv) -> Option<&'a Value> {
+    let meta = params.and_then(|p| p.get("_meta"))?;
+    let in_meta = meta.get("traceparent").and_then(Value::as_str)?;
+    let in_headers = env
+        .http
+        .as_ref()
+        .and_then(|h| h.headers.get("traceparent"))
+        .and_then(|v| v.to_str().ok());
+    (in_headers != Some(in_meta)).then_some(meta)
 }
 
 /// [`handle_request`] without the panic guard.

@@ -91,14 +91,17 @@ pub(crate) struct TaskManager {
     pub(crate) config: TaskConfig,
     live: Mutex<HashMap<String, Live>>,
     counts: Arc<Mutex<Counts>>,
+    /// Counts the statuses tasks enter (`mcp.server.tasks`).
+    pub(crate) metrics: crate::telemetry::ServerMetrics,
 }
 
 impl TaskManager {
-    pub(crate) fn new(config: TaskConfig) -> Self {
+    pub(crate) fn new(config: TaskConfig, metrics: crate::telemetry::ServerMetrics) -> Self {
         TaskManager {
             config,
             live: Mutex::new(HashMap::new()),
             counts: Arc::default(),
+            metrics,
         }
     }
 
@@ -220,7 +223,7 @@ mod tests {
         let config = TaskConfig::default()
             .max_live_tasks(4)
             .max_live_tasks_per_principal(2);
-        let m = TaskManager::new(config);
+        let m = TaskManager::new(config, crate::telemetry::ServerMetrics::default());
         let a1 = m.admit(Some("a")).unwrap();
         let _a2 = m.admit(Some("a")).unwrap();
         let e = m.admit(Some("a")).err().unwrap();

@@ -35,6 +35,7 @@ use crate::context::Peer;
 use crate::dispatch::{self, Failure, Outcome, RequestEnv, listen, meta};
 use crate::error::ClientRequestError;
 use crate::server::{Change, ChangeListener, McpServer};
+use crate::telemetry::Transport;
 
 /// The most bytes one line may hold (a larger line is answered with a parse error and skipped
 /// without being kept in memory).
@@ -242,6 +243,7 @@ impl McpServer {
         R: AsyncRead + Unpin + Send + 'static,
         W: AsyncWrite + Unpin + Send + 'static,
     {
+        let started = std::time::Instant::now();
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let writer_task = tokio::spawn(async move {
             while let Some(mut line) = rx.recv().await {
@@ -294,6 +296,9 @@ impl McpServer {
         }
         if let Some(c) = conn.client() {
             c.close();
+            // The connection is the session.
+            let seconds = started.elapsed().as_secs_f64();
+            (self.inner.metrics).session_closed(seconds, c.version.as_str(), Transport::Stdio);
         }
         while tasks.join_next().await.is_some() {}
         drop(listener);
@@ -401,10 +406,16 @@ impl McpServer {
                     }
                 }
                 Ok(Message::Request(r)) if r.method == methods::INITIALIZE && !batch => {
-                    match dispatch::initialize(&self.inner, r.params) {
+                    match dispatch::initialize(&self.inner, &r.id, r.params, Transport::Stdio) {
                         Ok((outcome, state)) => {
-                            *conn.client.lock().unwrap_or_else(|e| e.into_inner()) =
-                                Some(Arc::new(state));
+                            let previous = conn
+                                .client
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .replace(Arc::new(state));
+                            if previous.is_none() {
+                                self.inner.metrics.session_opened(Transport::Stdio);
+                            }
                             if let Some(m) = reply(r.id, outcome) {
                                 conn.send(&m);
                             }
@@ -415,8 +426,10 @@ impl McpServer {
                 Ok(Message::Request(r)) => requests.push(r),
                 Ok(Message::Notification(n)) if conn.ends_listen(&n) => {}
                 Ok(Message::Notification(n)) => match conn.modern_target(&n) {
-                    Some(state) => dispatch::handle_notification(n, Some(&state)),
-                    None => dispatch::handle_notification(n, conn.client().as_deref()),
+                    Some(state) => dispatch::handle_notification(n, Some(&state), Transport::Stdio),
+                    None => {
+                        dispatch::handle_notification(n, conn.client().as_deref(), Transport::Stdio)
+                    }
                 },
                 Ok(Message::Response(r)) => {
                     if let Some(c) = conn.client() {

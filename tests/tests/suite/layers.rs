@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// From the bottom up. A module may use the modules of the layers before its own.
 const LAYERS: &[&[&str]] = &[
-    &["clock", "error", "form", "schema", "crypto"],
+    &["clock", "error", "form", "schema", "crypto", "telemetry"],
     &["client_state"],
     &["mrtr"],
     &["store"],

@@ -39,6 +39,11 @@ const ERROR_SNIPPET: usize = 1024;
 static MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
 static MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
 static LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+/// W3C trace context (feature `otel`).
+#[cfg(feature = "otel")]
+const TRACEPARENT: &str = "traceparent";
+#[cfg(feature = "otel")]
+const TRACESTATE: &str = "tracestate";
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const JSON_AND_SSE: HeaderValue = HeaderValue::from_static("application/json, text/event-stream");
@@ -318,6 +323,17 @@ impl HttpWire {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, JSON);
         headers.insert(ACCEPT, JSON_AND_SSE);
+        // The trace context of `_meta`, for HTTP-level instrumentation (proxies, the server's
+        // HTTP span) too.
+        #[cfg(feature = "otel")]
+        if let Some(meta) = params.and_then(|p| p.get("_meta")) {
+            for key in [TRACEPARENT, TRACESTATE] {
+                let value = meta.get(key).and_then(Value::as_str);
+                if let Some(v) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+                    headers.insert(key, v);
+                }
+            }
+        }
         let sent_session = match framing {
             Framing::Modern(version) => {
                 modern::add_headers(&mut headers, version, method, params, param_headers)?;

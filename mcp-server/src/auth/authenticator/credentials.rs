@@ -273,7 +273,14 @@ impl Authenticator {
         // proofs riding on invalid tokens never take a place in the replay cache.
         #[cfg(feature = "oauth")]
         let proof = match scheme {
-            Scheme::Dpop => Some(self.check_proof(req, token)?),
+            Scheme::Dpop => {
+                let span = crate::telemetry::internal("dpop.verify");
+                let checked = span.in_scope(|| self.check_proof(req, token));
+                if checked.is_err() {
+                    crate::telemetry::failed(&span);
+                }
+                Some(checked?)
+            }
             Scheme::Bearer => None,
         };
         // Without proof checks, `DPoP` is never offered, so no request uses it.
@@ -314,7 +321,9 @@ impl Authenticator {
         }
         #[cfg(feature = "oauth")]
         if let Some(p) = &proof {
-            self.record_proof(req, p).await?;
+            use tracing::Instrument;
+            let span = crate::telemetry::outgoing("dpop.replay_check", None);
+            self.record_proof(req, p).instrument(span).await?;
         }
         Ok(ctx)
     }
@@ -437,7 +446,7 @@ impl Authenticator {
             Ok(false) => {
                 let why = "the DPoP proof was already used";
                 let r = self.refuse(
-                    "dpop_proof_replayed",
+                    super::DPOP_REPLAYED,
                     Scheme::Dpop,
                     BearerError::InvalidDpopProof,
                     why,

@@ -35,6 +35,7 @@ use super::rejection::{AuthRejection, Counted, RejectionKind};
 use super::surface::Surface;
 use super::token_cache::TokenCache;
 use super::workspace::{WorkspaceAccess, is_valid_workspace_name};
+use crate::telemetry::{self, AuthMetrics};
 
 /// The request-time half of authorization, for one surface (the MCP endpoint, or REST routes).
 /// Cheap to share (`Arc`); [`McpServer::auth_layer`](crate::McpServer::auth_layer) gives one
@@ -49,6 +50,8 @@ pub struct Authenticator {
     /// The failure budgets (shared by every authenticator built from the same configuration);
     /// `None` when they are disabled.
     failures: Option<Arc<FailureGuard>>,
+    /// Refusals and replayed proofs, counted (feature `otel`).
+    metrics: AuthMetrics,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -90,6 +93,9 @@ struct Presented<'k> {
     kind: CredentialKind,
     key_of: &'k (dyn Fn() -> Option<CredentialKey> + Sync),
 }
+
+/// The reason code of a refused replayed DPoP proof (counted in `mcp.server.dpop.replays`).
+const DPOP_REPLAYED: &str = "dpop_proof_replayed";
 
 /// A client-supplied `X-Correlation-Id` / `X-Request-Id` when it is a short token, else a new
 /// random id (none when the OS has no randomness: the request is refused then).
@@ -138,6 +144,7 @@ impl Authenticator {
             #[cfg(feature = "builtin-auth")]
             basic,
             failures,
+            metrics: AuthMetrics::from_global(),
         }
     }
 
@@ -233,6 +240,12 @@ impl Authenticator {
 
     /// Records a decision about `req`.
     fn audit(&self, req: &Req<'_>, action: AuditAction, reason: &str, ctx: Option<&AuthContext>) {
+        telemetry::record_auth_decision(
+            action == AuditAction::AuthAllowed,
+            reason,
+            ctx.map(|c| c.credential.as_str()),
+            ctx.and_then(|c| c.subject.as_deref()),
+        );
         let audit = &self.config.audit;
         if !audit.active() {
             return;
@@ -248,6 +261,11 @@ impl Authenticator {
     /// Audits a refusal and returns it.
     fn deny(&self, req: &Req<'_>, ctx: Option<&AuthContext>, r: AuthRejection) -> AuthRejection {
         self.audit(req, AuditAction::AuthDenied, r.reason(), ctx);
+        let kind = ctx.map(|c| c.credential.as_str());
+        self.metrics.refusal(r.reason(), kind, r.status().as_u16());
+        if r.reason() == DPOP_REPLAYED {
+            self.metrics.dpop_replay();
+        }
         r
     }
 
@@ -337,6 +355,9 @@ impl Authenticator {
         retry_after: u64,
     ) -> AuthRejection {
         let r = AuthRejection::too_many_failures(reason, retry_after);
+        let kind_name = kind.map(CredentialKind::as_str);
+        telemetry::record_auth_decision(false, reason, kind_name, None);
+        self.metrics.refusal(reason, kind_name, r.status().as_u16());
         let audit = &self.config.audit;
         if audit.active() {
             let mut e = AuditEvent::new(AuditAction::AuthDenied).reason(reason);
@@ -524,6 +545,10 @@ impl Authenticator {
         if self.config.roles_in_use() && self.config.roles.allows(role, min_role) {
             return Ok(());
         }
+        let kind = ctx.map(|c| c.credential.as_str());
+        telemetry::record_auth_decision(false, "insufficient_role", kind, None);
+        self.metrics
+            .refusal("insufficient_role", kind, StatusCode::FORBIDDEN.as_u16());
         if self.config.audit.active() {
             let mut e = AuditEvent::new(AuditAction::AuthDenied)
                 .caller(ctx)

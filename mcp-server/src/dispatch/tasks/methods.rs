@@ -90,11 +90,13 @@ pub(crate) async fn handle(
             let p: TaskIdParams = parse_params(params)?;
             let record = lookup(manager, &p.task_id, env).await?;
             if !record.status.is_terminal() {
+                let mut cancelled = false;
                 let mut cancel = |r: &mut TaskRecord| {
                     if !r.status.is_terminal() {
                         r.status = TaskStatus::Cancelled;
                         r.input_requests = None;
                         r.last_updated_at = SystemTime::now();
+                        cancelled = true;
                     }
                 };
                 manager
@@ -103,6 +105,9 @@ pub(crate) async fn handle(
                     .update(&p.task_id, &mut cancel)
                     .await
                     .map_err(|e| store_failed(&e))?;
+                if cancelled {
+                    manager.metrics.task_status(TaskStatus::Cancelled.as_str());
+                }
                 // The handler runs here only if this instance started it.
                 if let Some(l) = manager.live().remove(&p.task_id) {
                     l.token.cancel();
@@ -236,6 +241,7 @@ async fn deliver(
     let Some(answers) = resume else {
         return Ok(());
     };
+    manager.metrics.task_status(TaskStatus::Working.as_str());
     let round = Arc::new(InputRound::new(answers));
     let mut live = manager.live();
     let handle = match (live.get_mut(&task_id), spec) {

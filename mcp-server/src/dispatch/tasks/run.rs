@@ -208,6 +208,7 @@ async fn create(
         }
         .into());
     }
+    manager.metrics.task_status(TaskStatus::Working.as_str());
     manager.live().insert(
         task_id.clone(),
         Live {
@@ -285,6 +286,7 @@ pub(super) async fn watch(
             }
         },
     };
+    let mut applied = false;
     let mut finish = |r: &mut TaskRecord| {
         // A cancellation recorded meanwhile (possibly through another instance) wins.
         if r.status.is_terminal() {
@@ -292,8 +294,12 @@ pub(super) async fn watch(
         }
         change(r);
         r.last_updated_at = SystemTime::now();
+        applied = true;
     };
     let stored = record_exit(&manager, &task_id, &mut finish).await;
+    if let (true, Some(r)) = (applied, &stored) {
+        manager.metrics.task_status(r.status.as_str());
+    }
     // The entry stays only while the record waits for answers that this instance will resume.
     let waiting = stored.is_some_and(|r| r.status == TaskStatus::InputRequired);
     if !(parked && waiting) {

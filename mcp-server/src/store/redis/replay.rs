@@ -63,7 +63,8 @@ impl ReplayCache for RedisReplayCache {
         key: [u8; 32],
         expires_at: u64,
     ) -> BoxFuture<'_, Result<bool, ReplayCacheError>> {
-        Box::pin(async move {
+        let span = crate::telemetry::outgoing("redis SET", Some("redis"));
+        Box::pin(crate::telemetry::traced(span, async move {
             let name = format!("{}{}", self.prefix, URL_SAFE_NO_PAD.encode(key));
             let options = SetOptions::default()
                 .conditional_set(ExistenceCheck::NX)
@@ -79,6 +80,6 @@ impl ReplayCache for RedisReplayCache {
                 .map_err(|e| ReplayCacheError::Unavailable(e.to_string()))?;
             // `OK` when the key was new; nil when it was there already.
             Ok(reply.is_some())
-        })
+        }))
     }
 }

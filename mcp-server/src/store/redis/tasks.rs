@@ -203,7 +203,8 @@ impl From<Stop> for TaskStoreError {
 
 impl TaskStore for RedisTaskStore {
     fn insert(&self, record: TaskRecord) -> BoxFuture<'_, Result<(), TaskStoreError>> {
-        Box::pin(async move {
+        let span = crate::telemetry::outgoing("redis SET", Some("redis"));
+        Box::pin(crate::telemetry::traced(span, async move {
             let key = self.key(&record.task_id);
             let options = SetOptions::default()
                 .conditional_set(ExistenceCheck::NX)
@@ -218,14 +219,15 @@ impl TaskStore for RedisTaskStore {
                 .await
                 .map_err(backend)?;
             reply.map(|_| ()).ok_or(TaskStoreError::Duplicate)
-        })
+        }))
     }
 
     fn get<'a>(
         &'a self,
         task_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
-        Box::pin(async move {
+        let span = crate::telemetry::outgoing("redis GET", Some("redis"));
+        Box::pin(crate::telemetry::traced(span, async move {
             let mut connection = self.connection.clone();
             let raw: Option<Vec<u8>> = cmd("GET")
                 .arg(self.key(task_id))
@@ -234,7 +236,7 @@ impl TaskStore for RedisTaskStore {
                 .map_err(backend)?;
             let record = raw.map(|bytes| decode(&bytes)).transpose()?;
             Ok(record.filter(|r| !r.is_expired(SystemTime::now())))
-        })
+        }))
     }
 
     fn update<'a>(
@@ -242,7 +244,8 @@ impl TaskStore for RedisTaskStore {
         task_id: &'a str,
         change: &'a mut (dyn FnMut(&mut TaskRecord) + Send),
     ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
-        Box::pin(async move {
+        let span = crate::telemetry::outgoing("redis update", Some("redis"));
+        Box::pin(crate::telemetry::traced(span, async move {
             let key = self.key(task_id);
             let (mut connection, reused) = self.checkout().await?;
             let mut outcome = Self::transact(&mut connection, &key, change).await;
@@ -261,14 +264,15 @@ impl TaskStore for RedisTaskStore {
                 // The connection may still watch the key, or be dead: let it go.
                 Err(stop) => Err(stop.into()),
             }
-        })
+        }))
     }
 
     fn remove<'a>(
         &'a self,
         task_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
-        Box::pin(async move {
+        let span = crate::telemetry::outgoing("redis GETDEL", Some("redis"));
+        Box::pin(crate::telemetry::traced(span, async move {
             let mut connection = self.connection.clone();
             let raw: Option<Vec<u8>> = cmd("GETDEL")
                 .arg(self.key(task_id))
@@ -276,7 +280,7 @@ impl TaskStore for RedisTaskStore {
                 .await
                 .map_err(backend)?;
             raw.map(|bytes| decode(&bytes)).transpose()
-        })
+        }))
     }
 }
 

@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context as TaskContext, Poll};
 
-use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use futures_util::Stream;
@@ -123,8 +122,11 @@ pub(crate) fn listen(state: &HttpState, request: Request, accepts: Accepts) -> R
         subscription.send(&json);
     }
     state.subscriptions.add(&subscription);
-    respond::sse(Body::from_stream(ListenBody {
-        inner: LiveBody::new(rx, state.config.sse_keep_alive),
-        _subscription: subscription,
-    }))
+    respond::sse(
+        &state.server.metrics,
+        ListenBody {
+            inner: LiveBody::new(rx, state.config.sse_keep_alive),
+            _subscription: subscription,
+        },
+    )
 }

@@ -11,6 +11,7 @@ mod post;
 mod respond;
 mod serve;
 mod session;
+mod span;
 mod sse;
 mod stream;
 
@@ -194,7 +195,7 @@ impl HttpServer {
 
     fn router_and_state(self, path: &str) -> (Router, Arc<HttpState>) {
         let inner = &self.server.inner;
-        let sessions = SessionManager::new(&self.config);
+        let sessions = SessionManager::new(&self.config, inner.metrics.clone());
         let subscriptions = Arc::new(listen::Subscriptions::default());
         inner.auth.warn_dangers(path);
         let auth = Arc::new(Authenticator::from_checked(inner.auth.clone()));
@@ -209,10 +210,16 @@ impl HttpServer {
         inner.add_listener(Arc::downgrade(&listener));
         let listener: Arc<dyn ChangeListener> = state.subscriptions.clone();
         inner.add_listener(Arc::downgrade(&listener));
-        // The guard runs first (outermost), then authentication, then the endpoint (AZ-21).
+        // The guard runs first (outermost), then authentication, then the endpoint (AZ-21);
+        // all of it inside the request's span.
+        let route: Arc<str> = Arc::from(path);
         let mcp = any(endpoint)
             .layer(AuthLayer::new(Arc::clone(&auth)))
-            .layer(HostGuardLayer::new(&self.config));
+            .layer(HostGuardLayer::new(&self.config))
+            .layer(axum::middleware::from_fn_with_state(
+                route,
+                span::trace_request,
+            ));
         let mut router = Router::new().route(path, mcp);
         if auth.publishes_metadata() {
             // RFC 9728 metadata, path-suffixed and at the root (AZ-05).

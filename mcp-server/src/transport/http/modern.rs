@@ -6,7 +6,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use axum::body::Body;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -295,18 +294,21 @@ async fn run(
             biased;
             out = &mut work => match rx.try_recv() {
                 Err(_) => return reply(&out),
-                Ok(o) => return respond::sse(Body::from_stream(ModernBody::finished(o, rx, &id, &out))),
+                Ok(o) => return respond::sse(&state.server.metrics, ModernBody::finished(o, rx, &id, &out)),
             },
             Some(o) = rx.recv() => first = Some(o),
         }
     }
-    respond::sse(Body::from_stream(ModernBody {
-        id: id.clone(),
-        first,
-        rx,
-        work: Some(work),
-        last: None,
-    }))
+    respond::sse(
+        &state.server.metrics,
+        ModernBody {
+            id: id.clone(),
+            first,
+            rx,
+            work: Some(work),
+            last: None,
+        },
+    )
 }
 
 /// The SSE body of a modern response. It drives the handler itself, so a client that closes

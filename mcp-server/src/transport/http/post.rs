@@ -33,6 +33,7 @@ use crate::client_state::ClientState;
 use crate::context::{HttpRequestParts, Peer};
 use crate::dispatch::{self, Failure, Outcome, RequestEnv, StepUp};
 use crate::error::ClientRequestError;
+use crate::telemetry::Transport;
 use axum::response::IntoResponse;
 
 /// What a request's handler sends before its result.
@@ -311,7 +312,9 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
     for m in messages {
         match m {
             Ok(Message::Request(r)) => requests.push(r),
-            Ok(Message::Notification(n)) => dispatch::handle_notification(n, client.as_deref()),
+            Ok(Message::Notification(n)) => {
+                dispatch::handle_notification(n, client.as_deref(), Transport::Http)
+            }
             Ok(Message::Response(r)) => deliver(client.as_deref(), r.id, Ok(r.result)),
             Ok(Message::Error(e)) => match e.id {
                 Some(id) => deliver(client.as_deref(), id, Err(e.error)),
@@ -408,10 +411,11 @@ fn initialize(
     accepts: Accepts,
     principal: Option<crate::auth::Principal>,
 ) -> Response {
-    let (outcome, client) = match dispatch::initialize(&state.server, req.params) {
-        Ok(x) => x,
-        Err(e) => return respond::rpc_error(StatusCode::OK, Some(req.id), e),
-    };
+    let (outcome, client) =
+        match dispatch::initialize(&state.server, &req.id, req.params, Transport::Http) {
+            Ok(x) => x,
+            Err(e) => return respond::rpc_error(StatusCode::OK, Some(req.id), e),
+        };
     let body = encode_reply(&req.id, &outcome);
     let session = match state.config.session_mode {
         SessionMode::Stateless => None,
@@ -434,7 +438,7 @@ fn initialize(
         respond::json(StatusCode::OK, body)
     } else {
         let text = String::from_utf8_lossy(&body).into_owned();
-        respond::sse(Body::from(frame(None, None, &text)))
+        respond::sse_body(Body::from(frame(None, None, &text)))
     };
     match session {
         Some(s) => respond::with_session(response, &s.id),
@@ -535,7 +539,7 @@ async fn run_requests(
     };
     let prime = version.primes_sse_streams() && stream.is_resumable();
     tokio::spawn(pump(stream, session, prime, pending, rx, work, done));
-    respond::sse(Body::from_stream(LiveBody::new(live, None)))
+    respond::sse(&state.server.metrics, LiveBody::new(live, None))
 }
 
 /// Drives the requests of an SSE-answered POST and writes what they send, then their results.

@@ -8,6 +8,7 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use mcp_core::jsonrpc::{ErrorCode, ErrorObject, ErrorResponse, RequestId};
 
 use super::guard::Refusal;
+use crate::telemetry::ServerMetrics;
 
 /// `Mcp-Session-Id`.
 pub(crate) static MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
@@ -72,8 +73,22 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
     r
 }
 
-/// An SSE response around a body stream (T-15, T-23).
-pub(crate) fn sse(body: Body) -> Response {
+/// An SSE response around a stream of frames (T-15, T-23), counted in
+/// `mcp.server.streams.active` while it is open.
+pub(crate) fn sse<S>(metrics: &ServerMetrics, frames: S) -> Response
+where
+    S: futures_util::Stream<Item = Result<Bytes, std::convert::Infallible>> + Send + 'static,
+{
+    let gauge = metrics.stream_guard();
+    let frames = futures_util::StreamExt::map(frames, move |frame| {
+        let _open = &gauge;
+        frame
+    });
+    sse_body(Body::from_stream(frames))
+}
+
+/// An SSE response with a body known in full.
+pub(crate) fn sse_body(body: Body) -> Response {
     let mut r = with_status(StatusCode::OK, body);
     let h = r.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));

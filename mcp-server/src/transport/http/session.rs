@@ -15,6 +15,7 @@ use super::event_store::EventStore;
 use super::sse::{SseStream, Storage};
 use crate::client_state::ClientState;
 use crate::server::{Change, ChangeListener};
+use crate::telemetry::{ServerMetrics, Transport};
 
 /// The id of the standalone GET stream of every session.
 pub(crate) const STANDALONE_STREAM: &str = "get";
@@ -119,6 +120,7 @@ pub(crate) struct SessionManager {
     /// Subscriptions per session, and the longest subscribed URI.
     subscription_limits: (usize, usize),
     sweeper_started: std::sync::Once,
+    metrics: ServerMetrics,
 }
 
 fn random_session_id() -> Option<String> {
@@ -126,7 +128,7 @@ fn random_session_id() -> Option<String> {
 }
 
 impl SessionManager {
-    pub fn new(config: &HttpConfig) -> Arc<Self> {
+    pub fn new(config: &HttpConfig, metrics: ServerMetrics) -> Arc<Self> {
         Arc::new(SessionManager {
             sessions: RwLock::new(HashMap::new()),
             max_sessions: config.max_sessions,
@@ -138,6 +140,7 @@ impl SessionManager {
                 config.max_subscription_uri_bytes,
             ),
             sweeper_started: std::sync::Once::new(),
+            metrics,
         })
     }
 
@@ -178,6 +181,7 @@ impl SessionManager {
             retry: self.retry,
         });
         self.write().insert(id, Arc::clone(&session));
+        self.metrics.session_opened(Transport::Http);
         Ok(session)
     }
 
@@ -202,6 +206,11 @@ impl SessionManager {
             return false;
         };
         session.client.close();
+        self.metrics.session_closed(
+            session.created.elapsed().as_secs_f64(),
+            session.client.version.as_str(),
+            Transport::Http,
+        );
         let streams: Vec<_> = session.streams().drain().map(|(_, s)| s).collect();
         let store = Arc::clone(&session.store);
         let sid = Arc::clone(&session.id);
@@ -333,7 +342,7 @@ mod tests {
     #[tokio::test]
     async fn ids_are_random_visible_ascii_and_sessions_are_bounded() {
         let config = HttpConfig::default().max_sessions(2);
-        let m = SessionManager::new(&config);
+        let m = SessionManager::new(&config, ServerMetrics::default());
         let a = m.create(client(), None).unwrap();
         let b = m.create(client(), None).unwrap();
         assert_ne!(a.id, b.id);
@@ -348,7 +357,7 @@ mod tests {
     #[tokio::test]
     async fn idle_sessions_expire() {
         let config = HttpConfig::default().session_idle_timeout(Duration::from_millis(20));
-        let m = SessionManager::new(&config);
+        let m = SessionManager::new(&config, ServerMetrics::default());
         let s = m.create(client(), None).unwrap();
         assert!(m.get(&s.id, None).is_some());
         tokio::time::sleep(Duration::from_millis(60)).await;

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
 use http::request::Parts;
@@ -63,7 +62,7 @@ pub(crate) async fn get(state: Arc<HttpState>, parts: Parts) -> Response {
     let keep_alive = state.config.sse_keep_alive;
     if let Some(last) = header(&parts.headers, &LAST_EVENT_ID) {
         return match resume(&session, last).await {
-            Some(rx) => respond::sse(Body::from_stream(LiveBody::new(rx, keep_alive))),
+            Some(rx) => respond::sse(&state.server.metrics, LiveBody::new(rx, keep_alive)),
             // Not 404 (that would read as an ended session): the events are gone, the client
             // must ask again rather than wait on a stream that cannot bring them back.
             None => respond::transport_error(
@@ -80,7 +79,7 @@ pub(crate) async fn get(state: Arc<HttpState>, parts: Parts) -> Response {
         );
     }
     let rx = standalone.attach(async || Vec::new()).await;
-    respond::sse(Body::from_stream(LiveBody::new(rx, keep_alive)))
+    respond::sse(&state.server.metrics, LiveBody::new(rx, keep_alive))
 }
 
 /// Replays the events of the stream `last` belongs to, then continues it if it is still live
