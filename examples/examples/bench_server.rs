@@ -36,12 +36,20 @@ fn echo(
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    // With an OTLP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`), spans and metrics are exported too:
+    // `examples/load` measures that against logs alone.
+    let _telemetry = if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
+        Some(mcp_server::telemetry::init_from_env("bench-server")?)
+    } else {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .init();
+        None
+    };
     let bind = std::env::var("MCP_BIND").unwrap_or_else(|_| "127.0.0.1:8000".to_owned());
     let stateful = std::env::var("MCP_STATEFUL").is_ok_and(|v| v == "1");
     let http = if stateful {

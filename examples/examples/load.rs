@@ -9,7 +9,11 @@
 //! cargo build --release --example bench_server --example protected_server --example load
 //! target/release/examples/load            # LOAD_SECONDS=5 LOAD_CONNECTIONS=32
 //! LOAD_ONLY=dpop target/release/examples/load   # the DPoP rounds alone, e.g. under a profiler
+//! LOAD_ONLY=plain target/release/examples/load  # the no-auth rounds alone
 //! ```
+//!
+//! The servers inherit the environment: `RUST_LOG=info OTEL_EXPORTER_OTLP_ENDPOINT=http://…`
+//! measures them with tracing at `info` and the OTLP export on.
 //!
 //! Only 127.0.0.1 is ever contacted. Numbers go into notes, never into tests.
 
@@ -266,7 +270,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(150_000);
     println!("tools/call add, 2026-07-28, {connections} connections, {seconds} s each");
-    let only_dpop = std::env::var("LOAD_ONLY").is_ok_and(|m| m == "dpop");
+    let only = std::env::var("LOAD_ONLY").unwrap_or_default();
+    let (only_dpop, only_plain) = (only == "dpop", only == "plain");
     let (plain_pid, auth_pid) = (plain.id(), auth.id());
     for round in 1..=2 {
         let none = if only_dpop {
@@ -281,19 +286,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
             .await
         };
-        let bear = if only_dpop {
+        let bear = if only_dpop || only_plain {
             Round::skipped()
         } else {
             let bearer = Credential::Bearer(bearer.clone());
             measured(&auth_url, auth_pid, bearer, connections, seconds).await
         };
-        let proofs: Vec<HeaderValue> = (0..dpop_budget)
+        let budget = if only_plain { 0 } else { dpop_budget };
+        let proofs: Vec<HeaderValue> = (0..budget)
             .filter_map(|_| {
                 HeaderValue::from_str(&key.proof("POST", &auth_url, &bound).sign()).ok()
             })
             .collect();
         let dpop_cred = Credential::Dpop(bound_header.clone(), proofs);
-        let dpop = measured(&auth_url, auth_pid, dpop_cred, connections, seconds).await;
+        let dpop = if only_plain {
+            Round::skipped()
+        } else {
+            measured(&auth_url, auth_pid, dpop_cred, connections, seconds).await
+        };
         if dpop.ran_out {
             println!("(the pre-signed proofs ran out: raise LOAD_DPOP_PROOFS)");
         }

@@ -30,6 +30,10 @@
 //!   every scope the call needs (clients that can re-authorize), instead of the tool error.
 //! - `MCP_FAIL_OPEN` — `1` lets requests in with no scopes while the authorization server is
 //!   unreachable (default off: 503).
+//! - `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) — an OTLP/HTTP
+//!   collector (`http://127.0.0.1:4318`): the MCP spans and metrics are exported there, as the
+//!   other standard `OTEL_*` variables say (`OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, …; see
+//!   `mcp_server::telemetry::init_from_env`). Unset: logs only.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -132,14 +136,30 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Logs on stderr (`RUST_LOG`, default `info`); with an OTLP endpoint configured, spans and
+/// metrics exported too, until the returned guard drops (at the end of `main`, which flushes).
+fn telemetry() -> Result<Option<mcp_server::telemetry::TelemetryGuard>, Box<dyn std::error::Error>>
+{
+    if env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+        || env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some()
+    {
+        return Ok(Some(mcp_server::telemetry::init_from_env(
+            "protected-server",
+        )?));
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    Ok(None)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Before the server is built: its metrics go to the meter provider installed here.
+    let _telemetry = telemetry()?;
     let bind = env("MCP_BIND").unwrap_or_else(|| "127.0.0.1:8000".to_owned());
     let public_url = env("MCP_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}/mcp"));
     let scopes: Vec<String> = env("MCP_REQUIRED_SCOPES")

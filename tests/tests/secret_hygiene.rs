@@ -2,8 +2,11 @@
 //! whole authorization matrix against real servers, with every log line of the process captured
 //! at TRACE, the crates' dependencies included (axum, hyper, reqwest: `tracing` events and spans
 //! and `log` records alike), plus the audit trail (an in-memory sink and the JSON-lines files),
-//! plus every response the clients got. No token, DPoP proof, API key, password, client secret
-//! or `?token=` value appears anywhere, nor any 16-character window of one.
+//! plus every response the clients got, plus every span and metric exported through
+//! OpenTelemetry (feature `otel`: a `tracing-opentelemetry` layer over an in-memory span
+//! exporter, an in-memory metric exporter on the global meter provider; issue 14). No token,
+//! DPoP proof, API key, password, client secret or `?token=` value appears anywhere, nor any
+//! 16-character window of one.
 //!
 //! A test binary of its own: the capture is a global `tracing` subscriber and a global `log`
 //! logger (the only way to see what runs on other threads: the multi-threaded runtime's workers,
@@ -24,6 +27,9 @@ use mcp_server::auth::{
 use mcp_server::testing::{DpopKey, TestIssuer, TestListener, TestServer, spawn};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
 use mcp_tests::{RawResponse, post};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use serde_json::json;
 
 // ---------------------------------------------------------------------------------------------
@@ -69,19 +75,57 @@ impl log::Log for Logger {
 
 static LOGGER: Logger = Logger;
 
-fn install_capture() {
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_span_events(
-            tracing_subscriber::fmt::format::FmtSpan::NEW
-                | tracing_subscriber::fmt::format::FmtSpan::CLOSE,
+/// What OpenTelemetry exported: spans and metrics, in memory.
+struct Exported {
+    tracer: SdkTracerProvider,
+    spans: InMemorySpanExporter,
+    meter: SdkMeterProvider,
+    metrics: InMemoryMetricExporter,
+}
+
+impl Exported {
+    /// Everything exported, as text (every name, attribute, event and data point).
+    fn text(&self) -> (usize, String) {
+        let _ = self.tracer.force_flush();
+        let _ = self.meter.force_flush();
+        let spans = self.spans.get_finished_spans().unwrap();
+        let metrics = self.metrics.get_finished_metrics().unwrap();
+        (spans.len(), format!("{spans:?}\n{metrics:?}"))
+    }
+}
+
+fn install_capture() -> Exported {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let spans = InMemorySpanExporter::default();
+    let tracer = SdkTracerProvider::builder()
+        .with_simple_exporter(spans.clone())
+        .build();
+    let metrics = InMemoryMetricExporter::default();
+    let meter = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(metrics.clone()).build())
+        .build();
+    opentelemetry::global::set_meter_provider(meter.clone());
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::filter::LevelFilter::TRACE)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_span_events(
+                    tracing_subscriber::fmt::format::FmtSpan::NEW
+                        | tracing_subscriber::fmt::format::FmtSpan::CLOSE,
+                )
+                .with_writer(|| Writer),
         )
-        .with_writer(|| Writer)
-        .finish();
+        .with(tracing_opentelemetry::layer().with_tracer(tracer.tracer("secret-hygiene")));
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
     log::set_logger(&LOGGER).expect("the only logger");
     log::set_max_level(log::LevelFilter::Trace);
+    Exported {
+        tracer,
+        spans,
+        meter,
+        metrics,
+    }
 }
 
 fn captured() -> String {
@@ -169,7 +213,7 @@ fn bearer(token: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn az19_no_secret_reaches_a_log_line_the_audit_trail_or_a_response() {
-    install_capture();
+    let exported = install_capture();
     let dir = temp_dir();
     let memory = MemoryAuditSink::new();
     let file = Arc::new(JsonlFileSink::open(&dir, 7).unwrap());
@@ -380,6 +424,7 @@ async fn az19_no_secret_reaches_a_log_line_the_audit_trail_or_a_response() {
     basic_srv.shutdown().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let logs = captured();
+    let (span_count, otel) = exported.text();
     let events = memory.events();
     let audit_json = serde_json::to_string(&events).unwrap();
     let mut files = String::new();
@@ -398,11 +443,20 @@ async fn az19_no_secret_reaches_a_log_line_the_audit_trail_or_a_response() {
     );
     assert!(events.len() > 30 && files.lines().count() == events.len());
     assert!(seen.0.len() > 20);
+    assert!(
+        span_count > 50
+            && otel.contains("mcp.auth.outcome")
+            && otel.contains("mcp.server.auth.refusals"),
+        "the authorization decisions were exported: {span_count} spans, outcome {}, refusals {}",
+        otel.contains("mcp.auth.outcome"),
+        otel.contains("mcp.server.auth.refusals")
+    );
 
     let haystacks: Vec<(&str, &str)> = [
         ("log", logs.as_str()),
         ("audit", &audit_json),
         ("audit file", &files),
+        ("OpenTelemetry export", &otel),
     ]
     .into_iter()
     .chain(seen.0.iter().map(|s| ("response", s.as_str())))
