@@ -125,7 +125,7 @@ pub(crate) fn finish(
         span.record("error.type", error.as_str());
         span.record("otel.status_code", "ERROR");
         if let Err(Error::Protocol(e)) = outcome {
-            span.record("rpc.response.status_code", e.code.0);
+            span.record("rpc.response.status_code", e.code.0.to_string().as_str());
         }
     }
     #[cfg(feature = "otel")]

@@ -59,7 +59,8 @@ pub(crate) async fn trace_request(
     telemetry::continue_from_headers(&span, request.headers());
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
-    span.record("http.response.status_code", status.as_u16());
+    // As i64: the OpenTelemetry layer would record a u64 as text.
+    span.record("http.response.status_code", i64::from(status.as_u16()));
     if status.is_client_error() || status.is_server_error() {
         span.record("error.type", status.as_str());
     }
