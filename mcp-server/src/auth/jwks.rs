@@ -32,6 +32,7 @@ use super::backend::read_bounded;
 use tokio::sync::OnceCell;
 
 use super::validator::TokenError;
+use crate::store::NotReady;
 
 /// One usable key.
 #[derive(Clone)]
@@ -317,6 +318,35 @@ impl Jwks {
             state.last = Some((Instant::now(), Ok(())));
         }
         Some(jwks)
+    }
+
+    /// Whether usable keys are cached (stale ones count: they are used while the server is
+    /// unreachable).
+    fn holds_keys(&self) -> bool {
+        self.keys.load().as_ref().is_some_and(|set| {
+            !set.anonymous.is_empty() || set.by_kid.values().any(|k| !k.is_empty())
+        })
+    }
+
+    /// The readiness check: ready while usable keys are cached; otherwise joins or starts the
+    /// one fetch (single-flight, within the cooldown and the fetch timeout like any token
+    /// check) and is ready if it brought usable keys. The reason never names the URL.
+    pub async fn readiness(&self) -> Result<(), NotReady> {
+        if self.holds_keys() {
+            return Ok(());
+        }
+        let fetched = match self.flight(self.keys.load().is_some()) {
+            Ok(Some(flight)) => flight.get_or_init(|| self.run_fetch()).await.is_ok(),
+            // A fetch ended within the cooldown: its keys (none usable) are all there is.
+            Ok(None) => true,
+            // The last fetch, within the cooldown, failed.
+            Err(_) => false,
+        };
+        match (self.holds_keys(), fetched) {
+            (true, _) => Ok(()),
+            (false, true) => Err(NotReady::new("the JWKS holds no usable signing key")),
+            (false, false) => Err(NotReady::new("the signing keys could not be fetched")),
+        }
     }
 
     /// The key for `kid` (or the keys without a kid when the token names none).
