@@ -21,7 +21,8 @@ const PING_TIMEOUT: Duration = Duration::from_secs(1);
 /// [`PING_TIMEOUT`]. The reason names the error kind only, never the URL.
 pub(crate) async fn ping(connection: &ConnectionManager) -> Result<(), NotReady> {
     let mut connection = connection.clone();
-    let ping = ::redis::cmd("PING").query_async::<String>(&mut connection);
+    let command = ::redis::cmd("PING");
+    let ping = command.query_async::<String>(&mut connection);
     match tokio::time::timeout(PING_TIMEOUT, ping).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(NotReady::new(format!(
