@@ -573,4 +573,35 @@ mod tests {
             assert_eq!(s.calls(), 1, "HTTP {status}");
         }
     }
+
+    /// Readiness: a JWKS that cannot be fetched is not ready, and asking again within the
+    /// cooldown fetches nothing; usable keys make it ready with no fetch after the first; a
+    /// JWKS without a usable key is not ready either. The reason never names the URL.
+    #[tokio::test]
+    async fn readiness_reuses_the_single_flight_fetch() {
+        let s = stub(500, serde_json::json!({}), false).await;
+        let jwks = s.jwks(Duration::from_secs(60));
+        for _ in 0..3 {
+            let e = jwks.readiness().await.unwrap_err();
+            assert_eq!(e.reason(), "the signing keys could not be fetched");
+        }
+        assert_eq!(s.calls(), 1);
+
+        let good = serde_json::json!({"keys": [ec_key("k", serde_json::json!({}))]});
+        let s = stub(200, good, false).await;
+        let jwks = s.jwks(Duration::from_secs(60));
+        for _ in 0..3 {
+            assert_eq!(jwks.readiness().await, Ok(()));
+        }
+        assert_eq!(s.calls(), 1);
+
+        let only_enc =
+            serde_json::json!({"keys": [ec_key("e", serde_json::json!({"use": "enc"}))]});
+        let s = stub(200, only_enc, false).await;
+        let jwks = s.jwks(Duration::from_secs(60));
+        let e = jwks.readiness().await.unwrap_err();
+        assert_eq!(e.reason(), "the JWKS holds no usable signing key");
+        assert!(jwks.readiness().await.is_err());
+        assert_eq!(s.calls(), 1);
+    }
 }

@@ -258,7 +258,7 @@ async fn a_flood_of_probes_is_one_round_of_checks() {
 async fn a_check_that_hangs_is_cut_at_the_timeout() {
     let config = HttpConfig::default()
         .readiness_timeout(Duration::from_millis(200))
-        .readiness_check("hangs", || std::future::pending());
+        .readiness_check("hangs", std::future::pending);
     let srv = spawn(fixture().http(config)).await.unwrap();
     let url = format!("{}/readyz", srv.base_url());
     let r = tokio::time::timeout(HANG, get(&url))
