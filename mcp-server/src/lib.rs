@@ -200,7 +200,7 @@ pub use server::{BuildError, McpServer, McpServerBuilder};
 #[cfg(feature = "http")]
 pub use transport::http::HttpServer;
 #[cfg(feature = "http")]
-pub use transport::http::config::{HttpConfig, SessionMode};
+pub use transport::http::config::{HttpConfig, HttpConfigError, SessionMode};
 
 /// A boxed, sendable future, as handlers return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -12,6 +12,8 @@ use std::time::Duration;
 use http::HeaderName;
 
 #[cfg(feature = "builtin-auth")]
+use super::apikey::ApiKeyStore;
+#[cfg(feature = "builtin-auth")]
 use super::apikey::ApiKeys;
 use super::audit::{Audit, AuditSink};
 #[cfg(feature = "builtin-auth")]
@@ -27,6 +29,8 @@ use super::roles::{RoleClaim, RoleLadder};
 #[cfg(feature = "builtin-auth")]
 use super::users::UserStore;
 use super::validator::TokenValidator;
+#[cfg(feature = "http")]
+use crate::store::{ReadinessFn, ReplayCache, readiness_of};
 
 /// How callers prove who they are. One [`AuthContext`](super::AuthContext) comes out of every
 /// mode.
@@ -660,6 +664,42 @@ impl AuthorizationConfig {
 
     /// Whether this mode checks access tokens (and so has a resource, metadata and challenges
     /// naming it).
+    /// What requests depend on that can be down, as named readiness checks: the token
+    /// validator, the built-in credential stores, the DPoP replay cache (when DPoP is on).
+    #[cfg(feature = "http")]
+    pub(crate) fn readiness_checks(&self) -> Vec<(&'static str, ReadinessFn)> {
+        let mut checks: Vec<(&'static str, ReadinessFn)> = Vec::new();
+        if let Some(validator) = self.token_validator() {
+            checks.push((
+                "token_validator",
+                readiness_of(validator, <dyn TokenValidator>::readiness),
+            ));
+        }
+        #[cfg(feature = "builtin-auth")]
+        match &self.mode {
+            Mode::Builtin { keys, .. } => {
+                checks.push((
+                    "api_keys",
+                    readiness_of(keys.store(), <dyn ApiKeyStore>::readiness),
+                ));
+                if let Some(users) = keys.users() {
+                    checks.push(("users", readiness_of(users, <dyn UserStore>::readiness)));
+                }
+            }
+            Mode::Basic { users } => {
+                checks.push(("users", readiness_of(users, <dyn UserStore>::readiness)));
+            }
+            _ => {}
+        }
+        if self.checks_tokens() && self.dpop.mode != super::dpop::DpopMode::Off {
+            checks.push((
+                "replay_cache",
+                readiness_of(&self.dpop.replay_cache, <dyn ReplayCache>::readiness),
+            ));
+        }
+        checks
+    }
+
     pub(crate) fn checks_tokens(&self) -> bool {
         self.token_validator().is_some()
     }

@@ -32,6 +32,7 @@ use super::backend::read_bounded;
 use tokio::sync::OnceCell;
 
 use super::validator::TokenError;
+use crate::store::NotReady;
 
 /// One usable key.
 #[derive(Clone)]
@@ -321,6 +322,35 @@ impl Jwks {
         Some(jwks)
     }
 
+    /// Whether usable keys are cached (stale ones count: they are used while the server is
+    /// unreachable).
+    fn holds_keys(&self) -> bool {
+        self.keys.load().as_ref().is_some_and(|set| {
+            !set.anonymous.is_empty() || set.by_kid.values().any(|k| !k.is_empty())
+        })
+    }
+
+    /// The readiness check: ready while usable keys are cached; otherwise joins or starts the
+    /// one fetch (single-flight, within the cooldown and the fetch timeout like any token
+    /// check) and is ready if it brought usable keys. The reason never names the URL.
+    pub async fn readiness(&self) -> Result<(), NotReady> {
+        if self.holds_keys() {
+            return Ok(());
+        }
+        let fetched = match self.flight(self.keys.load().is_some()) {
+            Ok(Some(flight)) => flight.get_or_init(|| self.run_fetch()).await.is_ok(),
+            // A fetch ended within the cooldown: its keys (none usable) are all there is.
+            Ok(None) => true,
+            // The last fetch, within the cooldown, failed.
+            Err(_) => false,
+        };
+        match (self.holds_keys(), fetched) {
+            (true, _) => Ok(()),
+            (false, true) => Err(NotReady::new("the JWKS holds no usable signing key")),
+            (false, false) => Err(NotReady::new("the signing keys could not be fetched")),
+        }
+    }
+
     /// The key for `kid` (or the keys without a kid when the token names none).
     pub async fn key(&self, kid: Option<&str>) -> Result<Vec<Key>, TokenError> {
         let lookup = |set: &KeySet| -> Vec<Key> {
@@ -544,5 +574,36 @@ mod tests {
             let _ = jwks.key(Some("other")).await;
             assert_eq!(s.calls(), 1, "HTTP {status}");
         }
+    }
+
+    /// Readiness: a JWKS that cannot be fetched is not ready, and asking again within the
+    /// cooldown fetches nothing; usable keys make it ready with no fetch after the first; a
+    /// JWKS without a usable key is not ready either. The reason never names the URL.
+    #[tokio::test]
+    async fn readiness_reuses_the_single_flight_fetch() {
+        let s = stub(500, serde_json::json!({}), false).await;
+        let jwks = s.jwks(Duration::from_secs(60));
+        for _ in 0..3 {
+            let e = jwks.readiness().await.unwrap_err();
+            assert_eq!(e.reason(), "the signing keys could not be fetched");
+        }
+        assert_eq!(s.calls(), 1);
+
+        let good = serde_json::json!({"keys": [ec_key("k", serde_json::json!({}))]});
+        let s = stub(200, good, false).await;
+        let jwks = s.jwks(Duration::from_secs(60));
+        for _ in 0..3 {
+            assert_eq!(jwks.readiness().await, Ok(()));
+        }
+        assert_eq!(s.calls(), 1);
+
+        let only_enc =
+            serde_json::json!({"keys": [ec_key("e", serde_json::json!({"use": "enc"}))]});
+        let s = stub(200, only_enc, false).await;
+        let jwks = s.jwks(Duration::from_secs(60));
+        let e = jwks.readiness().await.unwrap_err();
+        assert_eq!(e.reason(), "the JWKS holds no usable signing key");
+        assert!(jwks.readiness().await.is_err());
+        assert_eq!(s.calls(), 1);
     }
 }

@@ -19,6 +19,7 @@ use super::context::{AuthContext, CredentialKind};
 use super::jwks::{Jwks, KeySource};
 use super::validator::{TokenError, TokenValidator};
 use crate::BoxFuture;
+use crate::store::NotReady;
 
 /// Settings of a [`JwtValidator`].
 #[derive(Debug, Clone)]
@@ -330,6 +331,13 @@ impl TokenValidator for JwtValidator {
 
     fn issuer(&self) -> Option<&str> {
         Some(&self.config.issuer)
+    }
+
+    /// Ready while signing keys are cached; otherwise one key fetch decides (the fetch token
+    /// checks share: single-flight, at most one per `jwks_refresh_cooldown`, bounded by
+    /// `http_timeout`).
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        Box::pin(self.jwks.readiness())
     }
 }
 

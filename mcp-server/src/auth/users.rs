@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::apikey::StoreError;
 use super::workspace::WorkspaceAccess;
 use crate::BoxFuture;
+use crate::store::NotReady;
 
 /// A user.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +91,15 @@ pub trait UserStore: Send + Sync + 'static {
 
     /// Every user, by name.
     fn list_users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>>;
+
+    /// Whether the store can serve now, for the HTTP transport's readiness endpoint (`/readyz`):
+    /// `Err` with a short reason, free of secrets, when it cannot (a backend that does not
+    /// answer). The endpoint calls it at most about once a second, bounded by
+    /// `HttpConfig::readiness_timeout`. Default: ready (a store in memory always is;
+    /// `SqliteStore` runs a trivial query).
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// A shared store is a store.
@@ -109,5 +119,8 @@ impl<T: UserStore + ?Sized> UserStore for std::sync::Arc<T> {
     }
     fn list_users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>> {
         (**self).list_users()
+    }
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        (**self).readiness()
     }
 }

@@ -2,6 +2,7 @@
 
 use super::context::AuthContext;
 use crate::BoxFuture;
+use crate::store::NotReady;
 
 /// Why a token was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,5 +39,16 @@ pub trait TokenValidator: Send + Sync + 'static {
     /// authorization server when the configuration names none.
     fn issuer(&self) -> Option<&str> {
         None
+    }
+
+    /// Whether this validator can check tokens now, for the HTTP transport's readiness
+    /// endpoint (`/readyz`): `Err` with a short reason, free of secrets (no URL, no token),
+    /// when it cannot. [`JwtValidator`](super::JwtValidator) is ready while it holds usable
+    /// signing keys, and otherwise tries one key fetch (the same single-flight fetch, cooldown
+    /// and `http_timeout` as token checks); the introspection validator is always ready (the
+    /// endpoint is not called with a made-up token). The endpoint calls it at most about once
+    /// a second, bounded by `HttpConfig::readiness_timeout`. Default: ready.
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 }

@@ -4,6 +4,9 @@
 //! - [`ReplayCache`]: the DPoP proofs already accepted ([`InMemoryReplayCache`] by default).
 //! - [`TaskStore`]: the records of the tasks extension ([`InMemoryTaskStore`] by default).
 //!
+//! Every store trait has a `readiness` method (default: ready) that the HTTP transport's
+//! readiness endpoint calls; a store that can be down says so with a [`NotReady`].
+//!
 //! With the `redis` feature: `RedisReplayCache` (DPoP proofs accepted by one instance are
 //! refused as replays by every other) and `RedisTaskStore` (a task created through one
 //! instance can be polled, answered and cancelled through another).
@@ -11,11 +14,15 @@
 //! The features that use a store depend on this module; the backends depend only on the
 //! traits here.
 
+mod ready;
 #[cfg(feature = "redis")]
 mod redis;
 mod replay;
 mod tasks;
 
+pub use ready::NotReady;
+#[cfg(feature = "http")]
+pub(crate) use ready::{ReadinessFn, readiness_of};
 pub use replay::{InMemoryReplayCache, ReplayCache, ReplayCacheError};
 pub(crate) use tasks::iso8601;
 pub use tasks::{InMemoryTaskStore, TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};

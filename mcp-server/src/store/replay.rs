@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use crate::BoxFuture;
 use crate::clock::now_secs;
+use crate::store::NotReady;
 
 /// Why a replay cache could not answer. The proof is then refused with 503 and `Retry-After`,
 /// never accepted: a replay check that cannot run fails closed.
@@ -32,6 +33,14 @@ pub trait ReplayCache: Send + Sync + 'static {
         key: [u8; 32],
         expires_at: u64,
     ) -> BoxFuture<'_, Result<bool, ReplayCacheError>>;
+
+    /// Whether the cache can serve now, for the HTTP transport's readiness endpoint (`/readyz`):
+    /// `Err` with a short reason, free of secrets, when it cannot (a backend that does not
+    /// answer). The endpoint calls it at most about once a second, bounded by
+    /// `HttpConfig::readiness_timeout`. Default: ready (a store in memory always is).
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// The default replay cache: in memory, at most `capacity` entries. Expired entries leave first;

@@ -9,6 +9,7 @@ use mcp_core::types::{InputRequests, JsonObject, Meta};
 use serde_json::Value;
 
 use crate::BoxFuture;
+use crate::store::NotReady;
 
 /// The state of a task (SEP-2663).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,6 +165,14 @@ pub trait TaskStore: Send + Sync + 'static {
         &'a self,
         task_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>>;
+
+    /// Whether the store can serve now, for the HTTP transport's readiness endpoint (`/readyz`):
+    /// `Err` with a short reason, free of secrets, when it cannot (a backend that does not
+    /// answer). The endpoint calls it at most about once a second, bounded by
+    /// `HttpConfig::readiness_timeout`. Default: ready (a store in memory always is).
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// The default [`TaskStore`]: records in memory, at most `capacity` of them. Expired records

@@ -50,11 +50,11 @@ const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"p
 const MARGIN: Duration = Duration::from_secs(5);
 
 // ---------------------------------------------------------------------------------------------
-// The fake authorization server
+// The fake authorization server (also the JWKS of the readiness tests, `health`)
 
 /// How the fake answers every request, whatever its path.
 #[derive(Clone)]
-enum Mode {
+pub(crate) enum Mode {
     /// The body at this URL (the issuer's JWKS), fetched anew for each request: rotation shows.
     Relay(String),
     /// Never answers: the request is held until the client gives up.
@@ -88,7 +88,7 @@ impl Drop for Held {
 
 /// An authorization server's endpoint on 127.0.0.1 that can be stopped (connections refused)
 /// and started again on the same port.
-struct FakeAs {
+pub(crate) struct FakeAs {
     addr: SocketAddr,
     state: Arc<FakeState>,
     running: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
@@ -148,7 +148,7 @@ async fn answer(state: Arc<FakeState>) -> axum::response::Response {
 }
 
 impl FakeAs {
-    async fn start(mode: Mode) -> FakeAs {
+    pub(crate) async fn start(mode: Mode) -> FakeAs {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(FakeState {
@@ -181,7 +181,7 @@ impl FakeAs {
     }
 
     /// Stops answering: the port is closed, connections are refused.
-    async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some((stop, task)) = self.running.take() {
             let _ = stop.send(());
             let _ = task.await;
@@ -189,7 +189,7 @@ impl FakeAs {
     }
 
     /// Listens again on the same port.
-    async fn restart(&mut self) {
+    pub(crate) async fn restart(&mut self) {
         for _ in 0..100 {
             if let Ok(listener) = tokio::net::TcpListener::bind(self.addr).await {
                 self.serve(listener);
@@ -204,11 +204,11 @@ impl FakeAs {
         *self.state.mode.lock().unwrap() = mode;
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         self.state.requests.load(Ordering::SeqCst)
     }
 

@@ -24,6 +24,7 @@ mod client_stdio;
 mod clock_skew;
 mod faults_auth;
 mod faults_handlers;
+mod health;
 mod layers;
 mod legacy_http;
 mod macros;

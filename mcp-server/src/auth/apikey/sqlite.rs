@@ -18,6 +18,7 @@ use crate::auth::Attribution;
 use crate::auth::surface::Surface;
 use crate::auth::users::{User, UserStore};
 use crate::auth::workspace::WorkspaceAccess;
+use crate::store::NotReady;
 
 /// The schema, one migration per version. A database records the version it is at
 /// (`PRAGMA user_version`) and gets the missing steps, each in its own transaction, when opened.
@@ -194,6 +195,19 @@ impl SqliteStore {
     /// The schema version this build writes.
     pub fn latest_schema_version() -> u32 {
         u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Whether `table` can be read (the readiness check): one trivial query. The reason names
+    /// SQLite's error code only, never the file's path.
+    fn probe(&self, table: &'static str) -> Result<(), NotReady> {
+        let c = self.reader();
+        c.prepare_cached(&format!("SELECT 1 FROM {table} LIMIT 1"))
+            .and_then(|mut s| s.query_row([], |_| Ok(())).optional())
+            .map(|_| ())
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(code) => NotReady::new(format!("the SQLite store cannot be read: {code:?}")),
+                None => NotReady::new("the SQLite store cannot be read"),
+            })
     }
 
     /// A free reader, or the next one in turn.
@@ -466,6 +480,11 @@ impl ApiKeyStore for SqliteStore {
             .map(|_| ())
         }))
     }
+
+    /// A trivial read of the keys table on a reader connection.
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        ready(self.probe("api_keys"))
+    }
 }
 
 /// The raw columns of a user row: name, role, workspaces, disabled, password hash, created.
@@ -557,5 +576,10 @@ impl UserStore for SqliteStore {
                 .map_err(backend)
         };
         ready(rows.and_then(|rows| rows.into_iter().map(parse_user).collect()))
+    }
+
+    /// A trivial read of the users table on a reader connection.
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        ready(self.probe("users"))
     }
 }

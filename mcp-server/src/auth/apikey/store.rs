@@ -4,6 +4,7 @@
 use super::model::{ApiKey, StoredApiKey};
 use super::secret::KeyDigest;
 use crate::BoxFuture;
+use crate::store::NotReady;
 
 /// Why a store operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +57,15 @@ pub trait ApiKeyStore: Send + Sync + 'static {
 
     /// Records a use at `at`: `last_used_at` becomes the later of its value and `at`.
     fn touch<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Whether the store can serve now, for the HTTP transport's readiness endpoint (`/readyz`):
+    /// `Err` with a short reason, free of secrets, when it cannot (a backend that does not
+    /// answer). The endpoint calls it at most about once a second, bounded by
+    /// `HttpConfig::readiness_timeout`. Default: ready (a store in memory always is;
+    /// `SqliteStore` runs a trivial query).
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// A shared store is a store: keep a handle (for maintenance) and give one to
@@ -90,5 +100,8 @@ impl<T: ApiKeyStore + ?Sized> ApiKeyStore for std::sync::Arc<T> {
     }
     fn touch<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<(), StoreError>> {
         (**self).touch(id, at)
+    }
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        (**self).readiness()
     }
 }

@@ -12,6 +12,30 @@ use std::time::Duration;
 use ::redis::Client;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
+use crate::store::NotReady;
+
+/// How long the readiness check waits for Redis's answer to `PING`.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The readiness check of a Redis store: a `PING` on `connection`, answered within
+/// [`PING_TIMEOUT`]. The reason names the error kind only, never the URL.
+pub(crate) async fn ping(connection: &ConnectionManager) -> Result<(), NotReady> {
+    let mut connection = connection.clone();
+    let command = ::redis::cmd("PING");
+    let ping = command.query_async::<String>(&mut connection);
+    match tokio::time::timeout(PING_TIMEOUT, ping).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(NotReady::new(format!(
+            "Redis did not answer PING: {:?}",
+            e.kind()
+        ))),
+        Err(_) => Err(NotReady::new(format!(
+            "Redis did not answer PING within {} ms",
+            PING_TIMEOUT.as_millis()
+        ))),
+    }
+}
+
 /// Opens a reconnecting connection to `url` with bounds that keep a request from hanging on a
 /// Redis that does not answer: 2 s to connect, 1 s per reply, two reconnection attempts; with
 /// the client, for stores that open connections of their own. The error never repeats the URL,

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::BoxFuture;
-use crate::store::{ReplayCache, ReplayCacheError};
+use crate::store::{NotReady, ReplayCache, ReplayCacheError};
 
 /// A [`ReplayCache`] on Redis, shared by every instance that uses the same server and prefix.
 /// Entries expire by themselves when the proof could no longer be accepted, so the keyspace
@@ -81,5 +81,10 @@ impl ReplayCache for RedisReplayCache {
             // `OK` when the key was new; nil when it was there already.
             Ok(reply.is_some())
         }))
+    }
+
+    /// A `PING`, answered within 1 s.
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        Box::pin(super::ping(&self.connection))
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::BoxFuture;
-use crate::store::{TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
+use crate::store::{NotReady, TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
 
 /// How many times an update reads the record again after another writer changed it first.
 const UPDATE_ATTEMPTS: u32 = 32;
@@ -281,6 +281,11 @@ impl TaskStore for RedisTaskStore {
                 .map_err(backend)?;
             raw.map(|bytes| decode(&bytes)).transpose()
         }))
+    }
+
+    /// A `PING` on the shared connection, answered within 1 s.
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        Box::pin(super::ping(&self.connection))
     }
 }
 

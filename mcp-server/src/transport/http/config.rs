@@ -1,5 +1,6 @@
 //! Settings of the Streamable HTTP transport.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use super::event_store::{EventStore, InMemoryEventStore};
 use crate::client_state::{
     DEFAULT_MAX_SUBSCRIPTION_URI_BYTES, DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
 };
+use crate::store::{NotReady, ReadinessFn};
 
 const DEFAULT_MAX_BATCH_MESSAGES: usize = 100;
 const DEFAULT_MAX_BATCH_CONCURRENCY: usize = 8;
@@ -20,6 +22,52 @@ const DEFAULT_MAX_HEADERS: usize = 100;
 const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+const DEFAULT_LIVENESS_PATH: &str = "/healthz";
+const DEFAULT_READINESS_PATH: &str = "/readyz";
+const DEFAULT_READINESS_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest probe path accepted.
+const MAX_PROBE_PATH_BYTES: usize = 256;
+/// The longest name of a readiness check.
+const MAX_CHECK_NAME_BYTES: usize = 64;
+
+/// Settings of [`HttpConfig`] that cannot be served: what
+/// [`HttpServer::check`](super::HttpServer::check) and
+/// [`serve_listener`](super::HttpServer::serve_listener) report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpConfigError {
+    /// A probe path ([`liveness_path`](HttpConfig::liveness_path),
+    /// [`readiness_path`](HttpConfig::readiness_path)) that is not a plain absolute path: it
+    /// must start with `/`, hold at most 256 bytes of ASCII letters, digits and `-._~/`.
+    #[error("the {probe} path {path:?} is invalid: {reason}")]
+    InvalidProbePath {
+        /// `liveness` or `readiness`.
+        probe: &'static str,
+        /// The path as given.
+        path: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A probe path that another route of the router already has (the MCP endpoint, the
+    /// protected-resource metadata, the other probe).
+    #[error("the {probe} path {path:?} is already the path of {taken_by}")]
+    ProbePathTaken {
+        /// `liveness` or `readiness`.
+        probe: &'static str,
+        /// The path.
+        path: String,
+        /// The route that has it.
+        taken_by: &'static str,
+    },
+    /// A readiness check whose name is empty, longer than 64 bytes, not made of ASCII letters,
+    /// digits and `-._`, or already the name of another check (the built-in checks included:
+    /// see [`HttpConfig::readiness_check`]).
+    #[error("the readiness check name {name:?} is invalid or taken")]
+    InvalidCheckName {
+        /// The name as given.
+        name: String,
+    },
+}
 
 /// Whether legacy clients get sessions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -101,6 +149,17 @@ pub struct HttpConfig {
     /// The longest URI, in bytes, `resources/subscribe` (and `subscriptions/listen`) accepts
     /// (default 2048); a longer one is refused with `-32602` naming the limit.
     pub(crate) max_subscription_uri_bytes: usize,
+    /// The path of the liveness probe (default `/healthz`; `None`: no liveness endpoint).
+    pub(crate) liveness_path: Option<String>,
+    /// The path of the readiness probe (default `/readyz`; `None`: no readiness endpoint).
+    pub(crate) readiness_path: Option<String>,
+    /// How long each readiness check may take (default 2 s); a slower one is unavailable.
+    pub(crate) readiness_timeout: Duration,
+    /// The application's readiness checks, by name, in the order given.
+    pub(crate) readiness_checks: Vec<(String, ReadinessFn)>,
+    /// How long, once shutdown starts, the server keeps serving normally while readiness
+    /// answers 503 `draining` (default 0).
+    pub(crate) shutdown_delay: Duration,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -131,6 +190,18 @@ impl std::fmt::Debug for HttpConfig {
                 "max_subscription_uri_bytes",
                 &self.max_subscription_uri_bytes,
             )
+            .field("liveness_path", &self.liveness_path)
+            .field("readiness_path", &self.readiness_path)
+            .field("readiness_timeout", &self.readiness_timeout)
+            .field(
+                "readiness_checks",
+                &self
+                    .readiness_checks
+                    .iter()
+                    .map(|(name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
+            .field("shutdown_delay", &self.shutdown_delay)
             .finish_non_exhaustive()
     }
 }
@@ -160,6 +231,11 @@ impl Default for HttpConfig {
             max_batch_concurrency: Self::DEFAULT_MAX_BATCH_CONCURRENCY,
             max_subscriptions_per_session: Self::DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
             max_subscription_uri_bytes: Self::DEFAULT_MAX_SUBSCRIPTION_URI_BYTES,
+            liveness_path: Some(Self::DEFAULT_LIVENESS_PATH.to_owned()),
+            readiness_path: Some(Self::DEFAULT_READINESS_PATH.to_owned()),
+            readiness_timeout: Self::DEFAULT_READINESS_TIMEOUT,
+            readiness_checks: Vec::new(),
+            shutdown_delay: Duration::ZERO,
         }
     }
 }
@@ -193,6 +269,12 @@ impl HttpConfig {
     pub const DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION: usize = DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION;
     /// The default [`max_subscription_uri_bytes`](Self::max_subscription_uri_bytes).
     pub const DEFAULT_MAX_SUBSCRIPTION_URI_BYTES: usize = DEFAULT_MAX_SUBSCRIPTION_URI_BYTES;
+    /// The default [`liveness_path`](Self::liveness_path): `/healthz`.
+    pub const DEFAULT_LIVENESS_PATH: &str = DEFAULT_LIVENESS_PATH;
+    /// The default [`readiness_path`](Self::readiness_path): `/readyz`.
+    pub const DEFAULT_READINESS_PATH: &str = DEFAULT_READINESS_PATH;
+    /// The default [`readiness_timeout`](Self::readiness_timeout): 2 s.
+    pub const DEFAULT_READINESS_TIMEOUT: Duration = DEFAULT_READINESS_TIMEOUT;
 
     /// Whether loopback hosts and origins are accepted (default true).
     #[must_use]
@@ -365,5 +447,270 @@ impl HttpConfig {
     pub fn max_subscription_uri_bytes(mut self, n: usize) -> Self {
         self.max_subscription_uri_bytes = n;
         self
+    }
+
+    /// Sets the path of the liveness probe (default [`/healthz`](Self::DEFAULT_LIVENESS_PATH);
+    /// `None` turns it off). `GET` and `HEAD` answer 200 `{"status":"ok"}` while the process
+    /// serves, with no credential and whatever the `Host` (probes come with the pod's IP): the
+    /// endpoint sits outside the authorization layer and the Host/Origin guard, and says
+    /// nothing else. Other methods get 405. The path must start with `/`, hold only ASCII
+    /// letters, digits and `-._~/` (at most 256 bytes), and differ from the MCP endpoint's, the
+    /// metadata's and the readiness probe's; [`HttpServer::check`](super::HttpServer::check)
+    /// says why one is refused.
+    #[must_use]
+    pub fn liveness_path(mut self, path: Option<&str>) -> Self {
+        self.liveness_path = path.map(str::to_owned);
+        self
+    }
+
+    /// Sets the path of the readiness probe (default [`/readyz`](Self::DEFAULT_READINESS_PATH);
+    /// `None` turns it off). `GET` and `HEAD` answer 200
+    /// `{"status":"ready","checks":{"<name>":"ok",...}}` when everything the server depends on
+    /// can serve, else 503 with `Retry-After` and
+    /// `{"status":"unavailable","checks":{"<name>":"unavailable: <reason>",...}}`; from the
+    /// moment graceful shutdown starts, 503 `{"status":"draining"}`. Unauthenticated and
+    /// outside the Host/Origin guard like [`liveness_path`](Self::liveness_path), under the same
+    /// rules for the path.
+    ///
+    /// The checks: `token_validator` (when tokens are checked: a JWT validator is ready while it
+    /// holds signing keys, else after one key fetch), `api_keys` and `users` (built-in
+    /// credentials), `replay_cache` (when DPoP is on), `task_store`, `event_store`, then the
+    /// application's ([`readiness_check`](Self::readiness_check)): the `readiness` methods of
+    /// the store and validator traits. They run concurrently, each within
+    /// [`readiness_timeout`](Self::readiness_timeout); the combined answer is kept for 1 s, so
+    /// a flood of probes is at most one round of checks per second.
+    #[must_use]
+    pub fn readiness_path(mut self, path: Option<&str>) -> Self {
+        self.readiness_path = path.map(str::to_owned);
+        self
+    }
+
+    /// Sets how long each readiness check may take (default 2 s, at least 1 ms); a check that
+    /// has not answered by then is reported unavailable.
+    #[must_use]
+    pub fn readiness_timeout(mut self, d: Duration) -> Self {
+        self.readiness_timeout = d.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Adds an application readiness check called `name` (ASCII letters, digits and `-._`, at
+    /// most 64 bytes, not the name of another check nor of a built-in one): `check` is called
+    /// on each round of the readiness endpoint and answers `Err(NotReady::new("short reason"))`
+    /// while the application cannot serve. The reason is published unauthenticated: no
+    /// secrets in it.
+    ///
+    /// ```
+    /// use mcp_server::HttpConfig;
+    /// use mcp_server::store::NotReady;
+    ///
+    /// let config = HttpConfig::default().readiness_check("database", || async {
+    ///     // e.g. `SELECT 1` on the application's pool
+    ///     Err(NotReady::new("the database is migrating"))
+    /// });
+    /// # let _ = config;
+    /// ```
+    #[must_use]
+    pub fn readiness_check<F, Fut>(mut self, name: impl Into<String>, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), NotReady>> + Send + 'static,
+    {
+        let check: ReadinessFn = Arc::new(move || Box::pin(check()));
+        self.readiness_checks.push((name.into(), check));
+        self
+    }
+
+    /// Sets how long, once graceful shutdown starts, [`serve`](super::HttpServer::serve) and
+    /// [`serve_listener`](super::HttpServer::serve_listener) keep serving normally (accepting
+    /// connections, answering every request) while the readiness probe answers 503
+    /// `{"status":"draining"}` (default 0: the listener closes at once). Behind an orchestrator
+    /// or a load balancer that polls readiness, set it to a little more than the probe period
+    /// so that traffic stops arriving before the listener closes; then
+    /// [`shutdown_grace`](Self::shutdown_grace) applies.
+    #[must_use]
+    pub fn shutdown_delay(mut self, d: Duration) -> Self {
+        self.shutdown_delay = d;
+        self
+    }
+
+    /// Checks the probe paths and the names of the readiness checks for a router whose other
+    /// routes are `taken` (the MCP endpoint, the metadata): what
+    /// [`HttpServer::check`](super::HttpServer::check) reports.
+    pub(crate) fn check_probes(
+        &self,
+        taken: &[(&str, &'static str)],
+        builtin_checks: &[&str],
+    ) -> Result<(), HttpConfigError> {
+        let mut routes: Vec<(&str, &'static str)> = taken.to_vec();
+        for (probe, path) in [
+            ("liveness", &self.liveness_path),
+            ("readiness", &self.readiness_path),
+        ] {
+            let Some(path) = path.as_deref() else {
+                continue;
+            };
+            let invalid = |reason| HttpConfigError::InvalidProbePath {
+                probe,
+                path: path.to_owned(),
+                reason,
+            };
+            if !path.starts_with('/') {
+                return Err(invalid("it must start with `/`"));
+            }
+            if path.len() > MAX_PROBE_PATH_BYTES {
+                return Err(invalid("it is longer than 256 bytes"));
+            }
+            if !path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/'))
+            {
+                return Err(invalid(
+                    "it may only hold ASCII letters, digits and `-._~/`",
+                ));
+            }
+            if let Some((_, taken_by)) = routes.iter().find(|(p, _)| *p == path) {
+                return Err(HttpConfigError::ProbePathTaken {
+                    probe,
+                    path: path.to_owned(),
+                    taken_by,
+                });
+            }
+            let taken_by = if probe == "liveness" {
+                "the liveness probe"
+            } else {
+                "the readiness probe"
+            };
+            routes.push((path, taken_by));
+        }
+        let mut names: Vec<&str> = builtin_checks.to_vec();
+        for (name, _) in &self.readiness_checks {
+            let valid = (1..=MAX_CHECK_NAME_BYTES).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+            if !valid || names.contains(&name.as_str()) {
+                return Err(HttpConfigError::InvalidCheckName { name: name.clone() });
+            }
+            names.push(name);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TAKEN: &[(&str, &str)] = &[("/mcp", "the MCP endpoint")];
+    const BUILTIN: &[&str] = &["token_validator", "task_store"];
+
+    fn check(config: &HttpConfig) -> Result<(), HttpConfigError> {
+        config.check_probes(TAKEN, BUILTIN)
+    }
+
+    #[test]
+    fn the_default_probes_are_valid() {
+        let config = HttpConfig::default();
+        assert_eq!(config.liveness_path.as_deref(), Some("/healthz"));
+        assert_eq!(config.readiness_path.as_deref(), Some("/readyz"));
+        assert_eq!(config.readiness_timeout, Duration::from_secs(2));
+        assert_eq!(check(&config), Ok(()));
+        let off = HttpConfig::default()
+            .liveness_path(None)
+            .readiness_path(None);
+        assert_eq!(check(&off), Ok(()));
+    }
+
+    #[test]
+    fn probe_paths_must_be_plain_absolute_paths() {
+        for bad in [
+            "healthz",
+            "",
+            "/health z",
+            "/h/{id}",
+            "/h/*rest",
+            "/é",
+            "/a?b",
+        ] {
+            let e = check(&HttpConfig::default().liveness_path(Some(bad)));
+            assert!(
+                matches!(
+                    e,
+                    Err(HttpConfigError::InvalidProbePath {
+                        probe: "liveness",
+                        ..
+                    })
+                ),
+                "{bad:?}: {e:?}"
+            );
+        }
+        let long = format!("/{}", "a".repeat(256));
+        let e = check(&HttpConfig::default().readiness_path(Some(&long)));
+        assert!(matches!(
+            e,
+            Err(HttpConfigError::InvalidProbePath {
+                probe: "readiness",
+                ..
+            })
+        ));
+        let ok = HttpConfig::default()
+            .liveness_path(Some("/ops/live-1.0_~"))
+            .readiness_path(Some("/ops/ready/"));
+        assert_eq!(check(&ok), Ok(()));
+    }
+
+    #[test]
+    fn probe_paths_must_not_be_taken() {
+        let e = check(&HttpConfig::default().readiness_path(Some("/mcp")));
+        assert_eq!(
+            e,
+            Err(HttpConfigError::ProbePathTaken {
+                probe: "readiness",
+                path: "/mcp".into(),
+                taken_by: "the MCP endpoint",
+            })
+        );
+        let e = check(&HttpConfig::default().readiness_path(Some("/healthz")));
+        assert!(matches!(
+            e,
+            Err(HttpConfigError::ProbePathTaken {
+                taken_by: "the liveness probe",
+                ..
+            })
+        ));
+        // A probe turned off frees its path.
+        let moved = HttpConfig::default()
+            .liveness_path(None)
+            .readiness_path(Some("/healthz"));
+        assert_eq!(check(&moved), Ok(()));
+    }
+
+    #[test]
+    fn check_names_are_plain_and_unique() {
+        let ok = || async { Ok(()) };
+        for bad in ["", "has space", "token_validator", &"x".repeat(65), "naïve"] {
+            let e = check(&HttpConfig::default().readiness_check(bad, ok));
+            assert!(
+                matches!(e, Err(HttpConfigError::InvalidCheckName { .. })),
+                "{bad:?}"
+            );
+        }
+        let twice = HttpConfig::default()
+            .readiness_check("db", ok)
+            .readiness_check("db", ok);
+        assert!(matches!(
+            check(&twice),
+            Err(HttpConfigError::InvalidCheckName { .. })
+        ));
+        let fine = HttpConfig::default()
+            .readiness_check("db", ok)
+            .readiness_check("cache-1.primary", ok);
+        assert_eq!(check(&fine), Ok(()));
+    }
+
+    #[test]
+    fn the_timeout_is_at_least_a_millisecond() {
+        let config = HttpConfig::default().readiness_timeout(Duration::ZERO);
+        assert_eq!(config.readiness_timeout, Duration::from_millis(1));
     }
 }

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use crate::BoxFuture;
+use crate::store::NotReady;
 
 /// One stored event: its id and the JSON-RPC message it carried (empty for priming events).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +51,14 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Forgets a session's events.
     fn remove_session<'a>(&'a self, session_id: &'a str) -> BoxFuture<'a, ()>;
+
+    /// Whether the store can serve now, for the HTTP transport's readiness endpoint (`/readyz`):
+    /// `Err` with a short reason, free of secrets, when it cannot (a backend that does not
+    /// answer). The endpoint calls it at most about once a second, bounded by
+    /// `HttpConfig::readiness_timeout`. Default: ready (a store in memory always is).
+    fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// The default store: in memory, bounded three ways, always by evicting the oldest events first:

@@ -1,9 +1,11 @@
 //! Streamable HTTP on axum: one endpoint for POST, GET and DELETE, with Host/Origin checks,
-//! sessions, JSON or SSE answers, resumable streams, and graceful shutdown.
+//! sessions, JSON or SSE answers, resumable streams, and graceful shutdown; beside it, the
+//! liveness and readiness probes of an orchestrator (`/healthz`, `/readyz`).
 
 pub(crate) mod config;
 mod event_store;
 mod guard;
+mod health;
 mod host_layer;
 mod listen;
 mod modern;
@@ -28,6 +30,7 @@ use http::{Method, Request};
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use config::HttpConfig;
+pub use config::HttpConfigError;
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, Replay, StoredEvent};
 pub use host_layer::{HostGuard, HostGuardLayer};
 #[cfg(fuzzing)]
@@ -46,6 +49,8 @@ pub(crate) struct HttpState {
     pub sessions: Arc<SessionManager>,
     pub subscriptions: Arc<listen::Subscriptions>,
     pub auth: Arc<Authenticator>,
+    /// The readiness checks and whether shutdown has started.
+    pub health: Arc<health::Health>,
 }
 
 /// The MCP endpoint, behind the [`HostGuardLayer`] and the [`AuthLayer`]: the caller (if any) is
@@ -80,6 +85,9 @@ pub enum ServeError {
     /// Binding or accepting failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// A setting of [`HttpConfig`] that cannot be served (see [`HttpServer::check`]).
+    #[error("invalid HTTP settings: {0}")]
+    Config(#[from] HttpConfigError),
     /// Authorization mode `none` on an address other than loopback.
     #[error(
         "refusing to serve {addr} without authorization: anyone who can reach it could call every \
@@ -193,7 +201,32 @@ impl HttpServer {
         self.router_and_state(path).0
     }
 
+    /// Checks the settings a router with the MCP endpoint at `path` could not serve: the probe
+    /// paths ([`HttpConfig::liveness_path`], [`HttpConfig::readiness_path`]) must be plain
+    /// absolute paths no other route of the router has, and the names of the application's
+    /// readiness checks ([`HttpConfig::readiness_check`]) plain and unique.
+    /// [`serve`](Self::serve) and [`serve_listener`](Self::serve_listener) refuse to start
+    /// with [`ServeError::Config`]; [`into_router`](Self::into_router) and
+    /// [`router_at`](Self::router_at) log the error and leave both probes out (the MCP endpoint
+    /// is served): call this first to fail instead.
+    pub fn check(&self, path: &str) -> Result<(), HttpConfigError> {
+        let mut taken = vec![(path, "the MCP endpoint")];
+        let meta = &self.server.inner.auth.metadata_path;
+        let suffixed = format!("{meta}{}", if path == "/" { "" } else { path });
+        if self.server.inner.auth.checks_tokens() {
+            taken.push((meta.as_str(), "the protected-resource metadata"));
+            taken.push((suffixed.as_str(), "the protected-resource metadata"));
+        }
+        let builtin: Vec<&str> = health::builtin_checks(&self.server.inner)
+            .into_iter()
+            .map(|(name, _)| name)
+            .chain(["event_store"])
+            .collect();
+        self.config.check_probes(&taken, &builtin)
+    }
+
     fn router_and_state(self, path: &str) -> (Router, Arc<HttpState>) {
+        let probes = self.check(path);
         let inner = &self.server.inner;
         let sessions = SessionManager::new(&self.config, inner.metrics.clone());
         let subscriptions = Arc::new(listen::Subscriptions::default());
@@ -205,6 +238,7 @@ impl HttpServer {
             sessions,
             subscriptions,
             auth: Arc::clone(&auth),
+            health: Arc::new(health::Health::new(inner, &self.config)),
         });
         let listener: Arc<dyn ChangeListener> = state.sessions.clone();
         inner.add_listener(Arc::downgrade(&listener));
@@ -228,6 +262,21 @@ impl HttpServer {
             router = router.route(&suffixed, any(protected_resource_metadata));
             if suffixed != meta {
                 router = router.route(&meta, any(protected_resource_metadata));
+            }
+        }
+        // The probes: outside the guard and the authentication (probes come with the pod's IP
+        // as Host and no credential).
+        match probes {
+            Ok(()) => {
+                if let Some(live) = &self.config.liveness_path {
+                    router = router.route(live, any(health::liveness));
+                }
+                if let Some(ready) = &self.config.readiness_path {
+                    router = router.route(ready, any(health::readiness));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the liveness and readiness probes are not served");
             }
         }
         (router.with_state(Arc::clone(&state)), state)
@@ -259,13 +308,19 @@ impl HttpServer {
     /// [`header_read_timeout`](HttpConfig::header_read_timeout)); handlers see the peer as
     /// `ConnectInfo<SocketAddr>`. On shutdown the server stops accepting, ends every session
     /// and open stream (clients reconnect elsewhere), lets in-flight requests finish within
-    /// [`shutdown_grace`](HttpConfig::shutdown_grace), then closes the connections left.
+    /// [`shutdown_grace`](HttpConfig::shutdown_grace), then closes the connections left. The
+    /// readiness probe answers 503 `draining` from the moment `shutdown` completes (for
+    /// [`shutdown_delay`](HttpConfig::shutdown_delay) the server keeps serving normally
+    /// before it stops accepting); liveness answers 200 until the listener closes.
+    ///
+    /// Refuses to start with [`ServeError::Config`] when [`check`](Self::check) fails.
     pub async fn serve_listener(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
         let addr = listener.local_addr()?;
+        self.check(DEFAULT_PATH)?;
         let auth = &self.server.inner.auth;
         if !auth.is_enabled()
             && !addr.ip().is_loopback()
@@ -285,6 +340,17 @@ impl HttpServer {
                 state.subscriptions.close_all();
             },
             after: || state.sessions.end_all(),
+        };
+        // From the moment shutdown starts, readiness answers 503 `draining`; the server keeps
+        // serving normally for `shutdown_delay`, then stops accepting.
+        let health = Arc::clone(&state.health);
+        let delay = config.shutdown_delay;
+        let shutdown = async move {
+            shutdown.await;
+            health.start_draining();
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
         };
         serve::serve(listener, router, &config, shutdown, drain).await;
         Ok(())
