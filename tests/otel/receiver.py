@@ -5,8 +5,10 @@
 and appended, one JSON object per export, to the output file; the answer is the matching empty
 Export*ServiceResponse. Anything it cannot decode gets 400 and is recorded as an error line.
 
-Usage: receiver.py OUTPUT_JSONL PORT_FILE
+Usage: receiver.py OUTPUT_JSONL PORT_FILE [--discard]
 Binds 127.0.0.1 on a port the kernel picks and writes that port to PORT_FILE once listening.
+--discard: read each body and answer without decoding or recording it (a stand-in for a
+collector on another machine, for load measurements).
 """
 
 import gzip
@@ -40,6 +42,7 @@ SIGNALS = {
 }
 
 OUTPUT = sys.argv[1]
+DISCARD = "--discard" in sys.argv[3:]
 LOCK = threading.Lock()
 
 
@@ -56,6 +59,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         name, request_type, response_type = signal
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if DISCARD:
+            self.answer(response_type)
+            return
         try:
             if self.headers.get("Content-Encoding", "").lower() == "gzip":
                 body = gzip.decompress(body)
@@ -68,6 +74,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error(400)
             return
         record({"signal": name, "data": MessageToDict(request)})
+        self.answer(response_type)
+
+    def answer(self, response_type):
         answer = response_type().SerializeToString()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")

@@ -609,3 +609,72 @@ async fn unknown_methods_do_not_name_spans() {
             .all(|s| !s.name.contains("attacker"))
     );
 }
+
+#[tokio::test]
+async fn a_replayed_dpop_proof_is_counted_and_its_check_has_a_span() {
+    let (_one, exporters) = exporters().await;
+    let issuer = TestIssuer::start().await.unwrap();
+    let listener = TestListener::bind().await.unwrap();
+    let url = listener.url();
+    let auth = AuthorizationConfig::enabled()
+        .authorization_server(issuer.issuer())
+        .resource(&url)
+        .validator(JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap())
+        .dpop(mcp_server::auth::DpopConfig::allowed());
+    let srv = listener.spawn(
+        McpServer::builder("dpop")
+            .authorization(auth)
+            .tool(add)
+            .build()
+            .unwrap(),
+    );
+    let key = mcp_server::testing::DpopKey::generate().unwrap();
+    let token = issuer.token(&url).cnf_jkt(&key.thumbprint()).sign();
+    let proof = key.proof("POST", &url, &token).sign();
+    let authorization = format!("DPoP {token}");
+    let headers = [
+        ("authorization", authorization.as_str()),
+        ("dpop", proof.as_str()),
+        ("mcp-protocol-version", "2026-07-28"),
+        ("mcp-method", "tools/call"),
+        ("mcp-name", "add"),
+    ];
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "add",
+        "arguments": {"a": 1, "b": 2},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }}})
+    .to_string();
+    let first = mcp_tests::post(&url, &headers, &body).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // The same proof again (DP-07): refused, counted.
+    assert_eq!(mcp_tests::post(&url, &headers, &body).await.status, 401);
+    srv.shutdown().await;
+    let spans = exporters.spans();
+    let verify: Vec<_> = spans.iter().filter(|s| s.name == "dpop.verify").collect();
+    assert_eq!(verify.len(), 2, "one proof check per request");
+    assert!(verify.iter().all(|s| s.span_kind == SpanKind::Internal));
+    let replay_checks: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "dpop.replay_check")
+        .collect();
+    assert_eq!(replay_checks.len(), 2);
+    let http = parent_of(&spans, verify[0]).unwrap();
+    assert_eq!(http.name, "POST /mcp");
+    let metrics = exporters.metrics();
+    let replays: f64 = metrics
+        .iter()
+        .filter(|(n, _, _)| n == "mcp.server.dpop.replays")
+        .map(|(_, _, v)| v)
+        .sum();
+    assert_eq!(replays, 1.0);
+    assert!(
+        metrics
+            .iter()
+            .any(|(n, a, _)| n == "mcp.server.auth.refusals"
+                && a.get("mcp.auth.reason").map(String::as_str) == Some("dpop_proof_replayed"))
+    );
+}

@@ -8,7 +8,8 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::filter::{FilterExt as _, filter_fn};
+use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Why telemetry could not be set up.
@@ -68,8 +69,10 @@ fn disabled_by_env() -> bool {
 
 /// Sets up logging and OpenTelemetry export for a server process, from the environment:
 ///
-/// - a global `tracing` subscriber printing to stderr, filtered by `RUST_LOG` (default `info`),
-///   whose spans also go to OpenTelemetry;
+/// - a global `tracing` subscriber printing events to stderr, filtered by `RUST_LOG` (default
+///   `info`); spans go to OpenTelemetry under the same filter. The framework's own spans (targets
+///   `mcp::server`, `mcp::client`) are not printed as context of the log lines: formatting every
+///   field of every request's spans for a text log would cost more than the export;
 /// - traces and metrics exported over OTLP HTTP/protobuf: `OTEL_EXPORTER_OTLP_ENDPOINT`
 ///   (default `http://localhost:4318`), `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
 ///   `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`,
@@ -90,12 +93,9 @@ fn disabled_by_env() -> bool {
 /// # Ok(()) }
 /// ```
 pub fn init_from_env(service_name: &str) -> Result<TelemetryGuard, TelemetryError> {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     if disabled_by_env() {
         tracing_subscriber::registry()
-            .with(filter)
-            .with(fmt)
+            .with(log_layer())
             .try_init()?;
         return Ok(TelemetryGuard {
             tracer: None,
@@ -117,11 +117,17 @@ pub fn init_from_env(service_name: &str) -> Result<TelemetryGuard, TelemetryErro
         )
         .with_resource(resource)
         .build();
-    let tracer = tracer_provider.tracer("mcp-server");
+    // The spans as OpenTelemetry has them: their own attributes only (no source location,
+    // thread or busy/idle time added to each).
+    let spans = tracing_opentelemetry::layer()
+        .with_tracer(tracer_provider.tracer("mcp-server"))
+        .with_location(false)
+        .with_threads(false)
+        .with_tracked_inactivity(false)
+        .with_filter(env_filter());
     tracing_subscriber::registry()
-        .with(filter)
-        .with(fmt)
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(log_layer())
+        .with(spans)
         .try_init()?;
     opentelemetry::global::set_tracer_provider(tracer_provider.clone());
     opentelemetry::global::set_meter_provider(meter_provider.clone());
@@ -130,4 +136,24 @@ pub fn init_from_env(service_name: &str) -> Result<TelemetryGuard, TelemetryErro
         tracer: Some(tracer_provider),
         meter: Some(meter_provider),
     })
+}
+
+/// `RUST_LOG`, default `info`.
+fn env_filter() -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// The log lines on stderr: events as `RUST_LOG` says. The framework's per-request spans are
+/// left to OpenTelemetry: a text logger would format every field of every span of every
+/// request (most of the cost of tracing at `info`) for lines that mostly never come.
+fn log_layer<S>() -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let framework_span = |meta: &tracing::Metadata<'_>| {
+        meta.is_span() && (meta.target() == super::TARGET || meta.target() == "mcp::client")
+    };
+    tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(env_filter().and(filter_fn(move |meta| !framework_span(meta))))
 }

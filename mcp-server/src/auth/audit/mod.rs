@@ -1,8 +1,8 @@
 //! The audit trail: a structured [`AuditEvent`] for every authorization decision and every tool
-//! call (received, denied, succeeded, failed). Events always go to `tracing` (target
-//! `mcp::audit`) and to the configured [`AuditSink`] ([`JsonlFileSink`] for daily JSON-lines
-//! files, [`MemoryAuditSink`] for tests). Arguments are recorded by shape, never by value;
-//! secrets never.
+//! call (received, denied, succeeded, failed). Events go to `tracing` (target `mcp::audit`,
+//! level `INFO`) and to the configured [`AuditSink`] ([`JsonlFileSink`] for daily JSON-lines
+//! files, [`MemoryAuditSink`] for tests). Tool calls without a caller (authorization off,
+//! stdio) go to the sink only. Arguments are recorded by shape, never by value; secrets never.
 
 #[cfg(feature = "builtin-auth")]
 mod jsonl;
@@ -299,7 +299,10 @@ impl Audit {
         caller: Option<&AuthContext>,
     ) -> ToolCallAudit<'_> {
         let started = std::time::Instant::now();
-        if !self.active() {
+        // A call with no caller (authorization off, stdio) has no one to attribute it to: it
+        // goes to a configured sink, not to the log (an INFO line per anonymous call would be
+        // an access log; the call's span says the same).
+        if !self.active() || (caller.is_none() && self.sink.is_none()) {
             return ToolCallAudit {
                 audit: self,
                 base: None,
