@@ -16,7 +16,7 @@ use mcp_client::auth::BearerAuth;
 use mcp_core::version::{Era, ProtocolVersion};
 use mcp_server::auth::{AuthorizationConfig, JwtValidator, JwtValidatorConfig};
 use mcp_server::prelude::*;
-use mcp_server::testing::{TestIssuer, TestListener, spawn};
+use mcp_server::testing::{TestIssuer, TestListener, TestServer, spawn};
 use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId, TracerProvider as _};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::metrics::{
@@ -150,6 +150,19 @@ fn attr(span: &SpanData, key: &str) -> Option<String> {
         .map(|kv| kv.value.to_string())
 }
 
+/// The first span named `name` of `kind`, or a failure listing the names there are.
+fn span<'a>(spans: &'a [SpanData], name: &str, kind: SpanKind) -> &'a SpanData {
+    spans
+        .iter()
+        .find(|s| s.name == name && s.span_kind == kind)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {kind:?} span {name:?} among {:?}",
+                spans.iter().map(|s| s.name.as_ref()).collect::<Vec<_>>()
+            )
+        })
+}
+
 /// The one span named `name`, or a failure listing the names there are.
 fn one<'a>(spans: &'a [SpanData], name: &str) -> &'a SpanData {
     let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
@@ -178,6 +191,26 @@ fn server() -> McpServer {
         .unwrap()
 }
 
+/// A server protected by a testing issuer's JWTs (`tweak` adds to the configuration), with the
+/// tools `add` and `delete_file`.
+async fn protected(
+    tweak: impl FnOnce(AuthorizationConfig) -> AuthorizationConfig,
+) -> (TestIssuer, TestServer) {
+    let issuer = TestIssuer::start().await.unwrap();
+    let listener = TestListener::bind().await.unwrap();
+    let auth = AuthorizationConfig::enabled()
+        .authorization_server(issuer.issuer())
+        .resource(listener.url())
+        .validator(JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap());
+    let server = McpServer::builder("protected")
+        .authorization(tweak(auth))
+        .tool(add)
+        .tool(delete_file)
+        .build()
+        .unwrap();
+    (issuer, listener.spawn(server))
+}
+
 #[tokio::test]
 async fn legacy_session_spans_follow_the_conventions_and_continue_the_clients_trace() {
     let (_one, exporters) = exporters().await;
@@ -199,10 +232,7 @@ async fn legacy_session_spans_follow_the_conventions_and_continue_the_clients_tr
     let spans = exporters.spans();
 
     // initialize, in a session of 2025-11-25 over TCP.
-    let init = spans
-        .iter()
-        .find(|s| s.name == "initialize" && s.span_kind == SpanKind::Server)
-        .expect("the server's initialize span");
+    let init = span(&spans, "initialize", SpanKind::Server);
     assert_eq!(attr(init, "mcp.method.name").as_deref(), Some("initialize"));
     assert_eq!(
         attr(init, "mcp.protocol.version").as_deref(),
@@ -264,10 +294,7 @@ async fn legacy_session_spans_follow_the_conventions_and_continue_the_clients_tr
     assert_eq!(http.span_context.trace_id(), trace);
 
     // The prompt.
-    let prompt = spans
-        .iter()
-        .find(|s| s.name == "prompts/get greet" && s.span_kind == SpanKind::Server)
-        .unwrap();
+    let prompt = span(&spans, "prompts/get greet", SpanKind::Server);
     assert_eq!(attr(prompt, "gen_ai.prompt.name").as_deref(), Some("greet"));
 
     // Metrics: the operation's duration by method and tool, and the session's.
@@ -324,14 +351,8 @@ async fn a_modern_call_continues_the_trace_the_client_started() {
     srv.shutdown().await;
     let spans = exporters.spans();
     let caller = one(&spans, "caller");
-    let server_span = spans
-        .iter()
-        .find(|s| s.name == "tools/call add" && s.span_kind == SpanKind::Server)
-        .unwrap();
-    let client_span = spans
-        .iter()
-        .find(|s| s.name == "tools/call add" && s.span_kind == SpanKind::Client)
-        .unwrap();
+    let server_span = span(&spans, "tools/call add", SpanKind::Server);
+    let client_span = span(&spans, "tools/call add", SpanKind::Client);
     assert_eq!(client_span.parent_span_id, caller.span_context.span_id());
     assert_eq!(
         server_span.span_context.trace_id(),
@@ -367,28 +388,19 @@ async fn a_tool_error_and_a_json_rpc_error_set_error_type() {
     srv.shutdown().await;
     let spans = exporters.spans();
 
-    let tool_error = spans
-        .iter()
-        .find(|s| s.name == "tools/call fail" && s.span_kind == SpanKind::Server)
-        .unwrap();
+    let tool_error = span(&spans, "tools/call fail", SpanKind::Server);
     assert_eq!(
         attr(tool_error, "error.type").as_deref(),
         Some("tool_error")
     );
     assert!(matches!(tool_error.status, Status::Error { .. }));
-    let client_side = spans
-        .iter()
-        .find(|s| s.name == "tools/call fail" && s.span_kind == SpanKind::Client)
-        .unwrap();
+    let client_side = span(&spans, "tools/call fail", SpanKind::Client);
     assert_eq!(
         attr(client_side, "error.type").as_deref(),
         Some("tool_error")
     );
 
-    let rpc_error = spans
-        .iter()
-        .find(|s| s.name == "tools/call" && s.span_kind == SpanKind::Server)
-        .expect("the unknown tool's call, named by its method alone");
+    let rpc_error = span(&spans, "tools/call", SpanKind::Server);
     assert_eq!(attr(rpc_error, "error.type").as_deref(), Some("-32602"));
     assert_eq!(
         attr(rpc_error, "rpc.response.status_code").as_deref(),
@@ -417,22 +429,8 @@ async fn a_tool_error_and_a_json_rpc_error_set_error_type() {
 #[tokio::test]
 async fn refused_calls_record_the_decision_on_the_http_span_and_count_it() {
     let (_one, exporters) = exporters().await;
-    let issuer = TestIssuer::start().await.unwrap();
-    let listener = TestListener::bind().await.unwrap();
-    let url = listener.url();
-    let auth = AuthorizationConfig::enabled()
-        .authorization_server(issuer.issuer())
-        .resource(&url)
-        .validator(JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap())
-        .step_up();
-    let srv = listener.spawn(
-        McpServer::builder("protected")
-            .authorization(auth)
-            .tool(add)
-            .tool(delete_file)
-            .build()
-            .unwrap(),
-    );
+    let (issuer, srv) = protected(|auth| auth.step_up()).await;
+    let url = srv.url();
     // No credential: 401.
     let anonymous = McpClient::connect(&url, mcp_client::auth::NoAuth).await;
     assert!(anonymous.is_err());
@@ -483,10 +481,7 @@ async fn refused_calls_record_the_decision_on_the_http_span_and_count_it() {
     );
     assert_eq!(attr(allowed, "user.id").as_deref(), Some("ada"));
 
-    let step_up = spans
-        .iter()
-        .find(|s| s.name == "tools/call delete_file" && s.span_kind == SpanKind::Server)
-        .unwrap();
+    let step_up = span(&spans, "tools/call delete_file", SpanKind::Server);
     assert_eq!(
         attr(step_up, "error.type").as_deref(),
         Some("insufficient_scope")
@@ -544,10 +539,7 @@ async fn stdio_messages_get_the_same_spans_and_continue_the_trace_in_meta() {
     client.close().await.unwrap();
     let _ = served.await;
     let spans = exporters.spans();
-    let server_span = spans
-        .iter()
-        .find(|s| s.name == "tools/call add" && s.span_kind == SpanKind::Server)
-        .unwrap();
+    let server_span = span(&spans, "tools/call add", SpanKind::Server);
     assert_eq!(
         attr(server_span, "network.transport").as_deref(),
         Some("pipe")
@@ -564,10 +556,7 @@ async fn stdio_messages_get_the_same_spans_and_continue_the_trace_in_meta() {
         server_span.parent_span_id,
         SpanId::from_hex(parent).unwrap()
     );
-    let init = spans
-        .iter()
-        .find(|s| s.name == "initialize" && s.span_kind == SpanKind::Server)
-        .unwrap();
+    let init = span(&spans, "initialize", SpanKind::Server);
     assert_eq!(attr(init, "network.transport").as_deref(), Some("pipe"));
     let metrics = exporters.metrics();
     assert!(
@@ -613,21 +602,8 @@ async fn unknown_methods_do_not_name_spans() {
 #[tokio::test]
 async fn a_replayed_dpop_proof_is_counted_and_its_check_has_a_span() {
     let (_one, exporters) = exporters().await;
-    let issuer = TestIssuer::start().await.unwrap();
-    let listener = TestListener::bind().await.unwrap();
-    let url = listener.url();
-    let auth = AuthorizationConfig::enabled()
-        .authorization_server(issuer.issuer())
-        .resource(&url)
-        .validator(JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "")).unwrap())
-        .dpop(mcp_server::auth::DpopConfig::allowed());
-    let srv = listener.spawn(
-        McpServer::builder("dpop")
-            .authorization(auth)
-            .tool(add)
-            .build()
-            .unwrap(),
-    );
+    let (issuer, srv) = protected(|auth| auth.dpop(mcp_server::auth::DpopConfig::allowed())).await;
+    let url = srv.url();
     let key = mcp_server::testing::DpopKey::generate().unwrap();
     let token = issuer.token(&url).cnf_jkt(&key.thumbprint()).sign();
     let proof = key.proof("POST", &url, &token).sign();
@@ -640,13 +616,13 @@ async fn a_replayed_dpop_proof_is_counted_and_its_check_has_a_span() {
         ("mcp-name", "add"),
     ];
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-        "name": "add",
-        "arguments": {"a": 1, "b": 2},
-        "_meta": {
-            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
-            "io.modelcontextprotocol/clientCapabilities": {},
-        }}})
+    "name": "add",
+    "arguments": {"a": 1, "b": 2},
+    "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }}})
     .to_string();
     let first = mcp_tests::post(&url, &headers, &body).await;
     assert_eq!(first.status, 200, "{}", first.body);

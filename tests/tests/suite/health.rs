@@ -108,16 +108,7 @@ async fn probes_need_no_credential_and_pass_the_host_guard() {
     let validator =
         JwtValidator::new(JwtValidatorConfig::new(issuer.issuer(), "").jwks_uri(issuer.jwks_uri()))
             .unwrap();
-    let server = McpServer::builder("protected")
-        .authorization(
-            AuthorizationConfig::enabled()
-                .authorization_server(issuer.issuer())
-                .resource(listener.url())
-                .validator(validator),
-        )
-        .build()
-        .unwrap();
-    let srv = listener.spawn(server);
+    let srv = spawn_protected(listener, issuer.issuer(), validator);
     let pod = [("host", "10.1.2.3:8080")];
     let mcp = send(Method::POST, &srv.url(), &pod, Some("{}")).await;
     assert_eq!(mcp.status, 403, "the guard refuses that Host: {}", mcp.body);
@@ -149,16 +140,7 @@ async fn readiness_follows_the_jwks() {
     )
     .unwrap();
     let listener = TestListener::bind().await.unwrap();
-    let server = McpServer::builder("protected")
-        .authorization(
-            AuthorizationConfig::enabled()
-                .authorization_server(issuer.issuer())
-                .resource(listener.url())
-                .validator(validator),
-        )
-        .build()
-        .unwrap();
-    let srv = listener.spawn(server);
+    let srv = spawn_protected(listener, issuer.issuer(), validator);
     let url = format!("{}/readyz", srv.base_url());
 
     let down = get(&url).await;
@@ -499,4 +481,18 @@ async fn readiness_reports_a_redis_store_that_is_gone() {
         r.body
     );
     assert!(!r.body.contains("redis://"), "{}", r.body);
+}
+
+/// A server whose endpoint takes tokens of `issuer` checked by `validator`.
+fn spawn_protected(listener: TestListener, issuer: &str, validator: JwtValidator) -> TestServer {
+    let server = McpServer::builder("protected")
+        .authorization(
+            AuthorizationConfig::enabled()
+                .authorization_server(issuer)
+                .resource(listener.url())
+                .validator(validator),
+        )
+        .build()
+        .unwrap();
+    listener.spawn(server)
 }
