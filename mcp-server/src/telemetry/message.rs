@@ -168,7 +168,7 @@ impl MessageSpan {
             rpc.response.status_code = Empty,
         );
         #[cfg(feature = "otel")]
-        if let Some(meta) = meta {
+        if let (Some(meta), false) = (meta, span.is_disabled()) {
             super::propagation::from_meta(&span, meta);
         }
         MessageSpan {

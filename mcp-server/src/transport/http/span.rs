@@ -56,7 +56,9 @@ pub(crate) async fn trace_request(
         mcp.auth.credential = Empty,
         user.id = Empty,
     );
-    telemetry::continue_from_headers(&span, request.headers());
+    if !span.is_disabled() {
+        telemetry::continue_from_headers(&span, request.headers());
+    }
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status();
     // As i64: the OpenTelemetry layer would record a u64 as text.
