@@ -654,3 +654,70 @@ async fn a_replayed_dpop_proof_is_counted_and_its_check_has_a_span() {
                 && a.get("mcp.auth.reason").map(String::as_str) == Some("dpop_proof_replayed"))
     );
 }
+
+#[tokio::test]
+async fn each_status_a_task_enters_is_counted() {
+    let (_one, exporters) = exporters().await;
+    let srv = spawn(
+        McpServer::builder("tasks")
+            .tool(
+                ToolDef::from_fn("nap", |_c: Context, NoArgs {}| async {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    "rested"
+                })
+                .task_support(mcp_server::tasks::TaskSupport::Optional),
+            )
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {
+            "extensions": {"io.modelcontextprotocol/tasks": {}}
+        },
+    });
+    let created = mcp_tests::modern_post(
+        &srv.url(),
+        "tools/call",
+        json!({"name": "nap", "arguments": {}, "_meta": meta}),
+        Some("nap"),
+    )
+    .await
+    .result();
+    assert_eq!(created["status"], "working", "{created}");
+    let id = created["taskId"].as_str().unwrap().to_owned();
+    let mut status = String::new();
+    for _ in 0..100 {
+        let task = mcp_tests::modern_post(
+            &srv.url(),
+            "tasks/get",
+            json!({"taskId": id, "_meta": meta}),
+            Some(&id),
+        )
+        .await
+        .result();
+        status = task["status"].as_str().unwrap_or_default().to_owned();
+        if status == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, "completed");
+    srv.shutdown().await;
+    let metrics = exporters.metrics();
+    let count = |status: &str| -> f64 {
+        metrics
+            .iter()
+            .filter(|(n, a, _)| {
+                n == "mcp.server.tasks"
+                    && a.get("mcp.task.status").map(String::as_str) == Some(status)
+            })
+            .map(|(_, _, v)| v)
+            .sum()
+    };
+    assert_eq!(count("working"), 1.0);
+    assert_eq!(count("completed"), 1.0);
+    assert_eq!(count("failed") + count("cancelled"), 0.0);
+}
