@@ -239,6 +239,11 @@ async fn legacy_session_spans_follow_the_conventions_and_continue_the_clients_tr
         Some("2025-11-25")
     );
     assert_eq!(attr(init, "network.transport").as_deref(), Some("tcp"));
+    assert_eq!(
+        parent_of(&spans, init).map(|p| p.name.as_ref()),
+        Some("POST /mcp"),
+        "initialize runs inside its HTTP request's span"
+    );
     assert!(spans.iter().any(|s| s.name == "notifications/initialized"));
 
     // The tool call: the client's span, the HTTP request's span, the message span inside it.

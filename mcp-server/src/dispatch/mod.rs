@@ -109,8 +109,9 @@ pub(crate) fn initialize(
     id: &mcp_core::jsonrpc::RequestId,
     params: Option<Value>,
     transport: Transport,
+    headers: Option<&http::HeaderMap>,
 ) -> Result<(Outcome, ClientState), ErrorObject> {
-    let meta = params.as_ref().and_then(|p| p.get("_meta"));
+    let meta = own_trace_context(params.as_ref(), headers);
     let mut telemetry = MessageSpan::request(
         &server.metrics,
         methods::INITIALIZE,
@@ -314,20 +315,21 @@ fn request_span(server: &ServerInner, request: &Request, env: &RequestEnv) -> Me
         Some(env.version.as_str()),
         session,
         transport,
-        own_trace_context(params, env),
+        own_trace_context(params, env.http.as_ref().map(|h| &h.headers)),
     )
 }
 
 /// `params._meta` when its `traceparent` is the request's own: not when the HTTP headers
 /// carry the same one (the message span then stays inside the HTTP request's span, which
 /// continues it already).
-fn own_trace_context<'a>(params: Option<&'a Value>, env: &RequestEnv) -> Option<&'a Value> {
+fn own_trace_context<'a>(
+    params: Option<&'a Value>,
+    headers: Option<&http::HeaderMap>,
+) -> Option<&'a Value> {
     let meta = params.and_then(|p| p.get("_meta"))?;
     let in_meta = meta.get("traceparent").and_then(Value::as_str)?;
-    let in_headers = env
-        .http
-        .as_ref()
-        .and_then(|h| h.headers.get("traceparent"))
+    let in_headers = headers
+        .and_then(|h| h.get("traceparent"))
         .and_then(|v| v.to_str().ok());
     (in_headers != Some(in_meta)).then_some(meta)
 }

@@ -406,7 +406,8 @@ impl McpServer {
                     }
                 }
                 Ok(Message::Request(r)) if r.method == methods::INITIALIZE && !batch => {
-                    match dispatch::initialize(&self.inner, &r.id, r.params, Transport::Stdio) {
+                    match dispatch::initialize(&self.inner, &r.id, r.params, Transport::Stdio, None)
+                    {
                         Ok((outcome, state)) => {
                             let previous = conn
                                 .client

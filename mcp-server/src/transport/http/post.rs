@@ -250,7 +250,7 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
                 .extensions
                 .get::<Arc<AuthContext>>()
                 .map(|a| a.principal());
-            return initialize(&state, req, accepts, principal);
+            return initialize(&state, req, accepts, principal, &parts.headers);
         }
         Payload::Single(Ok(m)) => (vec![Ok(m)], false),
         Payload::Batch(items) => {
@@ -410,12 +410,18 @@ fn initialize(
     req: Request,
     accepts: Accepts,
     principal: Option<crate::auth::Principal>,
+    headers: &http::HeaderMap,
 ) -> Response {
-    let (outcome, client) =
-        match dispatch::initialize(&state.server, &req.id, req.params, Transport::Http) {
-            Ok(x) => x,
-            Err(e) => return respond::rpc_error(StatusCode::OK, Some(req.id), e),
-        };
+    let (outcome, client) = match dispatch::initialize(
+        &state.server,
+        &req.id,
+        req.params,
+        Transport::Http,
+        Some(headers),
+    ) {
+        Ok(x) => x,
+        Err(e) => return respond::rpc_error(StatusCode::OK, Some(req.id), e),
+    };
     let body = encode_reply(&req.id, &outcome);
     let session = match state.config.session_mode {
         SessionMode::Stateless => None,
