@@ -22,6 +22,7 @@ mod tasks;
 
 pub use ready::NotReady;
 #[cfg(feature = "http")]
+#[cfg(feature = "http")]
 pub(crate) use ready::{ReadinessFn, readiness_of};
 pub use replay::{InMemoryReplayCache, ReplayCache, ReplayCacheError};
 pub(crate) use tasks::iso8601;

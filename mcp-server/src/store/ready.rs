@@ -2,15 +2,19 @@
 //! the readiness endpoint of the HTTP transport reports it.
 
 use std::borrow::Cow;
+#[cfg(feature = "http")]
 use std::sync::Arc;
 
+#[cfg(feature = "http")]
 use crate::BoxFuture;
 
 /// A readiness check the endpoint can call on each round.
+#[cfg(feature = "http")]
 pub(crate) type ReadinessFn =
     Arc<dyn Fn() -> BoxFuture<'static, Result<(), NotReady>> + Send + Sync>;
 
 /// The readiness check `check` of a shared `target` (a store's or a validator's `readiness`).
+#[cfg(feature = "http")]
 pub(crate) fn readiness_of<T: ?Sized + Send + Sync + 'static>(
     target: &Arc<T>,
     check: for<'a> fn(&'a T) -> BoxFuture<'a, Result<(), NotReady>>,
