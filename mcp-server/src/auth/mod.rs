@@ -180,8 +180,12 @@ pub use apikey::{
     DIGEST_VERSION, KeyDigest, KeyRejection, KeyStatus, MemoryStore, NewApiKey, StoreError,
     StoredApiKey,
 };
+#[cfg(feature = "postgres")]
+pub use apikey::{PostgresOptions, PostgresStore};
 #[cfg(feature = "builtin-auth")]
 pub use audit::JsonlFileSink;
+#[cfg(feature = "postgres")]
+pub use audit::PostgresAuditSink;
 #[cfg(feature = "builtin-auth")]
 pub use basic::{BasicLimits, PasswordError, hash_password, verify_password};
 #[cfg(feature = "builtin-auth")]

@@ -20,6 +20,9 @@
 
 mod memory;
 mod model;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod rows;
 mod secret;
 mod service;
 mod sqlite;
@@ -28,6 +31,10 @@ mod store;
 pub use memory::MemoryStore;
 pub(crate) use model::now_secs;
 pub use model::{ApiKey, CreatedApiKey, KeyStatus, NewApiKey, StoredApiKey};
+#[cfg(feature = "postgres")]
+pub(crate) use postgres::pg_error;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use secret::{ApiKeySecret, DIGEST_VERSION, KeyDigest};
 pub use service::{ApiKeyError, ApiKeys, DEFAULT_PREFIX, KeyRejection};
 pub use sqlite::SqliteStore;

@@ -2,7 +2,6 @@
 //! versioned schema migrations). Safe under concurrent requests and beside other processes (the
 //! admin CLI) using the same file.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -11,13 +10,11 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, params};
 
 use super::model::{ApiKey, StoredApiKey};
+use super::rows::{KeyRow, UserRow, encode_key, parse_user, to_i64, to_json};
 use super::secret::KeyDigest;
 use super::store::{ApiKeyStore, StoreError};
 use crate::BoxFuture;
-use crate::auth::Attribution;
-use crate::auth::surface::Surface;
 use crate::auth::users::{User, UserStore};
-use crate::auth::workspace::WorkspaceAccess;
 use crate::store::NotReady;
 
 /// The schema, one migration per version. A database records the version it is at
@@ -111,14 +108,6 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 
 fn ready<'a, T: Send + 'a>(v: T) -> BoxFuture<'a, T> {
     Box::pin(std::future::ready(v))
-}
-
-fn to_i64(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-fn to_u64(v: i64) -> u64 {
-    u64::try_from(v).unwrap_or(0)
 }
 
 fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
@@ -263,42 +252,6 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     tx.commit().map_err(backend)
 }
 
-fn json_column<T: serde::de::DeserializeOwned>(
-    raw: Option<String>,
-    what: &str,
-) -> Result<Option<T>, StoreError> {
-    match raw.filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => serde_json::from_str(&s)
-            .map(Some)
-            .map_err(|e| StoreError::Corrupt(format!("{what}: {e}"))),
-    }
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// The raw columns of a key row, read inside the lock; parsed after.
-struct KeyRow {
-    id: String,
-    name: String,
-    description: Option<String>,
-    role: String,
-    digest: Vec<u8>,
-    key_prefix: String,
-    workspaces: Option<String>,
-    created_by: Option<String>,
-    created_at: i64,
-    last_used_at: Option<i64>,
-    revoked_at: Option<i64>,
-    surfaces: Option<String>,
-    attribution: Option<String>,
-    scopes: Option<String>,
-    expires_at: Option<i64>,
-    rotated_at: Option<i64>,
-}
-
 impl KeyRow {
     fn read(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(KeyRow {
@@ -320,54 +273,12 @@ impl KeyRow {
             rotated_at: r.get(15)?,
         })
     }
-
-    /// The record, with the documented defaults for what older rows lack.
-    fn parse(self) -> Result<StoredApiKey, StoreError> {
-        let digest: [u8; 32] = self
-            .digest
-            .as_slice()
-            .try_into()
-            .map_err(|_| StoreError::Corrupt(format!("key {}: digest length", self.id)))?;
-        let surfaces: Vec<String> = json_column(self.surfaces, "surfaces")?.unwrap_or_default();
-        let attribution = json_column(self.attribution, "attribution")?
-            .unwrap_or_else(|| Attribution::default_for(&self.id, &self.name));
-        let key = ApiKey {
-            description: self.description,
-            role: self.role,
-            scopes: json_column::<BTreeSet<String>>(self.scopes, "scopes")?.unwrap_or_default(),
-            surfaces: surfaces.iter().map(|s| Surface::parse(s)).collect(),
-            workspaces: json_column(self.workspaces, "workspaces")?.unwrap_or_default(),
-            attribution,
-            key_prefix: self.key_prefix,
-            created_by: self.created_by,
-            created_at: to_u64(self.created_at),
-            last_used_at: self.last_used_at.map(to_u64),
-            expires_at: self.expires_at.map(to_u64),
-            revoked_at: self.revoked_at.map(to_u64),
-            rotated_at: self.rotated_at.map(to_u64),
-            id: self.id,
-            name: self.name,
-        };
-        Ok(StoredApiKey {
-            key,
-            digest: KeyDigest::from_bytes(digest),
-        })
-    }
 }
 
 impl ApiKeyStore for SqliteStore {
     fn insert(&self, stored: StoredApiKey) -> BoxFuture<'_, Result<(), StoreError>> {
         let k = &stored.key;
-        let encoded = (|| {
-            let surfaces: Vec<&str> = k.surfaces.iter().map(Surface::as_str).collect();
-            Ok::<_, StoreError>((
-                to_json(&k.workspaces)?,
-                to_json(&surfaces)?,
-                to_json(&k.attribution)?,
-                to_json(&k.scopes)?,
-            ))
-        })();
-        let (workspaces, surfaces, attribution, scopes) = match encoded {
+        let (workspaces, surfaces, attribution, scopes) = match encode_key(k) {
             Ok(v) => v,
             Err(e) => return ready(Err(e)),
         };
@@ -487,9 +398,6 @@ impl ApiKeyStore for SqliteStore {
     }
 }
 
-/// The raw columns of a user row: name, role, workspaces, disabled, password hash, created.
-type UserRow = (String, String, Option<String>, bool, Option<String>, i64);
-
 fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok((
         r.get(0)?,
@@ -499,17 +407,6 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
         r.get(4)?,
         r.get(5)?,
     ))
-}
-
-fn parse_user(
-    (name, role, workspaces, disabled, password_hash, created_at): UserRow,
-) -> Result<User, StoreError> {
-    let mut u = User::new(name, role);
-    u.workspaces = json_column::<WorkspaceAccess>(workspaces, "workspaces")?.unwrap_or_default();
-    u.disabled = disabled;
-    u.password_hash = password_hash;
-    u.created_at = to_u64(created_at);
-    Ok(u)
 }
 
 const USER_COLUMNS: &str = "name, role, workspaces, disabled, password_hash, created_at";

@@ -5,9 +5,10 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TrySendError};
 
+use super::drops::Drops;
 use super::time::{date_of, now_millis};
 use super::{AuditEvent, AuditSink};
 
@@ -15,9 +16,6 @@ enum Msg {
     Line(String),
     Flush(Sender<()>),
 }
-
-/// How often, at most, a warning reports dropped events.
-const DROP_WARNING_EVERY_MS: u64 = 10_000;
 
 /// Daily JSON-lines audit files in a directory, kept for `retention_days` (0: forever).
 ///
@@ -43,40 +41,6 @@ pub struct JsonlFileSink {
     tx: SyncSender<Msg>,
     capacity: usize,
     drops: Drops,
-}
-
-/// Events dropped because the queue was full, and when that was last reported.
-#[derive(Debug, Default)]
-struct Drops {
-    total: AtomicU64,
-    /// The total at the last warning.
-    reported: AtomicU64,
-    /// When the last warning was logged (ms since the epoch).
-    warned_at_ms: AtomicU64,
-}
-
-impl Drops {
-    /// Counts one dropped event and warns, at most every [`DROP_WARNING_EVERY_MS`].
-    fn record(&self) {
-        let total = self.total.fetch_add(1, Ordering::Relaxed) + 1;
-        let now = now_millis();
-        let last = self.warned_at_ms.load(Ordering::Relaxed);
-        let due = last == 0 || now.saturating_sub(last) >= DROP_WARNING_EVERY_MS;
-        if due
-            && self
-                .warned_at_ms
-                .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            let since = total.saturating_sub(self.reported.swap(total, Ordering::Relaxed));
-            tracing::warn!(
-                target: "mcp::audit",
-                dropped = since,
-                dropped_total = total,
-                "the audit writer is behind: events were dropped, not written to the audit files"
-            );
-        }
-    }
 }
 
 impl std::fmt::Debug for JsonlFileSink {

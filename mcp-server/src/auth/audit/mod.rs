@@ -5,7 +5,11 @@
 //! stdio) go to the sink only. Arguments are recorded by shape, never by value; secrets never.
 
 #[cfg(feature = "builtin-auth")]
+mod drops;
+#[cfg(feature = "builtin-auth")]
 mod jsonl;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod shape;
 mod time;
 
@@ -15,6 +19,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "builtin-auth")]
 pub use jsonl::JsonlFileSink;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresAuditSink;
 pub(crate) use shape::arguments_shape;
 pub(crate) use time::now_millis;
 
