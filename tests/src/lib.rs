@@ -131,6 +131,33 @@ pub fn redis_prefix() -> String {
     format!("mcp-test:{}:{nanos}:{n}:", std::process::id())
 }
 
+/// The PostgreSQL of the PostgreSQL store tests, from `MCP_TEST_DATABASE_URL`; `None` (the
+/// caller skips its test) when it is unset, except under `CI`, which always provides one: there
+/// the test fails.
+pub fn database_url() -> Option<String> {
+    let url = std::env::var("MCP_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set MCP_TEST_DATABASE_URL"
+        );
+        eprintln!("skipped: set MCP_TEST_DATABASE_URL to run the PostgreSQL tests");
+    }
+    url
+}
+
+/// A PostgreSQL schema name no other test (or run) uses.
+pub fn database_schema() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("mcp_test_{}_{nanos}_{n}", std::process::id())
+}
+
 /// The JSON payloads of an SSE body (events with empty data are skipped).
 pub fn sse_messages(body: &str) -> Vec<Value> {
     sse_events(body)

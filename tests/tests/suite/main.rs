@@ -29,6 +29,7 @@ mod layers;
 mod legacy_http;
 mod macros;
 mod modern_http;
+mod postgres_store;
 mod redis_replay;
 mod redis_tasks;
 mod resource_templates;
