@@ -27,6 +27,19 @@
 //! Options (before the command): `--db PATH` (default `data/auth.db`), `--audit-dir DIR`
 //! (default `data/audit`, 7 days kept). `serve` takes `--addr ADDR` (default `127.0.0.1:8000`)
 //! and `--query-token` (accept `?token=<key>` from clients that cannot send headers).
+//!
+//! Several instances behind one load balancer: set `MCP_DATABASE_URL` to a PostgreSQL database
+//! (`postgres://user:password@10.0.0.5:5432/mcp`; plain TCP, no TLS: loopback or a private
+//! network) and keys, users and the audit trail go there instead of `--db` and `--audit-dir`,
+//! shared by every instance (the tables are created on first use; `MCP_DATABASE_SCHEMA` picks
+//! a schema other than the user's default). A key revoked through one instance (or the CLI) is
+//! refused by every other from its next request on; while the database does not answer, the
+//! requests that need it get 503 with `Retry-After`. Without the variable, the embedded SQLite
+//! file and JSON-lines files are used. The URL's password is never printed.
+//!
+//! ```sh
+//! MCP_DATABASE_URL=postgres://mcp:secret@10.0.0.5/mcp cargo run --example workflow_server -- serve
+//! ```
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -36,8 +49,9 @@ use std::time::Duration;
 use axum::extract::Extension;
 use axum::response::{IntoResponse, Response};
 use mcp_server::auth::{
-    ApiKey, ApiKeys, Attribution, AuthorizationConfig, Caller, Danger, JsonlFileSink, KeyStatus,
-    NewApiKey, SqliteStore, Surface, User, UserStore, WorkspaceAccess, hash_password,
+    ApiKey, ApiKeys, Attribution, AuditSink, AuthorizationConfig, Caller, Danger, JsonlFileSink,
+    KeyStatus, NewApiKey, PostgresAuditSink, PostgresOptions, PostgresStore, SqliteStore, Surface,
+    User, UserStore, WorkspaceAccess, hash_password,
 };
 use mcp_server::prelude::*;
 use serde_json::{Value, json};
@@ -66,10 +80,18 @@ struct State {
     runs: Vec<Run>,
 }
 
+/// Where the audit trail is, for `read_audit`.
+enum AuditLog {
+    /// Daily JSON-lines files in a directory.
+    Files(PathBuf),
+    /// The `audit_events` table of the PostgreSQL store.
+    Postgres(PostgresAuditSink),
+}
+
 /// The workflow engine, shared by the MCP tools and the REST API.
 struct Engine {
     state: Mutex<State>,
-    audit_dir: PathBuf,
+    audit: AuditLog,
 }
 
 fn subject(ctx: &Context) -> String {
@@ -84,7 +106,7 @@ fn workspace(ctx: &Context) -> Option<String> {
 }
 
 impl Engine {
-    fn new(audit_dir: PathBuf) -> Self {
+    fn new(audit: AuditLog) -> Self {
         let mut state = State::default();
         for (name, ws) in [("build", "dev"), ("deploy", "ops"), ("backup", "ops")] {
             state.workflows.insert(
@@ -97,7 +119,7 @@ impl Engine {
         }
         Engine {
             state: Mutex::new(state),
-            audit_dir,
+            audit,
         }
     }
 
@@ -218,14 +240,18 @@ impl Engine {
 
     /// The latest audit events.
     #[tool(min_role = "manager", annotations(read_only))]
-    fn read_audit(
+    async fn read_audit(
         &self,
         /// How many events (default 20).
         limit: Option<u32>,
     ) -> Result<Json<Value>, String> {
         let limit = usize::try_from(limit.unwrap_or(20)).unwrap_or(20);
-        let events =
-            JsonlFileSink::read_recent(&self.audit_dir, limit).map_err(|e| e.to_string())?;
+        let events = match &self.audit {
+            AuditLog::Files(dir) => {
+                JsonlFileSink::read_recent(dir, limit).map_err(|e| e.to_string())?
+            }
+            AuditLog::Postgres(sink) => sink.read_recent(limit).await.map_err(|e| e.to_string())?,
+        };
         Ok(Json(json!({ "events": events })))
     }
 
@@ -496,15 +522,25 @@ async fn users_command(keys: &ApiKeys, flags: &Flags, sub: &str) -> CliResult {
     Ok(())
 }
 
-async fn serve(args: &Args, keys: ApiKeys, flags: &Flags) -> CliResult {
+async fn serve(args: &Args, store: Store, flags: &Flags) -> CliResult {
     let addr = flags
         .value("--addr")
         .unwrap_or_else(|| "127.0.0.1:8000".to_owned());
-    let audit = JsonlFileSink::open(&args.audit_dir, 7)?;
-    let engine = Arc::new(Engine::new(args.audit_dir.clone()));
-    let mut config = AuthorizationConfig::builtin(keys)
+    // The audit trail beside the keys: the PostgreSQL table, or daily files.
+    let (audit, log): (Arc<dyn AuditSink>, AuditLog) = match &store.postgres {
+        Some(pg) => (
+            Arc::new(PostgresAuditSink::new(pg)?),
+            AuditLog::Postgres(PostgresAuditSink::with_capacity(pg, 1)?),
+        ),
+        None => (
+            Arc::new(JsonlFileSink::open(&args.audit_dir, 7)?),
+            AuditLog::Files(args.audit_dir.clone()),
+        ),
+    };
+    let engine = Arc::new(Engine::new(log));
+    let mut config = AuthorizationConfig::builtin(store.keys)
         .known_workspaces(["dev", "ops"])
-        .audit(audit);
+        .audit_shared(audit);
     if flags.has("--query-token") {
         config = config.dangerously_allow(Danger::QueryToken);
     }
@@ -534,6 +570,41 @@ async fn serve(args: &Args, keys: ApiKeys, flags: &Flags) -> CliResult {
     Ok(())
 }
 
+/// The keys and users: in PostgreSQL when `MCP_DATABASE_URL` is set, else in the SQLite file.
+struct Store {
+    keys: ApiKeys,
+    postgres: Option<PostgresStore>,
+}
+
+async fn open_store(args: &Args) -> Result<Store, Box<dyn std::error::Error>> {
+    let url = std::env::var("MCP_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let Some(url) = url else {
+        return Ok(Store {
+            keys: ApiKeys::new(SqliteStore::open(&args.db)?),
+            postgres: None,
+        });
+    };
+    let mut options = PostgresOptions::new(url);
+    if let Some(schema) = std::env::var("MCP_DATABASE_SCHEMA")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        options = options.schema(schema);
+    }
+    // The error never repeats the URL (it may hold a password).
+    let pg = PostgresStore::connect_with(options).await?;
+    tracing::info!(
+        schema = pg.schema(),
+        "keys, users and audit events in PostgreSQL"
+    );
+    Ok(Store {
+        keys: ApiKeys::new(pg.clone()),
+        postgres: Some(pg),
+    })
+}
+
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
@@ -551,13 +622,13 @@ async fn run() -> CliResult {
         .with_writer(std::io::stderr)
         .init();
     let args = parse_globals();
-    let keys = ApiKeys::new(SqliteStore::open(&args.db)?);
+    let store = open_store(&args).await?;
     let flags = Flags(args.rest.clone());
     let cmd: Vec<&str> = args.rest.iter().take(2).map(String::as_str).collect();
     match cmd.as_slice() {
-        ["keys", sub] => keys_command(&keys, &flags, sub).await,
-        ["users", sub] => users_command(&keys, &flags, sub).await,
-        ["serve", ..] | [] => serve(&args, keys, &flags).await,
+        ["keys", sub] => keys_command(&store.keys, &flags, sub).await,
+        ["users", sub] => users_command(&store.keys, &flags, sub).await,
+        ["serve", ..] | [] => serve(&args, store, &flags).await,
         _ => Err("commands: serve | keys create|list|revoke ID|rotate ID | users add|disable|enable|list".into()),
     }
 }

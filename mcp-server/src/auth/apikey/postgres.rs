@@ -209,8 +209,12 @@ pub(crate) fn pg_error(e: &tokio_postgres::Error) -> StoreError {
     if e.is_closed() {
         return StoreError::Backend("the PostgreSQL connection is closed".into());
     }
-    // The driver's own errors (I/O, protocol) name the failure, not the configuration.
-    StoreError::Backend(format!("PostgreSQL is unreachable: {e}"))
+    // The driver's own errors (I/O, protocol) and their causes name the failure, not the
+    // configuration.
+    match std::error::Error::source(e) {
+        Some(cause) => StoreError::Backend(format!("PostgreSQL is unreachable: {e}: {cause}")),
+        None => StoreError::Backend(format!("PostgreSQL is unreachable: {e}")),
+    }
 }
 
 fn pool_error(e: PoolError, acquire: Duration) -> StoreError {
