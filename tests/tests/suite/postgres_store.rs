@@ -414,8 +414,9 @@ async fn a_database_that_does_not_answer_is_a_503_and_the_service_recovers() {
         assert_eq!(r.status, 503, "{}", r.body);
         assert_eq!(r.header("retry-after"), Some("3"));
         assert!(!r.body.contains(secret));
+        // Acquire + statement bounds, with room for a loaded CI machine.
         assert!(
-            started.elapsed() < bound * 3,
+            started.elapsed() < bound * 5,
             "answered in {:?}",
             started.elapsed()
         );
@@ -432,7 +433,7 @@ async fn a_database_that_does_not_answer_is_a_503_and_the_service_recovers() {
 
     relay.restore();
     let mut status = 0;
-    for _ in 0..50 {
+    for _ in 0..100 {
         status = call(&srv, secret).await.status;
         if status == 200 {
             break;
