@@ -47,7 +47,7 @@
 //! ## Metrics (feature `otel`)
 //!
 //! Recorded on the global meter provider as it is when the server (or the HTTP router) is
-//! built: install yours first ([`init_from_env`] does).
+//! built: install yours first (`init_from_env` does).
 //!
 //! | Instrument | Kind | Unit | Attributes |
 //! |---|---|---|---|
