@@ -143,6 +143,25 @@ impl Exporters {
     }
 }
 
+/// The sum of the data points of metric `name` whose attributes include every pair of `attrs`
+/// (counts for histograms, values for sums): above 0 when such a point was recorded.
+fn total(
+    metrics: &[(String, HashMap<String, String>, f64)],
+    name: &str,
+    attrs: &[(&str, &str)],
+) -> f64 {
+    metrics
+        .iter()
+        .filter(|(n, a, _)| {
+            n == name
+                && attrs
+                    .iter()
+                    .all(|(k, v)| a.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|(_, _, v)| v)
+        .sum()
+}
+
 fn attr(span: &SpanData, key: &str) -> Option<String> {
     span.attributes
         .iter()
@@ -415,20 +434,14 @@ async fn a_tool_error_and_a_json_rpc_error_set_error_type() {
     assert!(matches!(rpc_error.status, Status::Error { .. }));
 
     let metrics = exporters.metrics();
-    assert!(
-        metrics
-            .iter()
-            .any(|(n, a, _)| n == "mcp.server.operation.duration"
-                && a.get("error.type").map(String::as_str) == Some("tool_error")
-                && a.get("gen_ai.tool.name").map(String::as_str) == Some("fail"))
-    );
-    assert!(
-        metrics
-            .iter()
-            .any(|(n, a, _)| n == "mcp.server.operation.duration"
-                && a.get("error.type").map(String::as_str) == Some("-32602")
-                && a.get("rpc.response.status_code").map(String::as_str) == Some("-32602"))
-    );
+    let duration = "mcp.server.operation.duration";
+    let tool_error = [("error.type", "tool_error"), ("gen_ai.tool.name", "fail")];
+    assert!(total(&metrics, duration, &tool_error) > 0.0);
+    let invalid = [
+        ("error.type", "-32602"),
+        ("rpc.response.status_code", "-32602"),
+    ];
+    assert!(total(&metrics, duration, &invalid) > 0.0);
 }
 
 #[tokio::test]
@@ -564,12 +577,8 @@ async fn stdio_messages_get_the_same_spans_and_continue_the_trace_in_meta() {
     let init = span(&spans, "initialize", SpanKind::Server);
     assert_eq!(attr(init, "network.transport").as_deref(), Some("pipe"));
     let metrics = exporters.metrics();
-    assert!(
-        metrics
-            .iter()
-            .any(|(n, a, _)| n == "mcp.server.session.duration"
-                && a.get("network.transport").map(String::as_str) == Some("pipe"))
-    );
+    let pipe = [("network.transport", "pipe")];
+    assert!(total(&metrics, "mcp.server.session.duration", &pipe) > 0.0);
 }
 
 #[tokio::test]
@@ -646,18 +655,9 @@ async fn a_replayed_dpop_proof_is_counted_and_its_check_has_a_span() {
     let http = parent_of(&spans, verify[0]).unwrap();
     assert_eq!(http.name, "POST /mcp");
     let metrics = exporters.metrics();
-    let replays: f64 = metrics
-        .iter()
-        .filter(|(n, _, _)| n == "mcp.server.dpop.replays")
-        .map(|(_, _, v)| v)
-        .sum();
-    assert_eq!(replays, 1.0);
-    assert!(
-        metrics
-            .iter()
-            .any(|(n, a, _)| n == "mcp.server.auth.refusals"
-                && a.get("mcp.auth.reason").map(String::as_str) == Some("dpop_proof_replayed"))
-    );
+    assert_eq!(total(&metrics, "mcp.server.dpop.replays", &[]), 1.0);
+    let replayed = [("mcp.auth.reason", "dpop_proof_replayed")];
+    assert!(total(&metrics, "mcp.server.auth.refusals", &replayed) > 0.0);
 }
 
 #[tokio::test]
@@ -712,16 +712,7 @@ async fn each_status_a_task_enters_is_counted() {
     assert_eq!(status, "completed");
     srv.shutdown().await;
     let metrics = exporters.metrics();
-    let count = |status: &str| -> f64 {
-        metrics
-            .iter()
-            .filter(|(n, a, _)| {
-                n == "mcp.server.tasks"
-                    && a.get("mcp.task.status").map(String::as_str) == Some(status)
-            })
-            .map(|(_, _, v)| v)
-            .sum()
-    };
+    let count = |status: &str| total(&metrics, "mcp.server.tasks", &[("mcp.task.status", status)]);
     assert_eq!(count("working"), 1.0);
     assert_eq!(count("completed"), 1.0);
     assert_eq!(count("failed") + count("cancelled"), 0.0);

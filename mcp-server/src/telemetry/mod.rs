@@ -114,26 +114,25 @@ pub(crate) fn record_auth_decision(
 /// The span of a call to another service (`jwks.fetch`, `oauth.introspect`, `redis SET`, …):
 /// kind `client`, a child of the current span.
 pub(crate) fn outgoing(name: &'static str, system: Option<&'static str>) -> tracing::Span {
-    tracing::info_span!(
-        target: TARGET,
-        "mcp.outgoing",
-        otel.name = name,
-        otel.kind = "client",
-        otel.status_code = tracing::field::Empty,
-        db.system.name = system,
-        error.type = tracing::field::Empty,
-    )
+    child(name, "client", system)
 }
 
 #[cfg(feature = "oauth")]
 /// The span of costly work inside the server (`dpop.verify`): kind `internal`.
 pub(crate) fn internal(name: &'static str) -> tracing::Span {
+    child(name, "internal", None)
+}
+
+#[cfg(any(feature = "oauth", feature = "redis"))]
+/// A child of the current span named `name`, of OpenTelemetry kind `kind`.
+fn child(name: &'static str, kind: &'static str, system: Option<&'static str>) -> tracing::Span {
     tracing::info_span!(
         target: TARGET,
-        "mcp.internal",
+        "mcp.child",
         otel.name = name,
-        otel.kind = "internal",
+        otel.kind = kind,
         otel.status_code = tracing::field::Empty,
+        db.system.name = system,
         error.type = tracing::field::Empty,
     )
 }

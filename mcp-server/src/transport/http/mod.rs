@@ -246,7 +246,7 @@ impl HttpServer {
         inner.add_listener(Arc::downgrade(&listener));
         // The guard runs first (outermost), then authentication, then the endpoint (AZ-21);
         // all of it inside the request's span.
-        let route: Arc<str> = Arc::from(path);
+        let route = Arc::new(span::Route::new(path));
         let mcp = any(endpoint)
             .layer(AuthLayer::new(Arc::clone(&auth)))
             .layer(HostGuardLayer::new(&self.config))

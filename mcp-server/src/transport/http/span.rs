@@ -14,6 +14,35 @@ use tracing::field::Empty;
 
 use crate::telemetry::{self, TARGET};
 
+/// The values of `http.request.method`.
+const METHODS: [&str; 8] = [
+    "GET", "POST", "DELETE", "HEAD", "OPTIONS", "PUT", "PATCH", "_OTHER",
+];
+
+/// The endpoint's route and the span name of each method on it (`POST /mcp`), formatted once
+/// rather than per request.
+pub(crate) struct Route {
+    path: Box<str>,
+    names: [Box<str>; METHODS.len()],
+}
+
+impl Route {
+    pub(crate) fn new(path: &str) -> Self {
+        Route {
+            path: path.into(),
+            names: METHODS.map(|m| format!("{m} {path}").into()),
+        }
+    }
+
+    fn span_name(&self, method: &str) -> &str {
+        METHODS
+            .iter()
+            .position(|m| *m == method)
+            .and_then(|i| self.names.get(i))
+            .map_or("", |n| n)
+    }
+}
+
 /// `http.request.method`: the standard methods by name, any other as `_OTHER`.
 fn method_name(method: &Method) -> &'static str {
     match *method {
@@ -30,7 +59,7 @@ fn method_name(method: &Method) -> &'static str {
 
 /// Runs the request inside its span and records the response status.
 pub(crate) async fn trace_request(
-    State(route): State<Arc<str>>,
+    State(route): State<Arc<Route>>,
     request: Request<Body>,
     next: Next,
 ) -> Response {
@@ -42,11 +71,11 @@ pub(crate) async fn trace_request(
     let span = tracing::info_span!(
         target: TARGET,
         "http.request",
-        otel.name = format!("{method} {route}"),
+        otel.name = route.span_name(method),
         otel.kind = "server",
         otel.status_code = Empty,
         http.request.method = method,
-        http.route = &*route,
+        http.route = &*route.path,
         http.response.status_code = Empty,
         network.protocol.name = "http",
         client.address = peer.map(tracing::field::display),
