@@ -284,7 +284,11 @@ fn request_span(server: &ServerInner, request: &Request, env: &RequestEnv) -> Me
             .map(str::to_owned)
     };
     let mut target = Target::default();
+    // Names are copied only for a span or a metric that will use them.
+    let observed = server.metrics.is_recording()
+        || tracing::enabled!(target: crate::telemetry::TARGET, tracing::Level::INFO);
     match request.method.as_str() {
+        _ if !observed => {}
         methods::TOOLS_CALL => {
             target.tool = named("name").filter(|n| server.registry.load().tools.contains_key(n));
         }

@@ -107,6 +107,14 @@ impl ServerMetrics {
         ServerMetrics {}
     }
 
+    /// Whether recordings go anywhere (feature `otel`).
+    pub(crate) fn is_recording(&self) -> bool {
+        #[cfg(feature = "otel")]
+        return self.instruments.is_some();
+        #[cfg(not(feature = "otel"))]
+        false
+    }
+
     /// `mcp.server.operation.duration`.
     #[cfg_attr(not(feature = "otel"), allow(unused_variables))]
     pub(crate) fn operation(&self, seconds: f64, labels: &OperationLabels) {
