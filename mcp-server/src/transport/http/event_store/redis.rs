@@ -314,7 +314,9 @@ fn eval(script: &str, keys: &[&str], args: &[&[u8]]) -> Cmd {
 /// The events of a replay from the script's alternating ids and payloads.
 fn events(flat: Vec<String>) -> Result<Vec<StoredEvent>, EventStoreError> {
     if flat.len() % 2 != 0 {
-        return Err(EventStoreError("Redis answered a malformed replay".to_owned()));
+        return Err(EventStoreError(
+            "Redis answered a malformed replay".to_owned(),
+        ));
     }
     let mut out = Vec::with_capacity(flat.len() / 2);
     let mut it = flat.into_iter();
@@ -366,11 +368,7 @@ impl EventStore for RedisEventStore {
             };
             let k = self.keys(session_id);
             let stream_key = format!("{}{stream_id}", k.streams);
-            let command = eval(
-                REPLAY,
-                &[&k.data, &stream_key],
-                &[last_event_id.as_bytes()],
-            );
+            let command = eval(REPLAY, &[&k.data, &stream_key], &[last_event_id.as_bytes()]);
             let flat: Option<Vec<String>> = self.run(command).await?;
             let Some(flat) = flat else {
                 return Ok(None);
