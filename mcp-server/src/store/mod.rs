@@ -9,14 +9,16 @@
 //!
 //! With the `redis` feature: `RedisReplayCache` (DPoP proofs accepted by one instance are
 //! refused as replays by every other) and `RedisTaskStore` (a task created through one
-//! instance can be polled, answered and cancelled through another).
+//! instance can be polled, answered and cancelled through another). The Redis store of SSE
+//! events (`transport::http::RedisEventStore`) lives with its trait in the transport, above
+//! this module, and reuses the connection helpers here.
 //!
 //! The features that use a store depend on this module; the backends depend only on the
 //! traits here.
 
 mod ready;
 #[cfg(feature = "redis")]
-mod redis;
+pub(crate) mod redis;
 mod replay;
 mod tasks;
 

@@ -30,6 +30,7 @@ mod legacy_http;
 mod macros;
 mod modern_http;
 mod postgres_store;
+mod redis_events;
 mod redis_replay;
 mod redis_tasks;
 mod resource_templates;

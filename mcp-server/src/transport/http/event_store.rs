@@ -6,6 +6,11 @@ use std::sync::{Arc, Mutex};
 use crate::BoxFuture;
 use crate::store::NotReady;
 
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisEventStore;
+
 /// One stored event: its id and the JSON-RPC message it carried (empty for priming events).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {

@@ -31,6 +31,8 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 
 use config::HttpConfig;
 pub use config::HttpConfigError;
+#[cfg(feature = "redis")]
+pub use event_store::RedisEventStore;
 pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, Replay, StoredEvent};
 pub use host_layer::{HostGuard, HostGuardLayer};
 #[cfg(fuzzing)]
