@@ -24,8 +24,11 @@
 //! - `MCP_REQUIRED_SCOPES` — space-separated scopes every request needs (default `read`).
 //! - `MCP_DPOP` — `off` (default), `allowed` (Bearer or DPoP) or `required` (DPoP-bound tokens
 //!   only, RFC 9449).
-//! - `MCP_REDIS_URL` — a Redis (`redis://host:6379/`) where accepted DPoP proofs are remembered,
-//!   so that several instances behind one URL refuse each other's replays (default: in memory).
+//! - `MCP_REDIS_URL` — a Redis (`redis://host:6379/`) shared by several instances behind one
+//!   URL (no sticky routing needed): accepted DPoP proofs are remembered there, so that the
+//!   instances refuse each other's replays, and legacy-era sessions, their SSE events and the
+//!   instances' messages live there, so that any instance serves any session (see
+//!   `RedisSessions`). Default: all in memory.
 //! - `MCP_STEP_UP` — `1` answers a missing tool scope with HTTP 403 `insufficient_scope` naming
 //!   every scope the call needs (clients that can re-authorize), instead of the tool error.
 //! - `MCP_FAIL_OPEN` — `1` lets requests in with no scopes while the authorization server is
@@ -45,6 +48,7 @@ use mcp_server::auth::{
 use mcp_server::prelude::*;
 use mcp_server::store::RedisReplayCache;
 use mcp_server::testing::TestIssuer;
+use mcp_server::transport::http::RedisSessions;
 
 /// What `delete_file` answers.
 #[derive(serde::Serialize, schemars::JsonSchema)]
@@ -248,6 +252,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect(),
         ),
     };
+    let mut http = HttpConfig::default().allow_host(host_of(&public_url));
+    if let Some(url) = env("MCP_REDIS_URL") {
+        // Legacy sessions and their streams on Redis too: any instance serves any session.
+        http = http.shared_sessions(RedisSessions::connect(&url, "mcp:sessions:").await?);
+    }
     let server = McpServer::builder("protected-server")
         .authorization(auth)
         .tools(files)
@@ -255,7 +264,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .tool(add)
         .tool(echo)
         .build()?
-        .http(HttpConfig::default().allow_host(host_of(&public_url)));
+        .http(http);
 
     if let Some(e) = &embedded {
         let read = e.token(&public_url).scope(&scopes.join(" ")).sign();
