@@ -224,6 +224,11 @@ fn random_session_id() -> Option<String> {
     crate::crypto::random_hex::<16>().ok()
 }
 
+/// Whether `id` has the form of the ids [`random_session_id`] makes: 32 hex digits.
+fn is_session_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 impl SessionManager {
     pub fn new(config: &HttpConfig, metrics: ServerMetrics) -> Arc<Self> {
         Arc::new(SessionManager {
@@ -349,6 +354,10 @@ impl SessionManager {
             return Ok(self.get_local(id, principal));
         };
         self.start_background();
+        // Not an id this server issues: unknown, without a round trip to the backend.
+        if !is_session_id(id) {
+            return Ok(None);
+        }
         let Some(record) = shared.load(id, self.idle_timeout).await? else {
             self.end_local(id, false);
             return Ok(None);
@@ -638,6 +647,15 @@ mod tests {
         assert!(m.end(&a.id));
         assert!(m.get(&a.id, None).await.unwrap().is_none());
         assert!(m.create(client(), None).await.is_ok());
+    }
+
+    #[test]
+    fn only_ids_of_the_issued_form_reach_a_shared_backend() {
+        let id = random_session_id().unwrap();
+        assert!(is_session_id(&id));
+        for bad in ["", "abc", &"g".repeat(32), &"a".repeat(33), "{x}:r"] {
+            assert!(!is_session_id(bad), "{bad}");
+        }
     }
 
     #[tokio::test]
