@@ -155,6 +155,18 @@ impl RedisSessions {
         format!("{}{{{id}}}:{suffix}", self.prefix)
     }
 
+    /// Adds the `PUBLISH` of `message` to `p`.
+    fn announce(&self, p: &mut Pipeline, message: &Message) {
+        if let Some(envelope) = self.envelope(message) {
+            p.cmd("PUBLISH").arg(self.channel()).arg(envelope).ignore();
+        }
+    }
+
+    /// The instances' pub/sub channel.
+    fn channel(&self) -> String {
+        format!("{}bus", self.prefix)
+    }
+
     fn envelope(&self, message: &Message) -> Option<String> {
         serde_json::to_string(&Envelope {
             from: self.instance.to_string(),
@@ -312,12 +324,7 @@ impl SharedSessions for RedisSessions {
                 s: id.to_owned(),
                 change: change.clone(),
             };
-            if let Some(envelope) = self.envelope(&message) {
-                p.cmd("PUBLISH")
-                    .arg(format!("{}bus", self.prefix))
-                    .arg(envelope)
-                    .ignore();
-            }
+            self.announce(&mut p, &message);
             self.run::<()>("redis update", p).await
         })
     }
@@ -331,12 +338,7 @@ impl SharedSessions for RedisSessions {
                 .arg(self.key(id, "u"))
                 .arg(self.key(id, "l"))
                 .ignore();
-            if let Some(envelope) = self.envelope(&Message::Ended { s: id.to_owned() }) {
-                p.cmd("PUBLISH")
-                    .arg(format!("{}bus", self.prefix))
-                    .arg(envelope)
-                    .ignore();
-            }
+            self.announce(&mut p, &Message::Ended { s: id.to_owned() });
             self.run::<()>("redis DEL", p).await
         })
     }
@@ -361,12 +363,7 @@ impl SharedSessions for RedisSessions {
                     s: id.to_owned(),
                     stream: stream.to_owned(),
                 };
-                if let Some(envelope) = self.envelope(&message) {
-                    p.cmd("PUBLISH")
-                        .arg(format!("{}bus", self.prefix))
-                        .arg(envelope)
-                        .ignore();
-                }
+                self.announce(&mut p, &message);
             }
             self.run::<()>("redis SADD", p).await
         })
@@ -386,19 +383,13 @@ impl SharedSessions for RedisSessions {
     }
 
     fn publish(&self, message: Message) {
-        let Some(envelope) = self.envelope(&message) else {
-            return;
-        };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        let mut p = pipe();
+        self.announce(&mut p, &message);
         let this = self.clone();
         runtime.spawn(async move {
-            let mut p = pipe();
-            p.cmd("PUBLISH")
-                .arg(format!("{}bus", this.prefix))
-                .arg(envelope)
-                .ignore();
             if let Err(e) = this.run::<()>("redis PUBLISH", p).await {
                 tracing::debug!(error = %e, "a message to the other instances was lost");
             }
