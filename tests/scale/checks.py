@@ -27,6 +27,9 @@ Commands:
   pg-up            PostgreSQL back: within MCP_SCALE_RECOVERY s the valid key works and the
                    revoked key is 401 on every instance
 
+P_TARGET, when set, is where `resume` sends its requests instead of P_LB (one instance: a check
+of this script without the balancer).
+
 Environment (set by run.sh): ISSUER, P_LB (protected_server behind the balancer, the resource
 tokens name), P_URLS / W_URLS (space-separated direct instance URLs), W_LB, WF_KEY_FILE,
 WF_REVOKED_KEY_FILE, SCALE_DIR, ACCESS_LOG. Tokens and keys are never printed.
@@ -331,7 +334,8 @@ def wait_for(q: "queue.Queue[Any]", pred: Any, seconds: float) -> tuple[bool, li
 def cmd_resume() -> None:
     """The resumption check (see module doc): POST cut after its first progress event, then GET +
     Last-Event-ID through the balancer until the tools/call's response arrives."""
-    lb = env("P_LB")
+    # P_TARGET (a single instance) checks this script itself, without the balancer.
+    lb = os.environ.get("P_TARGET") or env("P_LB")
     auth = {"authorization": f"Bearer {bearer_token()}"}
     name = "resume"
     try:

@@ -2,7 +2,8 @@
 """The official MCP Python SDK client (`mcp` 2.3.0, `mcp.Client` over Streamable HTTP) against three
 protected_server instances behind the balancer, in both eras; run by tests/scale/run.sh.
 
-Usage: python sdk-py.py   (P_LB, ISSUER, SCALE_DIR, ACCESS_LOG from run.sh; the token is in
+Usage: python sdk-py.py   (P_LB, ISSUER, SCALE_DIR, ACCESS_LOG from run.sh, P_TARGET instead of
+P_LB to check this script against one instance; the token is in
 $SCALE_DIR/token and is never printed)
 
 Per era (mode="2026-07-28" pinned, mode="auto" which must settle on 2026-07-28, mode="legacy"
@@ -46,7 +47,7 @@ def text_of(result: Any) -> str:
 
 
 async def era(label: str, mode: str, expected: str) -> None:
-    url = os.environ["P_LB"]
+    url = os.environ.get("P_TARGET") or os.environ["P_LB"]
     with open(os.path.join(os.environ["SCALE_DIR"], "token")) as f:
         token = f.read().strip()
     log = os.environ["ACCESS_LOG"]

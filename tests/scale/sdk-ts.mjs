@@ -5,7 +5,8 @@
 // 2025-11-25): initialize makes a session, used for every request below, which round-robin
 // spreads over the three instances.
 //
-// Usage: node sdk-ts.mjs   (P_LB, SCALE_DIR, ACCESS_LOG and MCP_INTEROP_SDK_DIR from run.sh; the
+// Usage: node sdk-ts.mjs   (P_LB, or P_TARGET to check this script against one instance, SCALE_DIR,
+// ACCESS_LOG and MCP_INTEROP_SDK_DIR from run.sh; the
 // token is read from $SCALE_DIR/token and never printed)
 //
 // Checks: connect (a session, protocol 2025-11-25); tools/list lists archive_files; tools/call
@@ -18,7 +19,7 @@ import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const url = process.env.P_LB;
+const url = process.env.P_TARGET || process.env.P_LB;
 const token = readFileSync(join(process.env.SCALE_DIR, 'token'), 'utf8').trim();
 const accessLog = process.env.ACCESS_LOG;
 const sdkRoot = join(process.env.MCP_INTEROP_SDK_DIR, 'node_modules', '@modelcontextprotocol', 'sdk');
