@@ -422,6 +422,14 @@ if wanted 1; then
     timeout 120 "$NODE_BIN" "$HERE/sdk-ts.mjs"
 fi
 
+if wanted 1; then
+  # protected_server's audit trail (MCP_DATABASE_URL): the three instances' events in one table.
+  audit_rows() { "$(pg_bin psql)" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc \
+    "select count(*) from scale_protected.audit_events" 2>>"$DIR/harness.log"; }
+  ROWS=$(audit_rows)
+  check "protected_server audit events in PostgreSQL (schema scale_protected): ${ROWS:-none}" [ "${ROWS:-0}" -gt 0 ]
+fi
+
 if wanted 2; then
   run_suite "2 resume: a cut legacy SSE stream resumed through the balancer" checks resume
 fi
