@@ -292,7 +292,7 @@ for url in $P_URLS $W_URLS; do
 done
 
 # --- nginx -------------------------------------------------------------------------------------
-mkdir -p "$DIR/nginx-temp"
+mkdir -p "$DIR/nginx-temp" && chmod 755 "$DIR/nginx-temp" # workers (nobody) create files below
 proxy_settings='
       proxy_http_version 1.1;
       proxy_set_header Connection "";
