@@ -33,8 +33,11 @@
 //! - `MCP_REQUIRED_SCOPES` — space-separated scopes every request needs (default `read`).
 //! - `MCP_DPOP` — `off` (default), `allowed` (Bearer or DPoP) or `required` (DPoP-bound tokens
 //!   only, RFC 9449).
-//! - `MCP_REDIS_URL` — a Redis (`redis://host:6379/`) where accepted DPoP proofs are remembered,
-//!   so that several instances behind one URL refuse each other's replays (default: in memory).
+//! - `MCP_REDIS_URL` — a Redis (`redis://host:6379/`) shared by several instances behind one
+//!   URL (no sticky routing needed): accepted DPoP proofs are remembered there, so that the
+//!   instances refuse each other's replays, and legacy-era sessions, their SSE events and the
+//!   instances' messages live there, so that any instance serves any session (see
+//!   `RedisSessions`). Default: all in memory.
 //! - `MCP_REQUEST_STATE_KEY` — a secret of at least 32 bytes (e.g. `openssl rand -hex 32`) that
 //!   seals 2026-07-28 `requestState`: give every instance behind one URL the same one, so that
 //!   the retry of an `input_required` answer (elicitation) may reach any instance (default: a
@@ -65,6 +68,7 @@ use mcp_server::auth::{
 use mcp_server::prelude::*;
 use mcp_server::store::RedisReplayCache;
 use mcp_server::testing::TestIssuer;
+use mcp_server::transport::http::RedisSessions;
 use mcp_server::types::{ElicitAction, ElicitRequestParams};
 
 /// What `delete_file` answers.
@@ -390,6 +394,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         server: OnceLock::new(),
         archives: AtomicU64::new(0),
     });
+    let mut http = HttpConfig::default().allow_host(host_of(&public_url));
+    if let Some(url) = env("MCP_REDIS_URL") {
+        // Legacy sessions and their streams on Redis too: any instance serves any session.
+        http = http.shared_sessions(RedisSessions::connect(&url, "mcp:sessions:").await?);
+    }
     let mut builder = McpServer::builder("protected-server")
         .authorization(auth)
         .tools(Arc::clone(&files))
@@ -402,7 +411,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mcp = builder.build()?;
     // Set before serving: archive_files publishes its archives through it.
     let _ = files.server.set(mcp.clone());
-    let server = mcp.http(HttpConfig::default().allow_host(host_of(&public_url)));
+    let server = mcp.http(http);
 
     if let Some(e) = &embedded {
         let read = e.token(&public_url).scope(&scopes.join(" ")).sign();

@@ -35,7 +35,9 @@
 //! a schema other than the user's default). A key revoked through one instance (or the CLI) is
 //! refused by every other from its next request on; while the database does not answer, the
 //! requests that need it get 503 with `Retry-After`. Without the variable, the embedded SQLite
-//! file and JSON-lines files are used. The URL's password is never printed.
+//! file and JSON-lines files are used. The URL's password is never printed. Set `MCP_REDIS_URL`
+//! (`redis://10.0.0.7:6379/`) too, and legacy-era sessions and their SSE streams are shared
+//! through Redis, so the balancer needs no sticky routing.
 //!
 //! ```sh
 //! MCP_DATABASE_URL=postgres://mcp:secret@10.0.0.5/mcp cargo run --example workflow_server -- serve
@@ -54,6 +56,7 @@ use mcp_server::auth::{
     User, UserStore, WorkspaceAccess, hash_password,
 };
 use mcp_server::prelude::*;
+use mcp_server::transport::http::RedisSessions;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -544,12 +547,20 @@ async fn serve(args: &Args, store: Store, flags: &Flags) -> CliResult {
     if flags.has("--query-token") {
         config = config.dangerously_allow(Danger::QueryToken);
     }
+    let mut http = HttpConfig::default();
+    if let Some(url) = std::env::var("MCP_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        // Legacy sessions and their streams on Redis: any instance serves any session.
+        http = http.shared_sessions(RedisSessions::connect(&url, "mcp:sessions:").await?);
+    }
     let server = McpServer::builder("workflows")
         .instructions("Read workflows, start and stop runs, edit specs. Add ?workspace=ops to act in one workspace.")
         .authorization(config)
         .tools(Arc::clone(&engine))
         .build()?
-        .http(HttpConfig::default());
+        .http(http);
     let api = axum::Router::new()
         .route("/api/runs", axum::routing::get(get_runs).post(post_run))
         .layer(Extension(engine))

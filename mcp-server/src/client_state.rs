@@ -14,6 +14,7 @@ use mcp_core::version::ProtocolVersion;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use crate::BoxFuture;
 use crate::error::ClientRequestError;
 use tokio_util::sync::CancellationToken;
 
@@ -53,6 +54,32 @@ pub(crate) const DEFAULT_MAX_PENDING_CLIENT_REQUESTS: usize = 16;
 /// The answer to a server→client request.
 pub(crate) type ClientAnswer = Result<Value, ErrorObject>;
 
+/// A change of a legacy client's state that the other server instances serving the same client
+/// must learn of.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StateChange {
+    /// `logging/setLevel`.
+    LogLevel(LoggingLevel),
+    /// `resources/subscribe`.
+    Subscribed(String),
+    /// `resources/unsubscribe`.
+    Unsubscribed(String),
+}
+
+/// Where a legacy client's state is shared with other server instances (HTTP sessions on
+/// Redis): changes are recorded there, and answers and cancellations this instance has no
+/// taker for are handed on to the instance that has one.
+pub(crate) trait SharedState: Send + Sync {
+    /// Records `change`; the request that made it is answered once this completes, so that a
+    /// request through another instance sees it.
+    fn record(&self, change: StateChange) -> BoxFuture<'static, Result<(), ErrorObject>>;
+    /// Hands on an answer to a server→client request that no handler here waits for.
+    fn forward_answer(&self, id: RequestId, answer: ClientAnswer);
+    /// Hands on a cancellation of a request that does not run here.
+    fn forward_cancel(&self, id: RequestId);
+}
+
 /// Protocol-level state of one legacy client.
 pub(crate) struct ClientState {
     pub version: ProtocolVersion,
@@ -70,6 +97,9 @@ pub(crate) struct ClientState {
     max_pending: usize,
     /// One modern (2026-07-28) request: nothing spans requests, nothing is tracked.
     per_request: bool,
+    /// Where the state is shared with other instances, and this instance's tag (part of the
+    /// ids of server→client requests, so that two instances never issue the same id).
+    shared: Option<(Arc<dyn SharedState>, Arc<str>)>,
     /// Cancelled when the client goes away (session ended, stdin closed).
     pub closed: CancellationToken,
 }
@@ -100,8 +130,49 @@ impl ClientState {
             next_request_id: AtomicI64::new(0),
             max_pending: DEFAULT_MAX_PENDING_CLIENT_REQUESTS,
             per_request: false,
+            shared: None,
             closed: CancellationToken::new(),
         }
+    }
+
+    /// Shares this state with other instances through `shared`; `instance` tags the ids of the
+    /// server→client requests issued here.
+    #[must_use]
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub fn with_shared(mut self, shared: Arc<dyn SharedState>, instance: Arc<str>) -> Self {
+        self.shared = Some((shared, instance));
+        self
+    }
+
+    /// Records a change of this state where other instances read it (nothing to do when the
+    /// state is not shared).
+    pub async fn share(&self, change: StateChange) -> Result<(), ErrorObject> {
+        match &self.shared {
+            Some((shared, _)) => shared.record(change).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Applies a change recorded by another instance.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub fn apply(&self, change: &StateChange) {
+        match change {
+            StateChange::LogLevel(level) => self.set_log_level(*level),
+            StateChange::Subscribed(uri) => {
+                lock(&self.subscriptions).insert(uri.clone());
+            }
+            StateChange::Unsubscribed(uri) => {
+                lock(&self.subscriptions).remove(uri);
+            }
+        }
+    }
+
+    /// Replaces the log level and subscriptions with what the shared record says.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub fn refresh(&self, level: Option<LoggingLevel>, subscriptions: HashSet<String>) {
+        let level = level.map_or(LEVEL_UNSET, |l| l as u8);
+        self.log_level.store(level, Ordering::Relaxed);
+        *lock(&self.subscriptions) = subscriptions;
     }
 
     /// The state of one modern request: its declared capabilities and client info, and the log
@@ -187,10 +258,24 @@ impl ClientState {
         })
     }
 
-    /// Cancels a running request; unknown or finished ids are ignored (L-40, L-43).
+    /// Cancels a running request; unknown or finished ids are ignored (L-40, L-43), or, when
+    /// the state is shared, handed on to the instance that may run it.
     pub fn cancel(&self, id: &RequestId) {
-        if let Some(token) = lock(&self.in_flight).get(id) {
-            token.cancel();
+        if !self.cancel_here(id) {
+            if let Some((shared, _)) = &self.shared {
+                shared.forward_cancel(id.clone());
+            }
+        }
+    }
+
+    /// Cancels a request running in this instance; false when none has that id.
+    pub fn cancel_here(&self, id: &RequestId) -> bool {
+        match lock(&self.in_flight).get(id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
         }
     }
 
@@ -213,7 +298,10 @@ impl ClientState {
             });
         }
         let n = self.next_request_id.fetch_add(1, Ordering::Relaxed);
-        let id = RequestId::String(format!("srv-{n}"));
+        let id = match &self.shared {
+            Some((_, instance)) => RequestId::String(format!("srv-{instance}-{n}")),
+            None => RequestId::String(format!("srv-{n}")),
+        };
         let (tx, rx) = oneshot::channel();
         pending.insert(id.clone(), tx);
         Ok((id, rx))
@@ -222,6 +310,22 @@ impl ClientState {
     /// Forgets a server→client request that will not be answered (timeout, cancellation).
     pub fn abandon_client_request(&self, id: &RequestId) {
         lock(&self.pending).remove(id);
+    }
+
+    /// Delivers the client's answer to the request waiting for it here or, when the state is
+    /// shared, in another instance; false when no request here waits and there is no other.
+    pub fn deliver_answer(&self, id: &RequestId, answer: ClientAnswer) -> bool {
+        let Some((shared, _)) = &self.shared else {
+            return self.complete_client_request(id, answer);
+        };
+        let waiting = lock(&self.pending).remove(id);
+        match waiting {
+            Some(tx) => tx.send(answer).is_ok(),
+            None => {
+                shared.forward_answer(id.clone(), answer);
+                true
+            }
+        }
     }
 
     /// Delivers the client's answer; returns false when no request with that id is waiting.

@@ -26,7 +26,7 @@ use serde_json::value::RawValue;
 
 use crate::BoxFuture;
 use crate::auth::AuthContext;
-use crate::client_state::ClientState;
+use crate::client_state::{ClientState, StateChange};
 use crate::context::{HttpRequestParts, Peer};
 use crate::server::ServerInner;
 use crate::telemetry::{Ended, MessageSpan, Target, Transport};
@@ -379,7 +379,8 @@ fn dispatch_request(
             methods::RESOURCES_SUBSCRIBE => {
                 let p: SubscribeRequestParams = parse_params(params)?;
                 if let Some(c) = &env.client {
-                    c.subscribe(p.uri)?;
+                    c.subscribe(p.uri.clone())?;
+                    c.share(StateChange::Subscribed(p.uri)).await?;
                 }
                 empty()
             }
@@ -387,6 +388,7 @@ fn dispatch_request(
                 let p: UnsubscribeRequestParams = parse_params(params)?;
                 if let Some(c) = &env.client {
                     c.unsubscribe(&p.uri);
+                    c.share(StateChange::Unsubscribed(p.uri)).await?;
                 }
                 empty()
             }
@@ -394,6 +396,7 @@ fn dispatch_request(
                 let p: SetLevelRequestParams = parse_params(params)?;
                 if let Some(c) = &env.client {
                     c.set_log_level(p.level);
+                    c.share(StateChange::LogLevel(p.level)).await?;
                 }
                 empty()
             }

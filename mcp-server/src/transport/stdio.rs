@@ -434,12 +434,12 @@ impl McpServer {
                 },
                 Ok(Message::Response(r)) => {
                     if let Some(c) = conn.client() {
-                        c.complete_client_request(&r.id, Ok(r.result));
+                        c.deliver_answer(&r.id, Ok(r.result));
                     }
                 }
                 Ok(Message::Error(e)) => {
                     if let (Some(c), Some(id)) = (conn.client(), e.id) {
-                        c.complete_client_request(&id, Err(e.error));
+                        c.deliver_answer(&id, Err(e.error));
                     }
                 }
             }

@@ -34,6 +34,7 @@ mod redis_events;
 mod redis_replay;
 mod redis_tasks;
 mod resource_templates;
+mod shared_sessions;
 mod stdio;
 mod tasks;
 mod transport_bounds;

@@ -3,9 +3,9 @@
 //! one instance stored are replayed through another handle. End to end, a legacy-era stream
 //! cut early resumes with `Last-Event-ID` through the Redis store.
 //!
-//! Legacy sessions still live in the instance that created them: a resumption sent to another
-//! instance gets 404 today (checked below, so that the day sessions are shared this test says
-//! so), and the cross-instance property is checked at the store level.
+//! Here sessions are not shared (`HttpConfig::event_store` alone): a resumption sent to another
+//! instance gets 404, and the cross-instance property is checked at the store level. With
+//! `HttpConfig::shared_sessions` it resumes through any instance (`shared_sessions.rs`).
 //!
 //! Needs a Redis server: set `MCP_TEST_REDIS_URL` (for example `redis://127.0.0.1:6379/`).
 //! Without it each test says so and passes without checking anything, except under `CI`, where
@@ -447,7 +447,7 @@ async fn a_stream_cut_on_one_instance_is_in_the_store_of_the_other() {
     let s = Session::open(&a.url(), "2025-11-25", json!({})).await;
     let last = cut(&s).await;
     let r = resume(&b, &s, &last).await;
-    assert_eq!(r.status, 404, "sessions are not shared yet: {}", r.body);
+    assert_eq!(r.status, 404, "sessions are not shared here: {}", r.body);
     // The answer is stored once the tool ends; wait for it (a loaded machine may be slow).
     let deadline = Instant::now() + Duration::from_secs(10);
     let texts = loop {

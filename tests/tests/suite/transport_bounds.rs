@@ -514,11 +514,19 @@ async fn graceful_shutdown_finishes_in_flight_requests_within_the_grace_period()
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let builder = McpServer::builder("drain").request_timeout(None);
+    // Shutdown starts once the short handler runs (not after a guessed delay: on a loaded
+    // machine the request could arrive after the listener closed).
+    let started = Arc::new(tokio::sync::Notify::new());
+    let signal = Arc::clone(&started);
     let server = asking_server(builder.tool(ToolDef::from_fn(
         "short",
-        |_: Context, NoArgs {}| async move {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            "finished in flight"
+        move |_: Context, NoArgs {}| {
+            let signal = Arc::clone(&signal);
+            async move {
+                signal.notify_one();
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                "finished in flight"
+            }
         },
     )));
     let http = server.http(HttpConfig::default().shutdown_grace(Duration::from_secs(1)));
@@ -538,7 +546,10 @@ async fn graceful_shutdown_finishes_in_flight_requests_within_the_grace_period()
         let body = call("hang");
         tokio::spawn(async move { post_in(&s, "application/json", &body).await })
     };
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    tokio::time::timeout(HANG, started.notified())
+        .await
+        .expect("the short handler starts");
+    tokio::time::sleep(Duration::from_millis(50)).await;
     tx.send(()).unwrap();
     let finished = tokio::time::timeout(HANG, serving)
         .await

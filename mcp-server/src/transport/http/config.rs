@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::event_store::{EventStore, InMemoryEventStore};
+use super::shared::SharedSessions;
 use crate::client_state::{
     DEFAULT_MAX_SUBSCRIPTION_URI_BYTES, DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
 };
@@ -130,6 +131,9 @@ pub struct HttpConfig {
     /// Where SSE events are kept for resumption (default: [`InMemoryEventStore`], bounded to
     /// 1024 events per session, 8 MiB per stream and 128 MiB in all, oldest evicted first).
     pub(crate) event_store: Arc<dyn EventStore>,
+    /// Where sessions are shared with other instances (default: nowhere, sessions live in
+    /// this instance).
+    pub(crate) shared_sessions: Option<Arc<dyn SharedSessions>>,
     /// The `retry:` hint (milliseconds) sent with priming events and before closing a stream
     /// early (default 1000).
     pub(crate) sse_retry: Duration,
@@ -180,6 +184,7 @@ impl std::fmt::Debug for HttpConfig {
             .field("session_mode", &self.session_mode)
             .field("max_sessions", &self.max_sessions)
             .field("session_idle_timeout", &self.session_idle_timeout)
+            .field("shared_sessions", &self.shared_sessions.is_some())
             .field("max_batch_messages", &self.max_batch_messages)
             .field("max_batch_concurrency", &self.max_batch_concurrency)
             .field(
@@ -225,6 +230,7 @@ impl Default for HttpConfig {
             max_sessions: Self::DEFAULT_MAX_SESSIONS,
             session_idle_timeout: Duration::from_secs(30 * 60),
             event_store: Arc::new(InMemoryEventStore::default()),
+            shared_sessions: None,
             sse_retry: Duration::from_millis(1000),
             sse_keep_alive: Some(Duration::from_secs(15)),
             max_batch_messages: Self::DEFAULT_MAX_BATCH_MESSAGES,
@@ -418,6 +424,19 @@ impl HttpConfig {
     #[must_use]
     pub fn event_store(mut self, store: Arc<dyn EventStore>) -> Self {
         self.event_store = store;
+        self
+    }
+
+    /// Shares legacy sessions with the other instances using the same Redis and prefix, so
+    /// that a load balancer may send any request to any instance (no sticky routing): session
+    /// records, SSE events (this replaces the [`event_store`](Self::event_store)), answers,
+    /// cancellations and list-change notifications. See [`RedisSessions`](super::RedisSessions).
+    #[cfg(feature = "redis")]
+    #[must_use]
+    pub fn shared_sessions(mut self, sessions: super::RedisSessions) -> Self {
+        let sessions: Arc<dyn SharedSessions> = Arc::new(sessions);
+        self.event_store = sessions.event_store();
+        self.shared_sessions = Some(sessions);
         self
     }
 

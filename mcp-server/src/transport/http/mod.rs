@@ -13,6 +13,7 @@ mod post;
 mod respond;
 mod serve;
 mod session;
+mod shared;
 mod span;
 mod sse;
 mod stream;
@@ -37,6 +38,8 @@ pub use event_store::{EventStore, EventStoreError, InMemoryEventStore, Replay, S
 pub use host_layer::{HostGuard, HostGuardLayer};
 #[cfg(fuzzing)]
 pub(crate) use modern::decode_header_value;
+#[cfg(feature = "redis")]
+pub use shared::{RedisSessions, RedisSessionsError};
 
 use crate::auth::{self, AuthLayer, Authenticator, Danger};
 use crate::server::{ChangeListener, McpServer, ServerInner};
@@ -53,12 +56,18 @@ pub(crate) struct HttpState {
     pub auth: Arc<Authenticator>,
     /// The readiness checks and whether shutdown has started.
     pub health: Arc<health::Health>,
+    /// With shared sessions: what tells the other instances of this server's list changes
+    /// (held here, the server holds it weakly).
+    pub relay: std::sync::OnceLock<Arc<dyn ChangeListener>>,
 }
 
 /// The MCP endpoint, behind the [`HostGuardLayer`] and the [`AuthLayer`]: the caller (if any) is
 /// in the request's extensions.
 async fn endpoint(State(state): State<Arc<HttpState>>, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
+    // With shared sessions, this instance must hear the others from its first request on
+    // (changes for its subscribers, answers for its handlers).
+    state.sessions.start_background();
     match parts.method {
         Method::POST => post::post(state, parts, body).await,
         Method::GET => stream::get(state, parts).await,
@@ -241,11 +250,22 @@ impl HttpServer {
             subscriptions,
             auth: Arc::clone(&auth),
             health: Arc::new(health::Health::new(inner, &self.config)),
+            relay: std::sync::OnceLock::new(),
         });
-        let listener: Arc<dyn ChangeListener> = state.sessions.clone();
-        inner.add_listener(Arc::downgrade(&listener));
-        let listener: Arc<dyn ChangeListener> = state.subscriptions.clone();
-        inner.add_listener(Arc::downgrade(&listener));
+        let sessions: Arc<dyn ChangeListener> = state.sessions.clone();
+        inner.add_listener(Arc::downgrade(&sessions));
+        let subscriptions: Arc<dyn ChangeListener> = state.subscriptions.clone();
+        inner.add_listener(Arc::downgrade(&subscriptions));
+        if let Some(shared) = state.sessions.shared() {
+            // Changes made here go to the other instances; theirs come to the same listeners.
+            state.sessions.set_remote_listeners(vec![
+                Arc::downgrade(&sessions),
+                Arc::downgrade(&subscriptions),
+            ]);
+            let relay: Arc<dyn ChangeListener> = Arc::new(session::ChangeRelay(Arc::clone(shared)));
+            inner.add_listener(Arc::downgrade(&relay));
+            state.relay.set(relay).ok();
+        }
         // The guard runs first (outermost), then authentication, then the endpoint (AZ-21);
         // all of it inside the request's span.
         let route = Arc::new(span::Route::new(path));

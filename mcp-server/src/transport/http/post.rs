@@ -25,7 +25,7 @@ use super::HttpState;
 use super::config::SessionMode;
 use super::guard::{self, Accepts, Refusal};
 use super::respond::{self, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, header};
-use super::session::Session;
+use super::session::{CreateError, Session};
 use super::sse::{LiveBody, SseStream, frame};
 use crate::BoxFuture;
 use crate::auth::AuthContext;
@@ -250,7 +250,7 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
                 .extensions
                 .get::<Arc<AuthContext>>()
                 .map(|a| a.principal());
-            return initialize(&state, req, accepts, principal, &parts.headers);
+            return initialize(&state, req, accepts, principal, &parts.headers).await;
         }
         Payload::Single(Ok(m)) => (vec![Ok(m)], false),
         Payload::Batch(items) => {
@@ -286,7 +286,7 @@ pub(crate) async fn post(state: Arc<HttpState>, parts: Parts, body: Body) -> Res
         },
     };
 
-    let session = match resolve_session(&state, &parts) {
+    let session = match resolve_session(&state, &parts).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -368,7 +368,7 @@ fn too_many_streams(max: usize) -> Response {
 }
 
 fn deliver(client: Option<&ClientState>, id: RequestId, answer: Result<Value, ErrorObject>) {
-    let delivered = client.is_some_and(|c| c.complete_client_request(&id, answer));
+    let delivered = client.is_some_and(|c| c.deliver_answer(&id, answer));
     if !delivered {
         tracing::debug!(%id, "response from the client matches no pending request");
     }
@@ -376,7 +376,10 @@ fn deliver(client: Option<&ClientState>, id: RequestId, answer: Result<Value, Er
 
 /// T-52/T-53: with sessions on, a request must name a live session.
 #[allow(clippy::result_large_err)] // the error is the response itself
-fn resolve_session(state: &HttpState, parts: &Parts) -> Result<Option<Arc<Session>>, Response> {
+async fn resolve_session(
+    state: &HttpState,
+    parts: &Parts,
+) -> Result<Option<Arc<Session>>, Response> {
     if state.config.session_mode == SessionMode::Stateless {
         return Ok(None);
     }
@@ -390,10 +393,17 @@ fn resolve_session(state: &HttpState, parts: &Parts) -> Result<Option<Arc<Sessio
         .extensions
         .get::<Arc<AuthContext>>()
         .map(|a| a.principal());
-    match state.sessions.get(id, principal.as_ref()) {
-        Some(s) => Ok(Some(s)),
-        None => Err(session_not_found()),
+    match state.sessions.get(id, principal.as_ref()).await {
+        Ok(Some(s)) => Ok(Some(s)),
+        Ok(None) => Err(session_not_found()),
+        Err(e) => Err(store_unavailable(&e)),
     }
+}
+
+/// 503 for a request whose session could not be read or written: never served on a guess.
+pub(crate) fn store_unavailable(e: &super::shared::Unavailable) -> Response {
+    tracing::warn!(error = %e, "a request needing the shared session store was refused");
+    respond::unavailable("Service Unavailable: the session store does not answer; try again")
 }
 
 pub(crate) fn session_not_found() -> Response {
@@ -405,7 +415,7 @@ pub(crate) fn session_not_found() -> Response {
 }
 
 /// `initialize` (L-10): negotiate, open a session (T-50), answer.
-fn initialize(
+async fn initialize(
     state: &Arc<HttpState>,
     req: Request,
     accepts: Accepts,
@@ -425,19 +435,12 @@ fn initialize(
     let body = encode_reply(&req.id, &outcome);
     let session = match state.config.session_mode {
         SessionMode::Stateless => None,
-        SessionMode::Stateful => match state.sessions.create(client, principal) {
+        SessionMode::Stateful => match state.sessions.create(client, principal).await {
             Ok(s) => Some(s),
-            Err(_) => {
-                let mut r = respond::transport_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Service Unavailable: too many sessions",
-                );
-                r.headers_mut().insert(
-                    http::header::RETRY_AFTER,
-                    http::HeaderValue::from_static("5"),
-                );
-                return r;
+            Err(CreateError::TooMany) => {
+                return respond::unavailable("Service Unavailable: too many sessions");
             }
+            Err(CreateError::Unavailable(e)) => return store_unavailable(&e),
         },
     };
     let response = if accepts.json {
@@ -540,7 +543,7 @@ async fn run_requests(
     }
 
     let (stream, live) = match &session {
-        Some(s) => s.open_stream(),
+        Some(s) => s.open_stream().await,
         None => SseStream::open("0".to_owned(), None, state.config.sse_retry),
     };
     let prime = version.primes_sse_streams() && stream.is_resumable();

@@ -61,6 +61,16 @@ pub(crate) fn refusal(r: Refusal) -> Response {
 }
 
 /// 202 with an empty body (T-13).
+/// 503 with `Retry-After: 5`: something the request needs (the session store) does not answer.
+pub(crate) fn unavailable(message: &str) -> Response {
+    let mut r = transport_error(StatusCode::SERVICE_UNAVAILABLE, message);
+    r.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("5"),
+    );
+    r
+}
+
 pub(crate) fn accepted() -> Response {
     with_status(StatusCode::ACCEPTED, Body::empty())
 }

@@ -11,10 +11,11 @@ use futures_util::Stream;
 use tokio::sync::{Mutex, mpsc};
 
 use super::event_store::{EventStore, StoredEvent};
+use super::shared::{Message, SharedSessions};
 
 /// How many frames a slow client may lag behind before its connection is dropped (it can
 /// resume from the store).
-const LIVE_BUFFER: usize = 256;
+pub(crate) const LIVE_BUFFER: usize = 256;
 
 /// One SSE frame.
 pub(crate) fn frame(id: Option<&str>, retry: Option<Duration>, data: &str) -> Bytes {
@@ -48,6 +49,9 @@ struct StreamState {
 pub(crate) struct Storage {
     pub store: Arc<dyn EventStore>,
     pub session_id: Arc<str>,
+    /// With sessions shared between instances: where to announce events that no connection
+    /// here took, for a follower resuming the stream through another instance.
+    pub shared: Option<Arc<dyn SharedSessions>>,
 }
 
 /// A logical event stream: a POST's response stream or a session's standalone GET stream.
@@ -108,12 +112,31 @@ impl SseStream {
         }
     }
 
-    fn deliver(state: &mut StreamState, bytes: Bytes) {
-        if let Some(live) = &state.live {
-            if live.try_send(bytes).is_err() {
-                // Gone or too slow: drop the connection; the client may resume from the store.
-                state.live = None;
-            }
+    /// Sends `bytes` on the live connection; false when there is none (any more).
+    fn deliver(state: &mut StreamState, bytes: Bytes) -> bool {
+        let Some(live) = &state.live else {
+            return false;
+        };
+        if live.try_send(bytes).is_err() {
+            // Gone or too slow: drop the connection; the client may resume from the store.
+            state.live = None;
+            return false;
+        }
+        true
+    }
+
+    /// Tells the other instances that the stream has an event no connection here took.
+    fn announce(&self) {
+        if let Some(Storage {
+            session_id,
+            shared: Some(shared),
+            ..
+        }) = &self.storage
+        {
+            shared.publish(Message::Stream {
+                s: session_id.to_string(),
+                stream: self.id.clone(),
+            });
         }
     }
 
@@ -133,7 +156,9 @@ impl SseStream {
             return;
         }
         let id = self.store(Arc::clone(&json)).await;
-        Self::deliver(&mut state, frame(id.as_deref(), None, &json));
+        if !Self::deliver(&mut state, frame(id.as_deref(), None, &json)) && id.is_some() {
+            self.announce();
+        }
     }
 
     /// Ends the stream: the live connection closes after what was sent.
@@ -233,6 +258,7 @@ mod tests {
         let storage = Storage {
             store: Arc::clone(&store),
             session_id: "s".into(),
+            shared: None,
         };
         let (stream, mut rx) =
             SseStream::open("1".into(), Some(storage), Duration::from_millis(10));
