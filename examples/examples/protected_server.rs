@@ -1,6 +1,15 @@
 //! A protected MCP server: OAuth 2.1 bearer tokens checked against an authorization server's
 //! keys, server scope `read`, and a tool that needs `files:delete`.
 //!
+//! Tools: `list_files`, `whoami`, `add`, `echo` (scope `read`), `delete_file` (`files:delete`),
+//! and `archive_files` (scope `read`): it reports progress (`notifications/progress`, one step
+//! every 200 ms while it counts the files of a directory, then while it archives them), asks
+//! the user "Archive N files under DIR?" by elicitation (form mode, a `confirm` boolean) when the
+//! client supports elicitation (archiving goes ahead without asking when it does not; a decline
+//! archives nothing and is not an error), and exposes each archive as a new resource
+//! (`archive:///N.txt`, listing its files), so that clients hear
+//! `notifications/resources/list_changed` (2026-07-28: `subscriptions/listen`).
+//!
 //! Run it with no configuration and it starts an embedded authorization server on loopback and
 //! prints two ready tokens and the commands to try them:
 //!
@@ -29,6 +38,15 @@
 //!   instances refuse each other's replays, and legacy-era sessions, their SSE events and the
 //!   instances' messages live there, so that any instance serves any session (see
 //!   `RedisSessions`). Default: all in memory.
+//! - `MCP_REQUEST_STATE_KEY` — a secret of at least 32 bytes (e.g. `openssl rand -hex 32`) that
+//!   seals 2026-07-28 `requestState`: give every instance behind one URL the same one, so that
+//!   the retry of an `input_required` answer (elicitation) may reach any instance (default: a
+//!   random key per process). Never printed.
+//! - `MCP_DATABASE_URL` — a PostgreSQL database (`postgres://user:password@10.0.0.5:5432/mcp`;
+//!   plain TCP: loopback or a private network) where the audit trail goes (table
+//!   `audit_events`, shared by every instance; queued, so a slow or absent database never
+//!   blocks a request). `MCP_DATABASE_SCHEMA` picks a schema other than the user's default.
+//!   Unset: audit events go to the logs only. The URL's password is never printed.
 //! - `MCP_STEP_UP` — `1` answers a missing tool scope with HTTP 403 `insufficient_scope` naming
 //!   every scope the call needs (clients that can re-authorize), instead of the tool error.
 //! - `MCP_FAIL_OPEN` — `1` lets requests in with no scopes while the authorization server is
@@ -39,16 +57,19 @@
 //!   `mcp_server::telemetry::init_from_env`). Unset: logs only.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use mcp_server::auth::{
     AuthorizationConfig, Danger, DpopConfig, IntrospectionConfig, IntrospectionValidator,
-    JwtValidator, JwtValidatorConfig,
+    JwtValidator, JwtValidatorConfig, PostgresAuditSink, PostgresOptions, PostgresStore,
 };
 use mcp_server::prelude::*;
 use mcp_server::store::RedisReplayCache;
 use mcp_server::testing::TestIssuer;
 use mcp_server::transport::http::RedisSessions;
+use mcp_server::types::{ElicitAction, ElicitRequestParams};
 
 /// What `delete_file` answers.
 #[derive(serde::Serialize, schemars::JsonSchema)]
@@ -57,9 +78,72 @@ struct Deleted {
     deleted: String,
 }
 
+/// The pause between two steps of `archive_files`, so that its progress is visible.
+const ARCHIVE_STEP: Duration = Duration::from_millis(200);
+
 /// A pretend filesystem, so that the example never touches real files.
 struct Files {
     paths: Mutex<BTreeSet<String>>,
+    /// The server, to publish archives as resources (set once it is built).
+    server: OnceLock<McpServer>,
+    /// Archives made so far, for their names.
+    archives: AtomicU64,
+}
+
+impl Files {
+    /// The files under `dir`.
+    fn under(&self, dir: &str) -> Result<Vec<String>, ToolError> {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        let paths = self
+            .paths
+            .lock()
+            .map_err(|_| ToolError::new("storage unavailable"))?;
+        Ok(paths
+            .iter()
+            .filter(|f| f.starts_with(&prefix))
+            .cloned()
+            .collect())
+    }
+
+    /// Publishes an archive of `files` as a new resource; clients hear `list_changed`.
+    fn publish_archive(&self, files: Vec<String>) -> Result<String, ToolError> {
+        let server = self
+            .server
+            .get()
+            .ok_or_else(|| ToolError::new("the server is starting"))?;
+        let n = self.archives.fetch_add(1, Ordering::Relaxed) + 1;
+        let uri = format!("archive:///{n}.txt");
+        let listing = files.join("\n");
+        let resource = Resource {
+            description: Some(format!("An archive of {} files", files.len())),
+            mime_type: Some("text/plain".to_owned()),
+            ..Resource::new(&uri, format!("archive-{n}"))
+        };
+        server.add_resource(ResourceDef::new(resource, move |_ctx, uri| {
+            let listing = listing.clone();
+            async move {
+                Ok(ResourceContents::text(
+                    uri,
+                    Some("text/plain".to_owned()),
+                    listing,
+                ))
+            }
+        }));
+        Ok(uri)
+    }
+}
+
+/// The form `archive_files` shows: one `confirm` checkbox.
+fn confirm_form(message: String) -> ElicitRequestParams {
+    let schema = serde_json::from_value(serde_json::json!({
+        "type": "object",
+        "properties": {
+            "confirm": {"type": "boolean", "title": "Archive", "default": true}
+        },
+        "required": ["confirm"]
+    }))
+    .unwrap_or_default();
+    ElicitRequestParams::form(message, schema)
 }
 
 #[tools]
@@ -71,18 +155,60 @@ impl Files {
         /// Directory to list.
         path: String,
     ) -> Result<Json<Vec<String>>, ToolError> {
-        let prefix = format!("{}/", path.trim_end_matches('/'));
-        let paths = self
-            .paths
-            .lock()
-            .map_err(|_| ToolError::new("storage unavailable"))?;
-        Ok(Json(
-            paths
-                .iter()
-                .filter(|f| f.starts_with(&prefix))
-                .cloned()
-                .collect(),
-        ))
+        Ok(Json(self.under(&path)?))
+    }
+
+    /// Archive the files of a directory (after confirmation), with progress; the archive
+    /// becomes a resource.
+    #[tool]
+    async fn archive_files(
+        &self,
+        ctx: &Context,
+        /// Directory whose files to archive.
+        path: String,
+    ) -> Result<String, ToolError> {
+        let files = self.under(&path)?;
+        if files.is_empty() {
+            return Err(ToolError::new(format!("no files under {path}")));
+        }
+        let n = files.len();
+        let total = Some((2 * n) as f64);
+        for (i, f) in files.iter().enumerate() {
+            tokio::time::sleep(ARCHIVE_STEP).await;
+            ctx.progress((i + 1) as f64, total, Some(&format!("found {f}")));
+        }
+        // Ask only a client that can be asked (on the 2026-07-28 wire, asking one that cannot
+        // fails the call with -32021): archiving only copies, so it goes ahead otherwise.
+        let can_ask = ctx
+            .client_capabilities()
+            .is_some_and(|c| c.elicitation.is_some());
+        if can_ask {
+            let question = confirm_form(format!("Archive {n} files under {path}?"));
+            // 2026-07-28: the first round ends here with an `input_required` result (whatever
+            // is returned); the client retries with the answer and this handler runs again.
+            let answer = ctx
+                .elicit(question)
+                .await
+                .map_err(|e| ToolError::new(format!("no confirmation: {e}")))?;
+            let confirmed = answer.action == ElicitAction::Accept
+                && answer
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.get("confirm"))
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false);
+            if !confirmed {
+                return Ok(format!(
+                    "not archived: {n} files under {path} left as they are"
+                ));
+            }
+        }
+        for (i, f) in files.iter().enumerate() {
+            tokio::time::sleep(ARCHIVE_STEP).await;
+            ctx.progress((n + i + 1) as f64, total, Some(&format!("archived {f}")));
+        }
+        let uri = self.publish_archive(files)?;
+        Ok(format!("archived {n} files under {path} into {uri}"))
     }
 
     /// Delete a file.
@@ -239,8 +365,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         auth
     };
+    // The audit trail in PostgreSQL, shared by every instance (else in the logs only).
+    let auth = match env("MCP_DATABASE_URL") {
+        Some(url) => {
+            let mut options = PostgresOptions::new(url);
+            if let Some(schema) = env("MCP_DATABASE_SCHEMA") {
+                options = options.schema(schema);
+            }
+            // The error never repeats the URL (it may hold a password).
+            let store = PostgresStore::connect_with(options).await?;
+            tracing::info!(schema = store.schema(), "audit events in PostgreSQL");
+            auth.audit(PostgresAuditSink::new(&store)?)
+        }
+        None => auth,
+    };
 
-    let files = Files {
+    let files = Arc::new(Files {
         paths: Mutex::new(
             [
                 "/srv/data/report.txt",
@@ -251,20 +391,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(str::to_owned)
             .collect(),
         ),
-    };
+        server: OnceLock::new(),
+        archives: AtomicU64::new(0),
+    });
     let mut http = HttpConfig::default().allow_host(host_of(&public_url));
     if let Some(url) = env("MCP_REDIS_URL") {
         // Legacy sessions and their streams on Redis too: any instance serves any session.
         http = http.shared_sessions(RedisSessions::connect(&url, "mcp:sessions:").await?);
     }
-    let server = McpServer::builder("protected-server")
+    let mut builder = McpServer::builder("protected-server")
         .authorization(auth)
-        .tools(files)
+        .tools(Arc::clone(&files))
         .tool(whoami)
         .tool(add)
-        .tool(echo)
-        .build()?
-        .http(http);
+        .tool(echo);
+    if let Some(key) = env("MCP_REQUEST_STATE_KEY") {
+        builder = builder.request_state_key(key.into_bytes());
+    }
+    let mcp = builder.build()?;
+    // Set before serving: archive_files publishes its archives through it.
+    let _ = files.server.set(mcp.clone());
+    let server = mcp.http(http);
 
     if let Some(e) = &embedded {
         let read = e.token(&public_url).scope(&scopes.join(" ")).sign();
