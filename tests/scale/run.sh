@@ -69,6 +69,8 @@ PYTHON=${PYTHON:-python3}
 MCP_PY_VERSION=2.3.0
 
 BIN_DIR=${1:-$ROOT/target/debug/examples}
+# The instances run in directories of their own: make the path absolute.
+BIN_DIR=$(cd "$BIN_DIR" 2>/dev/null && pwd) || BIN_DIR=${1:-$ROOT/target/debug/examples}
 PROTECTED=${MCP_SCALE_PROTECTED_BIN:-$BIN_DIR/protected_server}
 WORKFLOW=${MCP_SCALE_WORKFLOW_BIN:-$BIN_DIR/workflow_server}
 CONFORMANCE_LIB=${MCP_INTEROP_CONFORMANCE_LIB:-$ROOT/tests/conformance/conformance-lib.sh}
