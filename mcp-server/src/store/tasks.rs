@@ -173,6 +173,19 @@ pub trait TaskStore: Send + Sync + 'static {
     fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
         Box::pin(std::future::ready(Ok(())))
     }
+
+    /// The ids of tasks cancelled through other instances sharing this store, as they happen,
+    /// so that the instance running a task's handler stops it at once rather than at its next
+    /// look at the record (every poll interval). Each call gives a new receiver; the server
+    /// calls it once, when its first task starts.
+    ///
+    /// Best effort: an id may come more than once, name a task running elsewhere, or be lost
+    /// (a receiver that lags, a backend that was unreachable); the server keeps looking at the
+    /// record every poll interval as well. Default: `None`, nothing is pushed (a store in
+    /// memory is never shared).
+    fn cancellations(&self) -> Option<tokio::sync::broadcast::Receiver<String>> {
+        None
+    }
 }
 
 /// The default [`TaskStore`]: records in memory, at most `capacity` of them. Expired records

@@ -2,12 +2,15 @@
 //! handlers that may still run, with what it takes to run them again).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 use mcp_core::jsonrpc::{ErrorObject, RequestId};
 use mcp_core::types::{JsonObject, Meta};
 use mcp_core::version::ProtocolVersion;
+use tokio::sync::broadcast::Receiver;
+use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::TaskConfig;
@@ -86,22 +89,38 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The live tasks of a manager, by id.
+type LiveTasks = Mutex<HashMap<String, Live>>;
+
 /// The tasks of one server: the record store plus the handlers still running.
 pub(crate) struct TaskManager {
     pub(crate) config: TaskConfig,
-    live: Mutex<HashMap<String, Live>>,
+    live: Arc<LiveTasks>,
     counts: Arc<Mutex<Counts>>,
     /// Counts the statuses tasks enter (`mcp.server.tasks`).
     pub(crate) metrics: crate::telemetry::ServerMetrics,
+    /// Whether the store's [`cancellations`](crate::store::TaskStore::cancellations) are
+    /// listened to (from the first place taken, in the runtime that serves the tasks).
+    listening: AtomicBool,
+    /// Ends that listener when the manager goes.
+    stop: CancellationToken,
+}
+
+impl Drop for TaskManager {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
 }
 
 impl TaskManager {
     pub(crate) fn new(config: TaskConfig, metrics: crate::telemetry::ServerMetrics) -> Self {
         TaskManager {
             config,
-            live: Mutex::new(HashMap::new()),
+            live: Arc::default(),
             counts: Arc::default(),
             metrics,
+            listening: AtomicBool::new(false),
+            stop: CancellationToken::new(),
         }
     }
 
@@ -113,6 +132,7 @@ impl TaskManager {
     /// caller with a principal, [`TaskConfig::max_live_tasks_per_principal`]. Tasks whose
     /// records expired make room first. The error (`-32603`) names the bound.
     pub(crate) fn admit(&self, owner: Option<&str>) -> Result<Slot, ErrorObject> {
+        self.listen();
         self.try_admit(owner).or_else(|_| {
             self.drop_expired();
             self.try_admit(owner).map_err(ErrorObject::from)
@@ -122,7 +142,26 @@ impl TaskManager {
     /// A place for a task admitted before (resumed here after another instance started it):
     /// counted, never refused.
     pub(crate) fn readmit(&self, owner: Option<&str>) -> Slot {
+        self.listen();
         self.count(&mut lock(&self.counts), owner)
+    }
+
+    /// Starts listening to the cancellations the store pushes, once, if it pushes any and a
+    /// runtime is at hand (else the next place taken tries again).
+    fn listen(&self) {
+        if self.listening.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.listening.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(cancellations) = self.config.store.cancellations() {
+            let live = Arc::downgrade(&self.live);
+            runtime.spawn(stop_cancelled(live, cancellations, self.stop.clone()));
+        }
     }
 
     fn try_admit(&self, owner: Option<&str>) -> Result<Slot, Refused> {
@@ -168,6 +207,31 @@ impl TaskManager {
     }
 }
 
+/// Stops the handlers of the tasks cancelled elsewhere, as the store announces them, the way
+/// the periodic look at the record does: the token is cancelled, and the run's watcher, which
+/// finds the record settled already, counts nothing and forgets the entry. Ids of tasks not
+/// running here are ignored; ids lost to lag are caught by that periodic look. Ends with the
+/// manager (`stop`, or its live tasks gone) or with the store's channel.
+async fn stop_cancelled(live: Weak<LiveTasks>, mut ids: Receiver<String>, stop: CancellationToken) {
+    loop {
+        let id = tokio::select! {
+            () = stop.cancelled() => return,
+            received = ids.recv() => match received {
+                Ok(id) => id,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::debug!(missed, "task cancellations missed; the next poll sees them");
+                    continue;
+                }
+                Err(RecvError::Closed) => return,
+            },
+        };
+        let Some(live) = live.upgrade() else { return };
+        if let Some(l) = lock(&live).get(&id) {
+            l.token.cancel();
+        }
+    }
+}
+
 /// Which bound refused a place.
 enum Refused {
     Total(usize),
@@ -207,6 +271,8 @@ pub(crate) fn store_failed(error: &TaskStoreError) -> ErrorObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::BoxFuture;
+    use crate::store::{TaskRecord, TaskStore};
 
     fn limit_of(e: &ErrorObject) -> &str {
         e.data
@@ -239,5 +305,94 @@ mod tests {
         drop(a1);
         assert_eq!(lock(&m.counts).by_owner.get("a"), Some(&1));
         let _a3 = m.admit(Some("a")).unwrap();
+    }
+
+    /// An in-memory store that pushes the cancellations the test sends, as a shared one would.
+    struct Pushing {
+        records: crate::store::InMemoryTaskStore,
+        sender: tokio::sync::broadcast::Sender<String>,
+    }
+
+    impl TaskStore for Pushing {
+        fn insert(&self, record: TaskRecord) -> BoxFuture<'_, Result<(), TaskStoreError>> {
+            self.records.insert(record)
+        }
+        fn get<'a>(
+            &'a self,
+            id: &'a str,
+        ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+            self.records.get(id)
+        }
+        fn update<'a>(
+            &'a self,
+            id: &'a str,
+            change: &'a mut (dyn FnMut(&mut TaskRecord) + Send),
+        ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+            self.records.update(id, change)
+        }
+        fn remove<'a>(
+            &'a self,
+            id: &'a str,
+        ) -> BoxFuture<'a, Result<Option<TaskRecord>, TaskStoreError>> {
+            self.records.remove(id)
+        }
+        fn cancellations(&self) -> Option<Receiver<String>> {
+            Some(self.sender.subscribe())
+        }
+    }
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct NoArgs {}
+
+    fn live(token: CancellationToken, slot: Slot) -> Live {
+        let tool = crate::ToolDef::from_fn("t", |_c: crate::Context, NoArgs {}| async { "" });
+        Live {
+            token,
+            spec: Spec {
+                tool: Arc::new(tool),
+                arguments: None,
+                request_id: RequestId::Number(1),
+                meta: None,
+                version: ProtocolVersion::V2026_07_28,
+                client: None,
+                auth: None,
+                request_timeout: None,
+            },
+            gate: Arc::default(),
+            expires_at: SystemTime::now() + Duration::from_secs(60),
+            _slot: slot,
+        }
+    }
+
+    /// Issue 15: the manager listens to the store from its first task on, once; an id the
+    /// store pushes cancels that task's handler here (the entry stays for the run's watcher,
+    /// as when the poll finds the record cancelled), other ids change nothing, and the
+    /// listener ends with the manager.
+    #[tokio::test]
+    async fn cancellations_pushed_by_the_store_stop_the_local_handler() {
+        let sender = tokio::sync::broadcast::channel(8).0;
+        let store = Pushing {
+            records: crate::store::InMemoryTaskStore::default(),
+            sender: sender.clone(),
+        };
+        let config = TaskConfig::default().store(Arc::new(store));
+        let m = TaskManager::new(config, crate::telemetry::ServerMetrics::default());
+        assert_eq!(sender.receiver_count(), 0, "nothing listens before a task");
+        let (here, other) = (CancellationToken::new(), CancellationToken::new());
+        let slot = m.admit(None).unwrap();
+        m.live().insert("here".to_owned(), live(here.clone(), slot));
+        let slot = m.readmit(None);
+        m.live()
+            .insert("other".to_owned(), live(other.clone(), slot));
+        assert_eq!(sender.receiver_count(), 1, "one listener per manager");
+        sender.send("elsewhere".to_owned()).unwrap();
+        sender.send("here".to_owned()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), here.cancelled())
+            .await
+            .unwrap();
+        assert!(!other.is_cancelled());
+        assert!(m.live().contains_key("here"));
+        drop(m);
+        crate::test_util::until(|| sender.receiver_count() == 0).await;
     }
 }

@@ -22,8 +22,11 @@
 //!
 //! With a store shared by several instances (the Redis one in `store`), any instance answers
 //! `tasks/get`, `tasks/cancel` and `tasks/update`. A handler runs in one instance at a time; a
-//! cancellation through another instance settles the record, and the running instance, which
-//! looks at the record every poll interval, stops the handler then. Answers are kept in the
+//! cancellation through another instance settles the record, and the store pushes the task's id
+//! to every instance ([`TaskStore::cancellations`]): the running one stops the handler at once.
+//! Pushes are best effort (the Redis store loses those made while its subscription is down), so
+//! the running instance also looks at the record every poll interval and stops the handler then
+//! at the latest. Answers are kept in the
 //! record with the call that started the task, so whichever instance takes the last answer runs
 //! the handler again, for the caller of `tasks/update` (the task's owner). A record without its
 //! call (or whose tool is not registered here) cannot be resumed here: the update fails with

@@ -1,7 +1,8 @@
 //! Task records shared through Redis: two servers, as behind a load balancer, share one
 //! `RedisTaskStore`; a task created through one is polled, cancelled and answered through
-//! either. Also the store on its own (duplicates, expiry, concurrent updates), and what a
-//! failing store does to requests (`-32603`, never a success).
+//! either, and a cancellation through one is pushed to the other. Also the store on its own
+//! (duplicates, expiry, concurrent updates, announced cancellations, resubscribing after Redis
+//! went away), and what a failing store does to requests (`-32603`, never a success).
 //!
 //! Needs a Redis server: set `MCP_TEST_REDIS_URL` (for example `redis://127.0.0.1:6379/`).
 //! Without it each test says so and passes without checking anything, except under `CI`, where
@@ -189,7 +190,7 @@ async fn a_cancel_through_another_instance_stops_the_running_handler() {
         .await
         .result();
     assert_eq!(ack["resultType"], "complete");
-    // `a` looks at the record every poll interval (100 ms here) and stops its handler.
+    // `a` hears of it from the store (or, at the latest, at its next look at the record).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while SLEEPING.load(std::sync::atomic::Ordering::SeqCst) > 0 {
         assert!(
@@ -296,6 +297,270 @@ fn record(id: &str, ttl: Duration) -> TaskRecord {
         call: None,
         answers: Default::default(),
     }
+}
+
+/// How long `a_cancel_through_another_instance_is_pushed_to_the_running_handler` gives the
+/// handler to stop: far below the poll interval of its instances, so only a push can make it.
+const PUSH_BOUND: Duration = Duration::from_secs(5);
+
+/// What the `slow` tool's handler went through.
+#[derive(Debug, PartialEq)]
+enum Slow {
+    Started,
+    /// Dropped before it finished: cancelled.
+    Dropped,
+}
+
+/// Sends [`Slow::Dropped`] when the handler holding it is dropped.
+struct OnDrop(tokio::sync::mpsc::UnboundedSender<Slow>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(Slow::Dropped);
+    }
+}
+
+/// An instance whose `slow` tool runs for two minutes, telling `events` when it starts and when
+/// it is dropped; it looks at its records every 30 s only.
+async fn slow_instance(
+    store: RedisTaskStore,
+    events: tokio::sync::mpsc::UnboundedSender<Slow>,
+) -> TestServer {
+    let slow = ToolDef::from_fn("slow", move |_c: Context, NoArgs {}| {
+        let events = events.clone();
+        async move {
+            let _dropped = OnDrop(events.clone());
+            let _ = events.send(Slow::Started);
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            "done"
+        }
+    })
+    .task_support(TaskSupport::Optional);
+    let srv = McpServer::builder("redis-tasks-push")
+        .tasks(
+            TaskConfig::default()
+                .ttl(Duration::from_secs(300))
+                .poll_interval(Duration::from_secs(30))
+                .store(Arc::new(store)),
+        )
+        .tool(slow)
+        .build()
+        .expect("server builds");
+    spawn(srv).await.expect("server starts")
+}
+
+/// How many connections subscribe to `channel` (`PUBSUB NUMSUB`).
+async fn subscribers(url: &str, channel: &str) -> i64 {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let (_, n): (String, i64) = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg(channel)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    n
+}
+
+/// Waits (at most 10 s) until `ok` holds for the number of subscribers of `channel`.
+async fn until_subscribers(url: &str, channel: &str, ok: impl Fn(i64) -> bool) {
+    for _ in 0..200 {
+        if ok(subscribers(url, channel).await) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the subscribers of {channel} never were as expected");
+}
+
+/// Issue 15: a cancellation through `b` reaches the handler running on `a` through Redis at
+/// once, not at `a`'s next look at the record (every 30 s here). Each instance has a store of
+/// its own, as separate processes do.
+#[tokio::test]
+async fn a_cancel_through_another_instance_is_pushed_to_the_running_handler() {
+    let Some(url) = redis_url() else { return };
+    let prefix = redis_prefix();
+    let (events, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let a = slow_instance(store(&url, &prefix).await, events.clone()).await;
+    let b = slow_instance(store(&url, &prefix).await, events).await;
+    let id = create(&a, "slow", json!({})).await;
+    let started = tokio::time::timeout(PUSH_BOUND, seen.recv()).await;
+    assert_eq!(started, Ok(Some(Slow::Started)));
+    // `a` subscribed when its first task started (`b`, which runs none, need not).
+    until_subscribers(&url, &format!("{prefix}cancelled"), |n| n >= 1).await;
+    let ack = req(&b.url(), "tasks/cancel", json!({"taskId": id}), Some(&id))
+        .await
+        .result();
+    assert_eq!(ack["resultType"], "complete");
+    let stopped = tokio::time::timeout(PUSH_BOUND, seen.recv()).await;
+    assert_eq!(
+        stopped,
+        Ok(Some(Slow::Dropped)),
+        "the handler on `a` still runs"
+    );
+    assert_eq!(get(&a, &id).await["status"], "cancelled");
+    assert_eq!(get(&b, &id).await["status"], "cancelled");
+}
+
+/// Cancels `id` through `store` (a no-op on a finished task).
+async fn cancel(store: &RedisTaskStore, id: &str) {
+    store
+        .update(id, &mut |r| {
+            if !r.status.is_terminal() {
+                r.status = TaskStatus::Cancelled;
+            }
+        })
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// The next id `ids` receives, within 5 s.
+async fn next(ids: &mut tokio::sync::broadcast::Receiver<String>) -> String {
+    tokio::time::timeout(Duration::from_secs(5), ids.recv())
+        .await
+        .expect("an announced cancellation")
+        .unwrap()
+}
+
+/// An update that makes a task `cancelled` announces it to every store sharing the prefix; one
+/// that does not (another status, a task cancelled already) announces nothing. The subscriber
+/// ends when its store goes.
+#[tokio::test]
+async fn only_updates_that_cancel_are_announced_and_the_subscriber_ends_with_its_store() {
+    let Some(url) = redis_url() else { return };
+    let prefix = redis_prefix();
+    let channel = format!("{prefix}cancelled");
+    let listening = store(&url, &prefix).await;
+    let announcing = store(&url, &prefix).await;
+    let mut ids = listening.cancellations().expect("the Redis store pushes");
+    let mut again = listening.cancellations().expect("the Redis store pushes");
+    until_subscribers(&url, &channel, |n| n == 1).await;
+    for id in ["t1", "t2", "t3"] {
+        announcing
+            .insert(record(id, Duration::from_secs(60)))
+            .await
+            .unwrap();
+    }
+    cancel(&announcing, "t1").await;
+    assert_eq!(next(&mut ids).await, "t1");
+    assert_eq!(next(&mut again).await, "t1", "every receiver gets every id");
+    cancel(&announcing, "t1").await;
+    announcing
+        .update("t2", &mut |r| r.status = TaskStatus::Completed)
+        .await
+        .unwrap()
+        .unwrap();
+    cancel(&announcing, "t2").await;
+    cancel(&listening, "t3").await;
+    assert_eq!(next(&mut ids).await, "t3", "nothing came between");
+    drop(listening);
+    until_subscribers(&url, &channel, |n| n == 0).await;
+    assert!(matches!(
+        ids.recv().await,
+        Err(tokio::sync::broadcast::error::RecvError::Closed)
+    ));
+}
+
+/// A TCP relay to Redis that can cut every connection through it and refuse new ones, as a
+/// Redis restart does to its clients.
+struct Relay {
+    /// The Redis URL through the relay.
+    url: String,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    connections: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    /// A relay to the Redis of `url` (`redis://[userinfo@]host[:port][/db]`).
+    async fn start(url: &str) -> Relay {
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let (userinfo, host) = match authority.rsplit_once('@') {
+            Some((u, h)) => (format!("{u}@"), h.to_owned()),
+            None => (String::new(), authority.to_owned()),
+        };
+        let upstream = if host.contains(':') {
+            host
+        } else {
+            format!("{host}:6379")
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let connections = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let accepting = tokio::spawn({
+            let (up, connections) = (Arc::clone(&up), Arc::clone(&connections));
+            async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    if !up.load(std::sync::atomic::Ordering::SeqCst) {
+                        continue;
+                    }
+                    let upstream = upstream.clone();
+                    let relayed = tokio::spawn(async move {
+                        if let Ok(mut out) = tokio::net::TcpStream::connect(&upstream).await {
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                        }
+                    });
+                    connections.lock().unwrap().push(relayed);
+                }
+            }
+        });
+        Relay {
+            url: format!("{scheme}://{userinfo}{addr}{path}"),
+            up,
+            connections,
+            accepting,
+        }
+    }
+
+    /// Cuts every connection and refuses new ones (`false`), or accepts them again (`true`).
+    fn set_up(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+        if !up {
+            for relayed in self.connections.lock().unwrap().drain(..) {
+                relayed.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.set_up(false);
+        self.accepting.abort();
+    }
+}
+
+/// After Redis went away and came back, the store subscribes again: cancellations announced
+/// from then on are pushed as before.
+#[tokio::test]
+async fn the_subscription_comes_back_after_redis_went_away() {
+    let Some(url) = redis_url() else { return };
+    let prefix = redis_prefix();
+    let channel = format!("{prefix}cancelled");
+    let relay = Relay::start(&url).await;
+    let listening = store(&relay.url, &prefix).await;
+    let announcing = store(&url, &prefix).await;
+    let mut ids = listening.cancellations().expect("the Redis store pushes");
+    until_subscribers(&url, &channel, |n| n == 1).await;
+    for id in ["before", "after"] {
+        announcing
+            .insert(record(id, Duration::from_secs(60)))
+            .await
+            .unwrap();
+    }
+    cancel(&announcing, "before").await;
+    assert_eq!(next(&mut ids).await, "before");
+    relay.set_up(false);
+    until_subscribers(&url, &channel, |n| n == 0).await;
+    // A few attempts fail meanwhile.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    relay.set_up(true);
+    until_subscribers(&url, &channel, |n| n == 1).await;
+    cancel(&announcing, "after").await;
+    assert_eq!(next(&mut ids).await, "after");
 }
 
 /// `PTTL key`, read directly from Redis.

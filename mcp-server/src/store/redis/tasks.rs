@@ -1,17 +1,22 @@
 //! Task records on Redis: one JSON value per task under `{prefix}{task_id}`, expiring when the
-//! task does, so that every instance sharing the Redis serves the same tasks.
+//! task does, so that every instance sharing the Redis serves the same tasks; cancellations are
+//! announced on the channel `{prefix}cancelled`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ::redis::aio::{ConnectionManager, MultiplexedConnection};
+use ::redis::aio::{ConnectionManager, MultiplexedConnection, PubSub};
 use ::redis::{
     AsyncConnectionConfig, Client, ExistenceCheck, RedisError, SetExpiry, SetOptions, cmd, pipe,
 };
+use futures_util::StreamExt;
 use mcp_core::jsonrpc::ErrorObject;
 use mcp_core::types::{InputRequests, JsonObject};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use crate::BoxFuture;
 use crate::store::{NotReady, TaskCall, TaskRecord, TaskStatus, TaskStore, TaskStoreError};
@@ -24,6 +29,21 @@ const MAX_PAUSE: Duration = Duration::from_millis(64);
 const IDLE_CONNECTIONS: usize = 4;
 /// The longest expiry a key gets (about 100 years), however long the record's TTL.
 const MAX_EXPIRY_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
+/// How many announced cancellations wait for a slow listener before it misses some.
+const ANNOUNCED: usize = 1024;
+/// The longest task id forwarded from the channel (the server's are 32 hex digits).
+const MAX_ID_LEN: usize = 128;
+/// How long connecting and subscribing may take.
+const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The first pause before subscribing again after Redis went away; it doubles up to
+/// [`MAX_RESUBSCRIBE_PAUSE`].
+const RESUBSCRIBE_PAUSE: Duration = Duration::from_millis(100);
+/// The longest pause between two attempts to subscribe again.
+const MAX_RESUBSCRIBE_PAUSE: Duration = Duration::from_secs(5);
+/// How often an idle subscription checks, with a `PING`, that Redis still answers.
+const HEALTH_EVERY: Duration = Duration::from_secs(15);
+/// How long that `PING` may take.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A [`TaskStore`] on Redis, shared by every instance that uses the same server and prefix: a
 /// task created through one instance can be polled, answered and cancelled through any other
@@ -38,6 +58,13 @@ const MAX_EXPIRY_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
 /// optimistic transaction (`WATCH`, `GET`, then `MULTI`/`SET`/`EXEC`, retried when another
 /// writer came first) on a connection of its own, because a `WATCH` belongs to a connection and
 /// the shared one interleaves every caller's commands.
+///
+/// An update that makes a task `cancelled` announces its id on the channel `{prefix}cancelled`
+/// (`PUBLISH`, once the transaction committed). [`TaskStore::cancellations`] subscribes to it,
+/// on a connection of its own opened by the first call, so that the instance running the
+/// handler stops it at once. The subscription comes back, with a growing pause of at most 5 s,
+/// after Redis went away; what was announced meanwhile is lost, and the instance then sees the
+/// cancellation when it next looks at the record (every poll interval).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -57,6 +84,23 @@ pub struct RedisTaskStore {
     prefix: String,
     /// Idle connections for updates; each serves one update at a time.
     idle: Arc<Mutex<Vec<MultiplexedConnection>>>,
+    /// The cancellations announced by every instance, for [`TaskStore::cancellations`].
+    announced: Arc<Announced>,
+}
+
+/// Where the cancellations announced on the channel go, once someone listens.
+struct Announced {
+    sender: broadcast::Sender<String>,
+    /// Whether the subscriber runs.
+    subscribed: AtomicBool,
+    /// Ends the subscriber when the last clone of the store goes.
+    stop: CancellationToken,
+}
+
+impl Drop for Announced {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
 }
 
 impl std::fmt::Debug for RedisTaskStore {
@@ -77,6 +121,11 @@ impl RedisTaskStore {
             connection,
             prefix: prefix.into(),
             idle: Arc::new(Mutex::new(Vec::new())),
+            announced: Arc::new(Announced {
+                sender: broadcast::channel(ANNOUNCED).0,
+                subscribed: AtomicBool::new(false),
+                stop: CancellationToken::new(),
+            }),
         }
     }
 
@@ -88,6 +137,49 @@ impl RedisTaskStore {
 
     fn key(&self, task_id: &str) -> String {
         format!("{}{task_id}", self.prefix)
+    }
+
+    /// The channel on which cancellations are announced.
+    fn channel(&self) -> String {
+        format!("{}cancelled", self.prefix)
+    }
+
+    /// Tells every instance that `task_id` was cancelled. A failure only delays the news: the
+    /// others see the record at their next poll.
+    async fn announce(&self, task_id: &str) {
+        let mut connection = self.connection.clone();
+        let published = cmd("PUBLISH")
+            .arg(self.channel())
+            .arg(task_id)
+            .query_async::<i64>(&mut connection)
+            .await;
+        if let Err(e) = published {
+            tracing::warn!(
+                task = %task_id,
+                kind = ?e.kind(),
+                "could not announce a task's cancellation on Redis; other instances see it at their next poll"
+            );
+        }
+    }
+
+    /// Starts the subscriber of the channel, once, in the current runtime (none: not yet).
+    fn subscribe(&self) {
+        let announced = &self.announced;
+        if announced.subscribed.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if announced.subscribed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        runtime.spawn(relay(
+            self.client.clone(),
+            self.channel(),
+            announced.sender.clone(),
+            announced.stop.clone(),
+        ));
     }
 
     /// A connection no other update uses, and whether it served an update before.
@@ -128,7 +220,7 @@ impl RedisTaskStore {
         connection: &mut MultiplexedConnection,
         key: &str,
         change: &mut (dyn FnMut(&mut TaskRecord) + Send),
-    ) -> Result<Option<TaskRecord>, Stop> {
+    ) -> Result<Option<Committed>, Stop> {
         let mut pause = Duration::from_millis(1);
         for _ in 0..UPDATE_ATTEMPTS {
             let (raw,): (Option<Vec<u8>>,) = pipe()
@@ -149,6 +241,7 @@ impl RedisTaskStore {
                     .map_err(backend)?;
                 return Ok(None);
             };
+            let before = record.status;
             change(&mut record);
             let options = SetOptions::default()
                 .conditional_set(ExistenceCheck::XX)
@@ -165,7 +258,11 @@ impl RedisTaskStore {
                 .await
                 .map_err(backend)?;
             match committed {
-                Some((Some(_),)) => return Ok(Some(record)),
+                Some((Some(_),)) => {
+                    let cancelled =
+                        before != TaskStatus::Cancelled && record.status == TaskStatus::Cancelled;
+                    return Ok(Some(Committed { record, cancelled }));
+                }
                 Some((None,)) => return Ok(None),
                 None => {
                     tokio::time::sleep(jitter(pause)).await;
@@ -177,6 +274,13 @@ impl RedisTaskStore {
             "the task record kept changing during the update".to_owned(),
         )))
     }
+}
+
+/// A record an update stored.
+struct Committed {
+    record: TaskRecord,
+    /// Whether this update made the task `cancelled`.
+    cancelled: bool,
 }
 
 /// Why an update transaction stopped without a result.
@@ -257,9 +361,17 @@ impl TaskStore for RedisTaskStore {
                 outcome = Self::transact(&mut connection, &key, change).await;
             }
             match outcome {
-                Ok(record) => {
+                Ok(committed) => {
                     self.checkin(connection);
-                    Ok(record)
+                    Ok(match committed {
+                        Some(Committed { record, cancelled }) => {
+                            if cancelled {
+                                self.announce(task_id).await;
+                            }
+                            Some(record)
+                        }
+                        None => None,
+                    })
                 }
                 // The connection may still watch the key, or be dead: let it go.
                 Err(stop) => Err(stop.into()),
@@ -286,6 +398,115 @@ impl TaskStore for RedisTaskStore {
     /// A `PING` on the shared connection, answered within 1 s.
     fn readiness(&self) -> BoxFuture<'_, Result<(), NotReady>> {
         Box::pin(super::ping(&self.connection))
+    }
+
+    /// The ids announced on `{prefix}cancelled`; the first call subscribes (see the type).
+    fn cancellations(&self) -> Option<broadcast::Receiver<String>> {
+        self.subscribe();
+        Some(self.announced.sender.subscribe())
+    }
+}
+
+/// Subscribes to `channel` and forwards the ids announced there to `sender` until `stop`;
+/// after Redis went away, subscribes again with a growing pause, warning once per outage.
+async fn relay(
+    client: Client,
+    channel: String,
+    sender: broadcast::Sender<String>,
+    stop: CancellationToken,
+) {
+    let mut pause = RESUBSCRIBE_PAUSE;
+    let mut outage = false;
+    loop {
+        let subscribed = tokio::select! {
+            () = stop.cancelled() => return,
+            subscribed = subscribe(&client, &channel) => subscribed,
+        };
+        let reason = match subscribed {
+            Ok(pubsub) => {
+                if outage {
+                    tracing::info!("task cancellations from other instances are pushed again");
+                    outage = false;
+                }
+                pause = RESUBSCRIBE_PAUSE;
+                match forward(pubsub, &sender, &stop).await {
+                    Some(reason) => reason,
+                    None => return,
+                }
+            }
+            Err(reason) => reason,
+        };
+        if !outage {
+            // The reason names an error kind, never the URL (which may hold a password).
+            tracing::warn!(
+                %reason,
+                "lost the Redis subscription to task cancellations; until it is back, other \
+                 instances' cancellations are seen at the next poll"
+            );
+            outage = true;
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+        pause = (pause * 2).min(MAX_RESUBSCRIBE_PAUSE);
+    }
+}
+
+/// A connection of its own subscribed to `channel`, within [`SUBSCRIBE_TIMEOUT`].
+async fn subscribe(client: &Client, channel: &str) -> Result<PubSub, String> {
+    let open = async {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok::<_, RedisError>(pubsub)
+    };
+    match tokio::time::timeout(SUBSCRIBE_TIMEOUT, open).await {
+        Ok(Ok(pubsub)) => Ok(pubsub),
+        Ok(Err(e)) => Err(format!("{:?}", e.kind())),
+        Err(_) => Err(format!(
+            "no answer within {} ms",
+            SUBSCRIBE_TIMEOUT.as_millis()
+        )),
+    }
+}
+
+/// Forwards the ids announced on `pubsub` until `stop` (`None`) or until the subscription is
+/// lost (why). An idle subscription checks every [`HEALTH_EVERY`] that Redis still answers.
+async fn forward(
+    pubsub: PubSub,
+    sender: &broadcast::Sender<String>,
+    stop: &CancellationToken,
+) -> Option<String> {
+    let (mut sink, mut messages) = pubsub.split();
+    let mut health =
+        tokio::time::interval_at(tokio::time::Instant::now() + HEALTH_EVERY, HEALTH_EVERY);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return None,
+            message = messages.next() => {
+                let Some(message) = message else {
+                    return Some("the connection closed".to_owned());
+                };
+                health.reset();
+                let id = message.get_payload_bytes();
+                if let Some(id) = std::str::from_utf8(id).ok().filter(|id| id.len() <= MAX_ID_LEN) {
+                    // No receiver left is fine: nobody runs tasks here any more.
+                    let _ = sender.send(id.to_owned());
+                }
+            }
+            _ = health.tick() => {
+                match tokio::time::timeout(HEALTH_TIMEOUT, sink.ping::<::redis::Value>()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return Some(format!("{:?}", e.kind())),
+                    Err(_) => {
+                        return Some(format!(
+                            "no answer to PING within {} ms",
+                            HEALTH_TIMEOUT.as_millis()
+                        ));
+                    }
+                }
+            }
+        }
     }
 }
 
