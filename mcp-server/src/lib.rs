@@ -121,6 +121,10 @@
 //! With the `testing` feature, `mcp_server::testing` has an in-process authorization server minting real
 //! tokens and helpers starting a server on an ephemeral loopback port.
 //!
+//! The [`guides`] walk through writing tools, authorization (Keycloak, Auth0, Okta, Entra ID),
+//! DPoP, API keys and roles, testing, several instances, observability, and migrating from the
+//! official Rust SDK.
+//!
 //! ## Cargo features
 //!
 //! | feature | what it adds |
@@ -162,9 +166,13 @@ mod dispatch;
 mod error;
 #[cfg(feature = "oauth")]
 mod form;
+// Rendered by rustdoc; their examples need the client and every feature, so the repository's
+// test crate compiles them (`tests/src/lib.rs`), not this crate's doc tests.
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(not(doctest))]
+pub mod guides;
 mod mrtr;
 pub mod registry;
 mod schema;

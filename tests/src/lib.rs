@@ -8,6 +8,28 @@
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeExamples;
 
+/// The guides' Rust examples (`mcp-server/guides/`, rendered as `mcp_server::guides`), compiled
+/// and run like the README's.
+#[cfg(doctest)]
+pub mod guides {
+    #[doc = include_str!("../../mcp-server/guides/tools.md")]
+    pub struct Tools;
+    #[doc = include_str!("../../mcp-server/guides/authorization.md")]
+    pub struct Authorization;
+    #[doc = include_str!("../../mcp-server/guides/dpop.md")]
+    pub struct Dpop;
+    #[doc = include_str!("../../mcp-server/guides/api-keys.md")]
+    pub struct ApiKeys;
+    #[doc = include_str!("../../mcp-server/guides/testing.md")]
+    pub struct Testing;
+    #[doc = include_str!("../../mcp-server/guides/scaling.md")]
+    pub struct Scaling;
+    #[doc = include_str!("../../mcp-server/guides/observability.md")]
+    pub struct Observability;
+    #[doc = include_str!("../../mcp-server/guides/migrating-from-rmcp.md")]
+    pub struct MigratingFromRmcp;
+}
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

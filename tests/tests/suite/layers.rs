@@ -20,6 +20,8 @@ const LAYERS: &[&[&str]] = &[
     &["dispatch"],
     &["transport"],
     &["testing"],
+    // Documentation only: the guides, which use no module.
+    &["guides"],
     // Only in `cargo fuzz` builds: the fuzz targets' entry points into everything below.
     &["fuzzing"],
 ];
