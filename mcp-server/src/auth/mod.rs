@@ -143,10 +143,14 @@ pub use config::{AuthConfigError, AuthMode, AuthorizationConfig, ScopeDenial};
 pub use context::{AuthContext, CredentialKind, scope_covered};
 pub use danger::Danger;
 pub use principal::Principal;
-pub use roles::{DEFAULT_ROLES, RoleClaim, RoleError, RoleLadder, is_valid_role_name};
+pub use roles::{
+    DEFAULT_ROLES, MAX_CLAIM_VALUES, RoleClaim, RoleError, RoleLadder, is_valid_role_name,
+};
 pub use surface::Surface;
 pub use validator::{TokenError, TokenValidator};
-pub use workspace::{WorkspaceAccess, WorkspaceError, WorkspaceGrant, is_valid_workspace_name};
+pub use workspace::{
+    WorkspaceAccess, WorkspaceClaim, WorkspaceError, WorkspaceGrant, is_valid_workspace_name,
+};
 
 #[cfg(feature = "http")]
 pub use authenticator::Authenticator;
