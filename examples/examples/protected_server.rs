@@ -74,8 +74,8 @@ use std::time::Duration;
 
 use mcp_server::auth::{
     AuthorizationConfig, Danger, DpopConfig, IntrospectionConfig, IntrospectionValidator,
-    JwtValidator, JwtValidatorConfig, PostgresAuditSink, PostgresOptions, PostgresStore,
-    RoleClaim, WorkspaceClaim,
+    JwtValidator, JwtValidatorConfig, PostgresAuditSink, PostgresOptions, PostgresStore, RoleClaim,
+    WorkspaceClaim,
 };
 use mcp_server::prelude::*;
 use mcp_server::store::RedisReplayCache;

@@ -18,6 +18,7 @@ use super::apikey::ApiKeys;
 use super::audit::{Audit, AuditSink};
 #[cfg(feature = "builtin-auth")]
 use super::basic::BasicLimits;
+use super::context::AuthContext;
 use super::danger::{Danger, is_remote_plain_http};
 #[cfg(feature = "http")]
 use super::dpop::DpopConfig;
@@ -25,7 +26,6 @@ use super::dpop::DpopConfig;
 use super::dpop::DpopMode;
 #[cfg(feature = "http")]
 use super::failures::{AuthFailureLimits, FailureGuard};
-use super::context::AuthContext;
 use super::roles::{RoleClaim, RoleLadder};
 #[cfg(feature = "builtin-auth")]
 use super::users::UserStore;

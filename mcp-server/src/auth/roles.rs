@@ -342,7 +342,11 @@ impl RoleClaim {
     /// assert_eq!(claim.role_of(&token, &RoleLadder::default()).as_deref(), Some("developer"));
     /// ```
     pub fn keycloak_client(client_id: impl Into<String>) -> Self {
-        Self::path(["resource_access".to_owned(), client_id.into(), "roles".to_owned()])
+        Self::path([
+            "resource_access".to_owned(),
+            client_id.into(),
+            "roles".to_owned(),
+        ])
     }
 
     /// Microsoft Entra ID app roles: the `roles` claim of the access token, e.g.
@@ -538,13 +542,25 @@ mod tests {
             "https://example.com/roles": ["admin"],
         }));
         let role = |c: RoleClaim| c.role_of(&token, &l);
-        assert_eq!(role(RoleClaim::keycloak_realm()).as_deref(), Some("operator"));
-        assert_eq!(role(RoleClaim::keycloak_client("mcp")).as_deref(), Some("developer"));
+        assert_eq!(
+            role(RoleClaim::keycloak_realm()).as_deref(),
+            Some("operator")
+        );
+        assert_eq!(
+            role(RoleClaim::keycloak_client("mcp")).as_deref(),
+            Some("developer")
+        );
         assert_eq!(role(RoleClaim::keycloak_client("nope")), None);
         assert_eq!(role(RoleClaim::entra()).as_deref(), Some("manager"));
         assert_eq!(role(RoleClaim::okta_groups()).as_deref(), Some("viewer"));
-        assert_eq!(role(RoleClaim::new("https://example.com/roles")).as_deref(), Some("admin"));
-        assert_eq!(role(RoleClaim::path(["https:", "", "example.com", "roles"])), None);
+        assert_eq!(
+            role(RoleClaim::new("https://example.com/roles")).as_deref(),
+            Some("admin")
+        );
+        assert_eq!(
+            role(RoleClaim::path(["https:", "", "example.com", "roles"])),
+            None
+        );
         assert_eq!(role(RoleClaim::path(Vec::<String>::new())), None);
         assert_eq!(
             role(RoleClaim::keycloak_realm().also_path(["roles"])).as_deref(),
@@ -574,7 +590,9 @@ mod tests {
     #[test]
     fn only_the_first_values_are_looked_at() {
         let l = RoleLadder::default();
-        let mut values: Vec<Value> = (0..MAX_CLAIM_VALUES).map(|i| Value::from(i as u64)).collect();
+        let mut values: Vec<Value> = (0..MAX_CLAIM_VALUES)
+            .map(|i| Value::from(i as u64))
+            .collect();
         values.push(Value::from("admin"));
         let token = claims(serde_json::json!({ "role": values }));
         assert_eq!(RoleClaim::default().role_or_lowest(&token, &l), "viewer");

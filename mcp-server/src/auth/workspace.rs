@@ -199,7 +199,8 @@ impl Pattern {
             .strip_prefix(self.prefix.as_str())?
             .strip_suffix(self.suffix.as_str())?;
         let (workspace, role) = rest.split_once(self.separator.as_str())?;
-        (is_valid_workspace_name(workspace) && is_valid_role_name(role)).then_some((workspace, role))
+        (is_valid_workspace_name(workspace) && is_valid_role_name(role))
+            .then_some((workspace, role))
     }
 }
 
@@ -521,14 +522,20 @@ mod tests {
     fn patterns_split_one_way_only() {
         let p = Pattern::parse("mcp:{workspace}:{role}").unwrap();
         assert_eq!(p.capture("mcp:ops:operator"), Some(("ops", "operator")));
-        assert_eq!(p.capture("mcp:my.team-1:viewer"), Some(("my.team-1", "viewer")));
+        assert_eq!(
+            p.capture("mcp:my.team-1:viewer"),
+            Some(("my.team-1", "viewer"))
+        );
         assert_eq!(p.capture("mcp:ops:operator:x"), None);
         assert_eq!(p.capture("mcp::operator"), None);
         assert_eq!(p.capture("mcp:ops:"), None);
         assert_eq!(p.capture("xmcp:ops:operator"), None);
         assert_eq!(p.capture("mcp:all:viewer"), None);
         let p = Pattern::parse("/workspaces/{workspace}/{role}").unwrap();
-        assert_eq!(p.capture("/workspaces/ops/operator"), Some(("ops", "operator")));
+        assert_eq!(
+            p.capture("/workspaces/ops/operator"),
+            Some(("ops", "operator"))
+        );
         assert_eq!(p.capture("/workspaces/ops/sub/operator"), None);
         let p = Pattern::parse("{workspace}@{role}.mcp").unwrap();
         assert_eq!(p.capture("ops@viewer.mcp"), Some(("ops", "viewer")));
@@ -545,7 +552,10 @@ mod tests {
             "{{workspace}:{role}",
         ] {
             assert!(
-                matches!(Pattern::parse(bad), Err(WorkspaceError::InvalidPattern { .. })),
+                matches!(
+                    Pattern::parse(bad),
+                    Err(WorkspaceError::InvalidPattern { .. })
+                ),
                 "{bad}"
             );
         }
@@ -603,7 +613,9 @@ mod tests {
             Err(WorkspaceError::InvalidName(_))
         ));
         assert!(matches!(
-            WorkspaceClaim::new("g").all_workspaces_from("boss").check(&l),
+            WorkspaceClaim::new("g")
+                .all_workspaces_from("boss")
+                .check(&l),
             Err(WorkspaceError::Role(_))
         ));
     }

@@ -115,9 +115,9 @@ print(json.dumps(out))
 EOF
 }
 
-# field JSON EXPR: a Python expression over the outcome `o`.
+# field JSON EXPR: a Python expression over the outcome `o` (JSON with sorted keys unless a string).
 field() {
-  "$PYTHON" -c 'import json,sys; o=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(v if isinstance(v,str) else json.dumps(v))' "$1" "$2" 2>/dev/null
+  "$PYTHON" -c 'import json,sys; o=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(v if isinstance(v,str) else json.dumps(v, sort_keys=True))' "$1" "$2" 2>/dev/null
 }
 
 # expect_role SHAPE ROLE [WORKSPACE]: whoami's role (at WORKSPACE) is ROLE.
@@ -199,7 +199,7 @@ if token okta; then
   expect_not_found okta nowhere
   out=$(mcp okta whoami ops)
   ws=$(field "${out#* }" '[(o["structured"] or {}).get("workspace"), (o["structured"] or {}).get("global_role"), (o["structured"] or {}).get("workspaces")]')
-  want='["ops", "operator", {"grants": [{"workspace": "finance", "role": "viewer"}, {"workspace": "ops", "role": "developer"}]}]'
+  want='["ops", "operator", {"grants": [{"role": "viewer", "workspace": "finance"}, {"role": "developer", "workspace": "ops"}]}]'
   if [ "$ws" = "$want" ]; then
     pass "idp-okta: whoami in ops: workspace ops, global role operator, grants finance/viewer and ops/developer"
   else

@@ -103,11 +103,11 @@ async fn serve(
 
 fn call_body(tool: &str) -> String {
     json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-           "params": {"name": tool, "arguments": {}, "_meta": {
-               "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-               "io.modelcontextprotocol/clientCapabilities": {},
-               "io.modelcontextprotocol/clientInfo": {"name": "idp-roles", "version": "0"},
-           }}})
+    "params": {"name": tool, "arguments": {}, "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "idp-roles", "version": "0"},
+    }}})
     .to_string()
 }
 
@@ -240,7 +240,12 @@ async fn keycloak_realm_and_client_roles_give_the_mapped_role() {
             .sign()
     };
     let operator = keycloak(
-        json!(["offline_access", "uma_authorization", "default-roles-acme", "mcp-operator"]),
+        json!([
+            "offline_access",
+            "uma_authorization",
+            "default-roles-acme",
+            "mcp-operator"
+        ]),
         json!({"account": {"roles": ["manage-account", "view-profile"]}}),
     );
     assert_role_matrix(&srv.url(), &operator, "operator").await;
@@ -267,7 +272,10 @@ async fn keycloak_realm_and_client_roles_give_the_mapped_role() {
 #[tokio::test]
 async fn keycloak_client_roles_named_after_the_ladder() {
     let issuer = TestIssuer::start().await.unwrap();
-    let srv = serve(&issuer, |a| a.role_claim(RoleClaim::keycloak_client("mcp-server"))).await;
+    let srv = serve(&issuer, |a| {
+        a.role_claim(RoleClaim::keycloak_client("mcp-server"))
+    })
+    .await;
     let token = issuer
         .token(&srv.url())
         .claim("realm_access", json!({"roles": ["admin"]}))
@@ -311,9 +319,15 @@ async fn entra_app_roles_give_the_mapped_role() {
     let r = call(&step_up.url(), &token, "manage_keys").await;
     assert_eq!(r.status, 403, "{}", r.body);
     let challenge = r.challenges();
-    assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
     assert!(challenge.contains("requires role 'admin'"), "{challenge}");
-    assert_eq!(text(&result(&call(&step_up.url(), &token, "read_audit").await)), "audit entries");
+    assert_eq!(
+        text(&result(&call(&step_up.url(), &token, "read_audit").await)),
+        "audit entries"
+    );
 }
 
 /// Okta: groups in `groups` give the role and, by pattern, the workspaces; `?workspace=` gives
@@ -340,8 +354,16 @@ async fn okta_groups_give_the_role_and_the_workspaces() {
         .subject("00u1abcd")
         .claim(
             "groups",
-            json!(["Everyone", "mcp-operators", "mcp:ops:developer", "mcp:ops:viewer",
-                   "mcp:finance:viewer", "mcp:dev:admin", "mcp:Bad Name:viewer", "mcp:qa:root"]),
+            json!([
+                "Everyone",
+                "mcp-operators",
+                "mcp:ops:developer",
+                "mcp:ops:viewer",
+                "mcp:finance:viewer",
+                "mcp:dev:admin",
+                "mcp:Bad Name:viewer",
+                "mcp:qa:root"
+            ]),
         )
         .sign();
 
@@ -381,12 +403,13 @@ async fn okta_groups_give_the_role_and_the_workspaces() {
         let token = token.clone();
         async move {
             let bearer = format!("Bearer {token}");
-            let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {},
-                "io.modelcontextprotocol/clientInfo": {"name": "idp-roles", "version": "0"},
-            }}})
-            .to_string();
+            let body =
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                    "io.modelcontextprotocol/clientInfo": {"name": "idp-roles", "version": "0"},
+                }}})
+                .to_string();
             let headers = [
                 ("content-type", "application/json"),
                 ("accept", JSON_AND_SSE),
@@ -414,15 +437,23 @@ async fn okta_groups_give_the_role_and_the_workspaces() {
     );
 
     let events = audit.events();
-    assert!(events.iter().any(|e| e.action == AuditAction::ToolCallSucceeded
-        && e.tool.as_deref() == Some("edit_spec")
-        && e.workspace.as_deref() == Some("ops")
-        && e.role.as_deref() == Some("developer")
-        && e.subject.as_deref() == Some("00u1abcd")));
-    assert!(events.iter().any(|e| e.action == AuditAction::ToolCallDenied
-        && e.tool.as_deref() == Some("read_audit")
-        && e.role.as_deref() == Some("operator")
-        && e.reason.as_deref() == Some("insufficient_role")));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == AuditAction::ToolCallSucceeded
+                && e.tool.as_deref() == Some("edit_spec")
+                && e.workspace.as_deref() == Some("ops")
+                && e.role.as_deref() == Some("developer")
+                && e.subject.as_deref() == Some("00u1abcd"))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == AuditAction::ToolCallDenied
+                && e.tool.as_deref() == Some("read_audit")
+                && e.role.as_deref() == Some("operator")
+                && e.reason.as_deref() == Some("insufficient_role"))
+    );
     assert_eq!(
         events
             .iter()
@@ -452,7 +483,10 @@ async fn auth0_namespaced_claims_are_read_by_their_full_name() {
         .token(&srv.url())
         .subject("auth0|65f0c1")
         .claim("https://example.com/roles", json!(["mcp-admin"]))
-        .claim("https://example.com/workspaces", json!(["acme-ops-team", "acme-qa-team"]))
+        .claim(
+            "https://example.com/workspaces",
+            json!(["acme-ops-team", "acme-qa-team"]),
+        )
         .sign();
     assert_role_matrix(&srv.url(), &token, "admin").await;
     assert_role_matrix(&at(&srv, "ops"), &token, "operator").await;
@@ -463,7 +497,10 @@ async fn auth0_namespaced_claims_are_read_by_their_full_name() {
     let nested = issuer
         .token(&srv.url())
         .claim("https://example", json!({"com/roles": ["mcp-admin"]}))
-        .claim("https:", json!({"": {"example.com": {"roles": ["mcp-admin"]}}}))
+        .claim(
+            "https:",
+            json!({"": {"example.com": {"roles": ["mcp-admin"]}}}),
+        )
         .sign();
     assert_role_matrix(&srv.url(), &nested, "viewer").await;
 }
@@ -486,7 +523,10 @@ async fn a_token_without_the_claim_holds_the_lowest_role_only() {
     let bare = issuer.token(&srv.url()).subject("no-claims").sign();
     let unmapped = issuer
         .token(&srv.url())
-        .claim("groups", json!(["Everyone", "admin", "mcp-admin", "/workspaces/ops"]))
+        .claim(
+            "groups",
+            json!(["Everyone", "admin", "mcp-admin", "/workspaces/ops"]),
+        )
         .sign();
     for token in [&bare, &unmapped] {
         assert_role_matrix(&srv.url(), token, "viewer").await;
@@ -526,13 +566,17 @@ async fn a_workspace_claim_alone_and_all_workspaces_from() {
     assert_role_matrix(&at(&srv, "ops"), &token, "manager").await;
 
     let srv = serve(&issuer, |a| {
-        a.role_claim(RoleClaim::entra().map("MCP.Admin", "admin").map("MCP.Ops", "operator"))
-            .workspace_claim(
-                WorkspaceClaim::new("roles")
-                    .map("MCP.Ops", "ops", "developer")
-                    .all_workspaces_from("admin"),
-            )
-            .known_workspaces(["ops", "finance"])
+        a.role_claim(
+            RoleClaim::entra()
+                .map("MCP.Admin", "admin")
+                .map("MCP.Ops", "operator"),
+        )
+        .workspace_claim(
+            WorkspaceClaim::new("roles")
+                .map("MCP.Ops", "ops", "developer")
+                .all_workspaces_from("admin"),
+        )
+        .known_workspaces(["ops", "finance"])
     })
     .await;
     let admin = issuer
@@ -570,7 +614,9 @@ async fn malformed_claims_give_the_lowest_role() {
         )
     })
     .await;
-    let mut padding: Vec<Value> = (0..MAX_CLAIM_VALUES).map(|i| json!(format!("g{i}"))).collect();
+    let mut padding: Vec<Value> = (0..MAX_CLAIM_VALUES)
+        .map(|i| json!(format!("g{i}")))
+        .collect();
     padding.push(json!("mcp-admin"));
     padding.push(json!("ws:ops:manager"));
     let long = "x".repeat(6000);
@@ -578,13 +624,41 @@ async fn malformed_claims_give_the_lowest_role() {
         ("a number", json!({"roles": 5}), json!(7)),
         ("a boolean", json!({"roles": true}), json!(false)),
         ("null", json!({"roles": null}), Value::Null),
-        ("an object", json!({"roles": {"mcp-admin": true}}), json!({"ws:ops:manager": 1})),
-        ("nested arrays", json!({"roles": [["mcp-admin"]]}), json!([["ws:ops:manager"]])),
-        ("non-strings", json!({"roles": [1, null, {"a": "mcp-admin"}, 2.5]}), json!([{}, []])),
-        ("a path through a string", json!("mcp-admin"), json!("ws:ops")),
-        ("a path through an array", json!(["roles", "mcp-admin"]), json!([])),
-        ("empty and long strings", json!({"roles": ["", long]}), json!(["", "ws::", "ws:ops:"])),
-        ("past the value bound", json!({"roles": []}), Value::Array(padding)),
+        (
+            "an object",
+            json!({"roles": {"mcp-admin": true}}),
+            json!({"ws:ops:manager": 1}),
+        ),
+        (
+            "nested arrays",
+            json!({"roles": [["mcp-admin"]]}),
+            json!([["ws:ops:manager"]]),
+        ),
+        (
+            "non-strings",
+            json!({"roles": [1, null, {"a": "mcp-admin"}, 2.5]}),
+            json!([{}, []]),
+        ),
+        (
+            "a path through a string",
+            json!("mcp-admin"),
+            json!("ws:ops"),
+        ),
+        (
+            "a path through an array",
+            json!(["roles", "mcp-admin"]),
+            json!([]),
+        ),
+        (
+            "empty and long strings",
+            json!({"roles": ["", long]}),
+            json!(["", "ws::", "ws:ops:"]),
+        ),
+        (
+            "past the value bound",
+            json!({"roles": []}),
+            Value::Array(padding),
+        ),
     ];
     for (what, realm, groups) in shapes {
         let token = issuer
@@ -675,7 +749,12 @@ async fn mappings_the_ladder_refuses_do_not_build() {
         err(base().workspace_claim(WorkspaceClaim::new("g").all_workspaces_from("root"))),
         AuthConfigError::InvalidWorkspaceClaim(WorkspaceError::Role(_))
     ));
-    for bad in ["{workspace}-{role}", "{role}:{workspace}", "mcp:{workspace}", "{workspace}:{role}:{role}"] {
+    for bad in [
+        "{workspace}-{role}",
+        "{role}:{workspace}",
+        "mcp:{workspace}",
+        "{workspace}:{role}:{role}",
+    ] {
         assert!(
             matches!(
                 WorkspaceClaim::new("g").pattern(bad),
