@@ -51,6 +51,17 @@
 //!   every scope the call needs (clients that can re-authorize), instead of the tool error.
 //! - `MCP_FAIL_OPEN` — `1` lets requests in with no scopes while the authorization server is
 //!   unreachable (default off: 503).
+//! - `MCP_ROLE_CLAIM` — where tokens carry the caller's role (see `RoleClaim`): a claim name,
+//!   taken as is (`roles`, `groups`, `https://example.com/roles`), or a JSON array of claim names
+//!   and paths, pooled (`[["realm_access","roles"],["resource_access","mcp-server","roles"]]`).
+//!   A token without a role there holds the lowest role, `viewer`. Set, it adds the tool
+//!   `rotate_logs` (`min_role = "operator"`), and `whoami` reports the role.
+//! - `MCP_ROLE_MAP` — a JSON object, claim value → role (`{"mcp-operators":"operator"}`); unset,
+//!   the values are role names (`viewer < operator < developer < manager < admin`).
+//! - `MCP_WORKSPACE_CLAIM` — where tokens carry workspaces (see `WorkspaceClaim`), the same
+//!   syntax as `MCP_ROLE_CLAIM`; each value matching `MCP_WORKSPACE_PATTERN` (default
+//!   `mcp:{workspace}:{role}`) grants that role in that workspace (`?workspace=ops` on the URL).
+//!   A token sees only the workspaces it is granted (others answer 404).
 //! - `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) — an OTLP/HTTP
 //!   collector (`http://127.0.0.1:4318`): the MCP spans and metrics are exported there, as the
 //!   other standard `OTEL_*` variables say (`OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, …; see
@@ -63,7 +74,8 @@ use std::time::Duration;
 
 use mcp_server::auth::{
     AuthorizationConfig, Danger, DpopConfig, IntrospectionConfig, IntrospectionValidator,
-    JwtValidator, JwtValidatorConfig, PostgresAuditSink, PostgresOptions, PostgresStore,
+    JwtValidator, JwtValidatorConfig, PostgresAuditSink, PostgresOptions, PostgresStore, RoleClaim,
+    WorkspaceClaim,
 };
 use mcp_server::prelude::*;
 use mcp_server::store::RedisReplayCache;
@@ -237,9 +249,18 @@ fn whoami(ctx: &Context) -> serde_json::Value {
         Some(a) => serde_json::json!({
             "subject": a.subject, "client_id": a.client_id,
             "scopes": a.scopes, "issuer": a.issuer,
+            "role": a.role, "global_role": a.global_role,
+            "workspace": a.workspace, "workspaces": a.workspaces,
         }),
         None => serde_json::json!({ "subject": "anonymous" }),
     }
+}
+
+/// Rotate the server's logs (operators and above; only with `MCP_ROLE_CLAIM`).
+#[tool(min_role = "operator")]
+fn rotate_logs(ctx: &Context) -> String {
+    let role = ctx.auth().and_then(|a| a.role.clone()).unwrap_or_default();
+    format!("logs rotated (role {role})")
 }
 
 /// Add two integers.
@@ -360,6 +381,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             audience.unwrap_or_default(),
         ))?),
     };
+    let (auth, roles) = roles_from_env(auth)?;
     let auth = if env("MCP_STEP_UP").as_deref() == Some("1") {
         auth.step_up()
     } else {
@@ -405,6 +427,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .tool(whoami)
         .tool(add)
         .tool(echo);
+    if roles {
+        builder = builder.tool(rotate_logs);
+    }
     if let Some(key) = env("MCP_REQUEST_STATE_KEY") {
         builder = builder.request_state_key(key.into_bytes());
     }
@@ -478,6 +503,79 @@ fn introspection_from_env() -> Result<Option<IntrospectionConfig>, String> {
             ))
         }
     }
+}
+
+/// The claim paths of `MCP_ROLE_CLAIM` or `MCP_WORKSPACE_CLAIM`: a claim name as is, or a JSON
+/// array whose items are claim names or arrays of path segments.
+fn claim_paths(var: &str, value: &str) -> Result<Vec<Vec<String>>, String> {
+    if !value.trim_start().starts_with('[') {
+        return Ok(vec![vec![value.to_owned()]]);
+    }
+    let bad = || {
+        format!(
+            "{var} must be a claim name or a JSON array of claim names and paths \
+             (`[[\"realm_access\",\"roles\"],\"groups\"]`)"
+        )
+    };
+    let items: Vec<serde_json::Value> = serde_json::from_str(value).map_err(|_| bad())?;
+    let paths: Vec<Vec<String>> = items
+        .into_iter()
+        .map(|item| match item {
+            serde_json::Value::String(name) => Some(vec![name]),
+            serde_json::Value::Array(segments) => segments
+                .into_iter()
+                .map(|s| s.as_str().map(str::to_owned))
+                .collect(),
+            _ => None,
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
+    if paths.is_empty() || paths.iter().any(Vec::is_empty) {
+        return Err(bad());
+    }
+    Ok(paths)
+}
+
+/// `MCP_ROLE_CLAIM`, `MCP_ROLE_MAP`, `MCP_WORKSPACE_CLAIM` and `MCP_WORKSPACE_PATTERN` applied to
+/// `auth`; `true` when roles come from tokens (then `rotate_logs` can be enforced).
+fn roles_from_env(
+    auth: AuthorizationConfig,
+) -> Result<(AuthorizationConfig, bool), Box<dyn std::error::Error>> {
+    let mut auth = auth;
+    let mut roles = false;
+    if let Some(value) = env("MCP_ROLE_CLAIM") {
+        let mut paths = claim_paths("MCP_ROLE_CLAIM", &value)?.into_iter();
+        let mut claim = RoleClaim::path(paths.next().unwrap_or_default());
+        for path in paths {
+            claim = claim.also_path(path);
+        }
+        if let Some(map) = env("MCP_ROLE_MAP") {
+            let map: std::collections::BTreeMap<String, String> = serde_json::from_str(&map)
+                .map_err(|_| "MCP_ROLE_MAP must be a JSON object of claim value → role")?;
+            for (value, role) in map {
+                claim = claim.map(value, role);
+            }
+        }
+        auth = auth.role_claim(claim);
+        roles = true;
+    } else if env("MCP_ROLE_MAP").is_some() {
+        return Err("MCP_ROLE_MAP is set but MCP_ROLE_CLAIM is not".into());
+    }
+    if let Some(value) = env("MCP_WORKSPACE_CLAIM") {
+        let mut paths = claim_paths("MCP_WORKSPACE_CLAIM", &value)?.into_iter();
+        let mut claim = WorkspaceClaim::path(paths.next().unwrap_or_default());
+        for path in paths {
+            claim = claim.also_path(path);
+        }
+        let pattern =
+            env("MCP_WORKSPACE_PATTERN").unwrap_or_else(|| "mcp:{workspace}:{role}".to_owned());
+        auth = auth.workspace_claim(claim.pattern(&pattern)?);
+        roles = true;
+    }
+    if roles {
+        tracing::info!("roles and workspaces come from the token's claims");
+    }
+    Ok((auth, roles))
 }
 
 /// The `host[:port]` of a URL, accepted as `Host` besides loopback.

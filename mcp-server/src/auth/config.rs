@@ -18,6 +18,7 @@ use super::apikey::ApiKeys;
 use super::audit::{Audit, AuditSink};
 #[cfg(feature = "builtin-auth")]
 use super::basic::BasicLimits;
+use super::context::AuthContext;
 use super::danger::{Danger, is_remote_plain_http};
 #[cfg(feature = "http")]
 use super::dpop::DpopConfig;
@@ -29,6 +30,7 @@ use super::roles::{RoleClaim, RoleLadder};
 #[cfg(feature = "builtin-auth")]
 use super::users::UserStore;
 use super::validator::TokenValidator;
+use super::workspace::{WorkspaceClaim, WorkspaceError};
 #[cfg(feature = "http")]
 use crate::store::{ReadinessFn, ReplayCache, readiness_of};
 
@@ -184,6 +186,14 @@ pub enum AuthConfigError {
     /// ([`AuthFailureLimits`](super::AuthFailureLimits)).
     #[error("the failed-authentication limits are not usable: {0}")]
     InvalidAuthFailureLimits(&'static str),
+    /// A [`RoleClaim`] maps a value to a role that is not on the ladder.
+    #[error(
+        "the role claim maps a value to the role {0:?}, which is not on the role ladder, so it          would never match: fix the mapping or the ladder (`.roles(..)`)"
+    )]
+    UnknownClaimRole(String),
+    /// A [`WorkspaceClaim`] grants what the ladder or the workspace names refuse.
+    #[error("the workspace claim is not usable: {0}")]
+    InvalidWorkspaceClaim(WorkspaceError),
 }
 
 /// The credentials of a mode: what it cannot work without.
@@ -242,6 +252,7 @@ pub struct AuthorizationConfig {
     pub(crate) dpop: DpopConfig,
     pub(crate) roles: RoleLadder,
     pub(crate) role_claim: Option<RoleClaim>,
+    pub(crate) workspace_claim: Option<WorkspaceClaim>,
     pub(crate) api_key_header: Option<HeaderName>,
     pub(crate) known_workspaces: Option<BTreeSet<String>>,
     pub(crate) realm: String,
@@ -297,6 +308,7 @@ impl AuthorizationConfig {
             dpop: DpopConfig::default(),
             roles: RoleLadder::default(),
             role_claim: None,
+            workspace_claim: None,
             api_key_header: Some(HeaderName::from_static("x-api-key")),
             known_workspaces: None,
             realm: "mcp".to_owned(),
@@ -525,14 +537,46 @@ impl AuthorizationConfig {
         self
     }
 
-    /// Where JWTs carry their role. In OAuth mode this is the source of roles that
-    /// `#[tool(min_role = ..)]` needs; builtin mode reads the `role` claim when it is not set.
+    /// Where tokens (JWTs and introspection answers) carry their role. In OAuth mode this is
+    /// the source of roles that `#[tool(min_role = ..)]` needs. Deny by default: a token that
+    /// gives no role on the ladder (no claim, only unmapped values, a malformed claim) holds the
+    /// **lowest** role, never more. Without it, builtin mode reads the `role` claim, and a token
+    /// without one holds no role.
+    ///
+    /// ```
+    /// use mcp_server::auth::{AuthorizationConfig, RoleClaim};
+    /// let auth = AuthorizationConfig::enabled()
+    ///     .role_claim(RoleClaim::keycloak_realm().map("mcp-operator", "operator"));
+    /// # let _ = auth;
+    /// ```
     #[must_use]
     pub fn role_claim(mut self, claim: RoleClaim) -> Self {
         if matches!(self.mode(), AuthMode::None | AuthMode::Basic) {
             self.misused("role_claim", ": only tokens carry role claims");
         }
         self.role_claim = Some(claim);
+        self
+    }
+
+    /// Where tokens carry their workspaces (see [`WorkspaceClaim`]). Deny by default: a token
+    /// sees only the workspaces its claim grants (none when it grants none), and outside them it
+    /// holds its own role (from [`role_claim`](Self::role_claim), else the lowest role). Also a
+    /// source of roles for `#[tool(min_role = ..)]` in OAuth mode.
+    ///
+    /// ```
+    /// use mcp_server::auth::{AuthorizationConfig, RoleClaim, WorkspaceClaim};
+    /// # fn f() -> Result<(), mcp_server::auth::WorkspaceError> {
+    /// let auth = AuthorizationConfig::enabled()
+    ///     .role_claim(RoleClaim::okta_groups().map("mcp-admins", "admin"))
+    ///     .workspace_claim(WorkspaceClaim::new("groups").pattern("mcp:{workspace}:{role}")?);
+    /// # let _ = auth; Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn workspace_claim(mut self, claim: WorkspaceClaim) -> Self {
+        if matches!(self.mode(), AuthMode::None | AuthMode::Basic) {
+            self.misused("workspace_claim", ": only tokens carry workspace claims");
+        }
+        self.workspace_claim = Some(claim);
         self
     }
 
@@ -717,24 +761,41 @@ impl AuthorizationConfig {
     }
 
     /// Whether `min_role` is enforced: builtin and Basic modes always (every credential has a
-    /// role, or none and is refused); OAuth mode once a [`role_claim`](Self::role_claim) says
-    /// where tokens carry roles.
+    /// role, or none and is refused); OAuth mode once a [`role_claim`](Self::role_claim) or a
+    /// [`workspace_claim`](Self::workspace_claim) says where tokens carry roles.
     pub(crate) fn roles_in_use(&self) -> bool {
         match self.mode() {
             AuthMode::Builtin | AuthMode::Basic => true,
-            AuthMode::OAuth => self.role_claim.is_some(),
+            AuthMode::OAuth => self.role_claim.is_some() || self.workspace_claim.is_some(),
             AuthMode::None => false,
         }
     }
 
-    /// The claim JWT roles come from, if any.
+    /// Sets the role and workspaces of a validated token from its claims: with a role or
+    /// workspace claim configured, the claimed role or else the lowest (deny by default), and
+    /// the workspaces the workspace claim grants; without, builtin mode's `role` claim if it
+    /// names a role on the ladder.
     #[cfg_attr(not(feature = "http"), allow(dead_code))]
-    pub(crate) fn jwt_role_claim(&self) -> Option<std::borrow::Cow<'_, RoleClaim>> {
-        match (&self.role_claim, self.mode()) {
-            (Some(c), _) => Some(std::borrow::Cow::Borrowed(c)),
-            (None, AuthMode::Builtin) => Some(std::borrow::Cow::Owned(RoleClaim::default())),
-            _ => None,
+    pub(crate) fn token_roles(&self, ctx: AuthContext) -> AuthContext {
+        let configured = self.role_claim.is_some() || self.workspace_claim.is_some();
+        let role = match (&self.role_claim, self.mode()) {
+            (Some(c), _) => Some(c.role_or_lowest(&ctx.claims, &self.roles)),
+            (None, _) if configured => Some(self.roles.lowest().to_owned()),
+            (None, AuthMode::Builtin) => RoleClaim::default().role_of(&ctx.claims, &self.roles),
+            (None, _) => None,
+        };
+        let Some(role) = role else {
+            return ctx;
+        };
+        let workspaces = self
+            .workspace_claim
+            .as_ref()
+            .map(|w| w.access_of(&ctx.claims, &role, &self.roles));
+        let mut ctx = ctx.with_role(role);
+        if let Some(workspaces) = workspaces {
+            ctx.workspaces = workspaces;
         }
+        ctx
     }
 
     /// Whether `fail_open` is on.
@@ -775,6 +836,17 @@ impl AuthorizationConfig {
         }
         if let Mode::OAuth { validator: None } = self.mode {
             return Err(AuthConfigError::MissingValidator);
+        }
+        if let Some(unknown) = self
+            .role_claim
+            .as_ref()
+            .and_then(|c| c.unknown_roles(&self.roles).first().copied())
+        {
+            return Err(AuthConfigError::UnknownClaimRole(unknown.to_owned()));
+        }
+        if let Some(w) = &self.workspace_claim {
+            w.check(&self.roles)
+                .map_err(AuthConfigError::InvalidWorkspaceClaim)?;
         }
         #[cfg(feature = "http")]
         self.auth_failure_limits

@@ -13,7 +13,9 @@
 //!
 //! Per tool: `required_scopes` (with hierarchies) and `min_role` on a [`RoleLadder`]; a tool error
 //! by default, the step-up 403 as an option, and `tools/list` filtering. `?workspace=<name>`
-//! selects a workspace ([`WorkspaceAccess`]); `?token=<key>` is a [`Danger`] for clients that
+//! selects a workspace ([`WorkspaceAccess`]). Tokens get their role and workspaces from the
+//! identity provider's claims ([`RoleClaim`], [`WorkspaceClaim`]: Keycloak, Entra ID, Okta,
+//! Auth0; deny by default). `?token=<key>` is a [`Danger`] for clients that
 //! cannot send headers. Every decision and tool call is an [`AuditEvent`] (to `tracing` and an
 //! [`AuditSink`] such as [`JsonlFileSink`]). Tools read the caller with
 //! [`Context::auth`](crate::Context::auth).
@@ -143,10 +145,14 @@ pub use config::{AuthConfigError, AuthMode, AuthorizationConfig, ScopeDenial};
 pub use context::{AuthContext, CredentialKind, scope_covered};
 pub use danger::Danger;
 pub use principal::Principal;
-pub use roles::{DEFAULT_ROLES, RoleClaim, RoleError, RoleLadder, is_valid_role_name};
+pub use roles::{
+    DEFAULT_ROLES, MAX_CLAIM_VALUES, RoleClaim, RoleError, RoleLadder, is_valid_role_name,
+};
 pub use surface::Surface;
 pub use validator::{TokenError, TokenValidator};
-pub use workspace::{WorkspaceAccess, WorkspaceError, WorkspaceGrant, is_valid_workspace_name};
+pub use workspace::{
+    WorkspaceAccess, WorkspaceClaim, WorkspaceError, WorkspaceGrant, is_valid_workspace_name,
+};
 
 #[cfg(feature = "http")]
 pub use authenticator::Authenticator;

@@ -44,6 +44,12 @@
 //   mcp-rs     / rs-secret      with --opaque only: the resource server (protected_server with
 //                               MCP_INTROSPECTION_*), client_secret_basic, no grant at all: it
 //                               only introspects
+//   idp-<shape> / <shape>-secret  scope `read`, client_secret_basic, for roles.sh: their JWT
+//                               access tokens carry the role and group claims identity providers
+//                               send (extraTokenClaims, IDP_CLAIMS below): idp-keycloak
+//                               (realm_access.roles, resource_access.<client>.roles), idp-entra
+//                               (roles: app roles), idp-okta (groups), idp-auth0 (a namespaced
+//                               custom claim), idp-plain (none), idp-garbage (malformed shapes)
 // Prints "oidc-provider <version> listening on <issuer>" once ready; logs each token grant
 // (client, resource, scopes, never the token) on stderr. Stops on SIGTERM/SIGINT.
 
@@ -110,7 +116,37 @@ const rsClient = {
   token_endpoint_auth_method: 'client_secret_basic',
 };
 
+// Extra access-token claims per client, shaped as each identity provider sends them (roles.sh
+// checks what protected_server makes of them).
+const IDP_CLAIMS = {
+  'idp-keycloak': {
+    realm_access: { roles: ['offline_access', 'uma_authorization', 'default-roles-mcp', 'mcp-operator'] },
+    resource_access: { 'mcp-server': { roles: ['mcp-developer'] }, account: { roles: ['manage-account', 'admin'] } },
+  },
+  'idp-entra': { roles: ['MCP.Manager'], tid: '72f988bf-86f1-41af-91ab-2d7cd011db47' },
+  'idp-okta': { groups: ['Everyone', 'mcp-operators', 'mcp:ops:developer', 'mcp:finance:viewer', 'mcp:dev:admin'] },
+  'idp-auth0': { 'https://example.com/roles': ['mcp-admin'] },
+  'idp-plain': {},
+  'idp-garbage': {
+    roles: { 'MCP.Manager': true },
+    groups: 42,
+    realm_access: ['mcp-operator'],
+    resource_access: { 'mcp-server': { roles: [['mcp-developer'], 7, null] } },
+    'https://example.com/roles': [{ role: 'mcp-admin' }],
+  },
+};
+const idpClients = Object.keys(IDP_CLAIMS).map((id) => ({
+  client_id: id,
+  client_secret: `${id.slice('idp-'.length)}-secret`,
+  grant_types: ['client_credentials'],
+  response_types: [],
+  redirect_uris: [],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'read',
+}));
+
 const provider = new Provider(issuer, {
+  extraTokenClaims: (_ctx, token) => (opaque ? undefined : IDP_CLAIMS[token.clientId]),
   clients: [
     {
       client_id: 'mcp-reader',
@@ -130,7 +166,7 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'client_secret_post',
       scope: 'read files:delete',
     },
-    ...(opaque ? [rsClient] : []),
+    ...(opaque ? [rsClient] : idpClients),
   ],
   jwks: { keys: [signingKey] },
   // The only key is ES256, so that is the default for ID tokens (unused here) as for JWT ATs.

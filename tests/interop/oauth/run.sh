@@ -13,6 +13,11 @@
 #   ts-oauth.mjs     again, MCP_INTEROP_TOKEN_FORMAT=opaque (the token is checked to be opaque)
 #   introspection.sh our client by discovery; what the AS answered; a made-up token and a token for
 #                    another resource refused; no token in the server log
+# and roles and workspaces from the identity provider: the same AS (as.mjs, extraTokenClaims)
+# issues tokens shaped as Keycloak, Entra ID, Okta and Auth0 send them, for a protected_server
+# that maps them (MCP_ROLE_CLAIM, MCP_ROLE_MAP, MCP_WORKSPACE_CLAIM):
+#   roles.sh         curl: the mapped role in whoami, rotate_logs (min_role operator) allowed or
+#                    refused, ?workspace= grants and 404s, the lowest role without claims
 #
 # Usage: tests/interop/oauth/run.sh [PATH_TO_protected_server]
 #   default binary: target/debug/examples/protected_server under the repo root; the client is
@@ -21,7 +26,7 @@
 #   builds nothing).
 #
 # Processes (all on 127.0.0.1, free ports picked by the kernel):
-#   as.mjs             issuer http://127.0.0.1:<AS>, resources <URL> and <URL_ALL>
+#   as.mjs             issuer http://127.0.0.1:<AS>, resources <URL>, <URL_ALL> and <URL_ROLES>
 #   protected_server   <URL>     = http://127.0.0.1:<P1>/mcp, MCP_AUTH_ISSUER=<issuer> (JWKS by
 #                                  discovery), default MCP_REQUIRED_SCOPES (read)
 #   protected_server   <URL_ALL> = http://127.0.0.1:<P2>/mcp, same with MCP_REQUIRED_SCOPES="read
@@ -37,6 +42,8 @@
 #   protected_server   <URL_OPAQUE> = http://127.0.0.1:<P4>/mcp, MCP_AUTH_ISSUER=<the opaque issuer>,
 #                                  MCP_INTROSPECTION_URL=<its introspection_endpoint, from its
 #                                  metadata>, MCP_INTROSPECTION_CLIENT_ID/SECRET=mcp-rs/rs-secret
+#   protected_server   <URL_ROLES> = http://127.0.0.1:<P5>/mcp, MCP_AUTH_ISSUER=<issuer>,
+#                                  MCP_ROLE_CLAIM/MCP_ROLE_MAP/MCP_WORKSPACE_CLAIM (see roles.sh)
 #
 # Environment:
 #   MCP_INTEROP_SDK_VERSION            @modelcontextprotocol/sdk version (default 1.32.2, as ../run.sh)
@@ -142,10 +149,10 @@ GOT=$("$PY" -c 'from importlib.metadata import version; print(version("mcp"))' 2
 [ "$GOT" = "$MCP_PY_VERSION" ] || die "expected mcp $MCP_PY_VERSION in $VENV, found '${GOT:-none}'"
 
 # --- Processes ---------------------------------------------------------------------------------
-# Seven free loopback ports, held open together so that they differ.
-read -r AS_PORT PORT PORT_ALL AS_DPOP_PORT PORT_DPOP AS_OPAQUE_PORT PORT_OPAQUE < <("$PY" -c '
+# Eight free loopback ports, held open together so that they differ.
+read -r AS_PORT PORT PORT_ALL AS_DPOP_PORT PORT_DPOP AS_OPAQUE_PORT PORT_OPAQUE PORT_ROLES < <("$PY" -c '
 import socket
-socks = [socket.socket() for _ in range(7)]
+socks = [socket.socket() for _ in range(8)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*(s.getsockname()[1] for s in socks))
@@ -158,6 +165,7 @@ ISSUER_DPOP="http://127.0.0.1:$AS_DPOP_PORT"
 URL_DPOP="http://127.0.0.1:$PORT_DPOP/mcp"
 ISSUER_OPAQUE="http://127.0.0.1:$AS_OPAQUE_PORT"
 URL_OPAQUE="http://127.0.0.1:$PORT_OPAQUE/mcp"
+URL_ROLES="http://127.0.0.1:$PORT_ROLES/mcp"
 
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/mcp-interop-oauth.XXXXXX")
 PIDS=()
@@ -201,7 +209,7 @@ if [ -n "${MCP_INTEROP_DEBUG:-}" ]; then export RUST_LOG=${RUST_LOG:-debug}; fi
 export NO_COLOR=1 # plain server logs
 
 log "starting oidc-provider $MCP_INTEROP_OIDC_PROVIDER_VERSION at $ISSUER (node $("$NODE_BIN" --version))"
-MCP_INTEROP_OIDC_DIR=$OIDC_DIR "$NODE_BIN" "$HERE/as.mjs" "$AS_PORT" "$URL" "$URL_ALL" >"$LOGDIR/as.log" 2>&1 &
+MCP_INTEROP_OIDC_DIR=$OIDC_DIR "$NODE_BIN" "$HERE/as.mjs" "$AS_PORT" "$URL" "$URL_ALL" "$URL_ROLES" >"$LOGDIR/as.log" 2>&1 &
 AS_PID=$!
 PIDS+=("$AS_PID")
 wait_http "$ISSUER/.well-known/openid-configuration" "$AS_PID" \
@@ -234,7 +242,8 @@ log "starting $SERVER_BIN at $URL and (MCP_REQUIRED_SCOPES='read files:delete') 
 # Only what is set here: the other knobs of protected_server (MCP_PUBLIC_URL, MCP_AUTH_AUDIENCE,
 # MCP_FAIL_OPEN, MCP_DPOP, MCP_INTROSPECTION_*) are cleared, whatever the caller's environment holds.
 export MCP_PUBLIC_URL= MCP_AUTH_AUDIENCE= MCP_FAIL_OPEN= MCP_DPOP= \
-  MCP_INTROSPECTION_URL= MCP_INTROSPECTION_CLIENT_ID= MCP_INTROSPECTION_CLIENT_SECRET=
+  MCP_INTROSPECTION_URL= MCP_INTROSPECTION_CLIENT_ID= MCP_INTROSPECTION_CLIENT_SECRET= \
+  MCP_ROLE_CLAIM= MCP_ROLE_MAP= MCP_WORKSPACE_CLAIM= MCP_WORKSPACE_PATTERN=
 MCP_BIND=127.0.0.1:$PORT MCP_AUTH_ISSUER=$ISSUER MCP_REQUIRED_SCOPES= \
   "$SERVER_BIN" >"$LOGDIR/server.log" 2>&1 &
 SERVER_PID=$!
@@ -254,6 +263,14 @@ MCP_BIND=127.0.0.1:$PORT_OPAQUE MCP_AUTH_ISSUER=$ISSUER_OPAQUE MCP_REQUIRED_SCOP
   "$SERVER_BIN" >"$LOGDIR/server-opaque.log" 2>&1 &
 SERVER_OPAQUE_PID=$!
 PIDS+=("$SERVER_OPAQUE_PID")
+log "starting $SERVER_BIN (MCP_ROLE_CLAIM, MCP_WORKSPACE_CLAIM, issuer $ISSUER) at $URL_ROLES"
+MCP_BIND=127.0.0.1:$PORT_ROLES MCP_AUTH_ISSUER=$ISSUER MCP_REQUIRED_SCOPES=read \
+  MCP_ROLE_CLAIM='[["realm_access","roles"],["resource_access","mcp-server","roles"],"roles","groups","https://example.com/roles"]' \
+  MCP_ROLE_MAP='{"mcp-operator":"operator","mcp-developer":"developer","MCP.Manager":"manager","mcp-operators":"operator","mcp-admin":"admin"}' \
+  MCP_WORKSPACE_CLAIM=groups \
+  "$SERVER_BIN" >"$LOGDIR/server-roles.log" 2>&1 &
+SERVER_ROLES_PID=$!
+PIDS+=("$SERVER_ROLES_PID")
 wait_http "$URL" "$SERVER_PID" || { cat "$LOGDIR/server.log" >&2; die "protected_server did not come up at $URL"; }
 wait_http "$URL_ALL" "$SERVER_ALL_PID" \
   || { cat "$LOGDIR/server-all.log" >&2; die "protected_server did not come up at $URL_ALL"; }
@@ -261,6 +278,8 @@ wait_http "$URL_DPOP" "$SERVER_DPOP_PID" \
   || { cat "$LOGDIR/server-dpop.log" >&2; die "protected_server (MCP_DPOP=required) did not come up at $URL_DPOP"; }
 wait_http "$URL_OPAQUE" "$SERVER_OPAQUE_PID" \
   || { cat "$LOGDIR/server-opaque.log" >&2; die "protected_server (MCP_INTROSPECTION_URL) did not come up at $URL_OPAQUE"; }
+wait_http "$URL_ROLES" "$SERVER_ROLES_PID" \
+  || { cat "$LOGDIR/server-roles.log" >&2; die "protected_server (MCP_ROLE_CLAIM) did not come up at $URL_ROLES"; }
 
 # --- Suites ------------------------------------------------------------------------------------
 TOTAL_PASSED=0
@@ -302,12 +321,15 @@ MCP_INTEROP_TOKEN_FORMAT=opaque MCP_INTEROP_SDK_DIR=$SDK_DIR run_suite "ts-oauth
 PYTHON=$PY run_suite "introspection (examples/client, oidc-provider $MCP_INTEROP_OIDC_PROVIDER_VERSION opaque tokens, MCP_INTROSPECTION_URL)" \
   timeout 180 bash "$HERE/introspection.sh" "$URL_OPAQUE" "$ISSUER_OPAQUE" "$LOGDIR/server-opaque.log" \
   "$LOGDIR/as-opaque.log" "$URL" "$CLIENT_BIN"
+PYTHON=$PY run_suite "roles (curl, oidc-provider $MCP_INTEROP_OIDC_PROVIDER_VERSION extraTokenClaims, MCP_ROLE_CLAIM/MCP_WORKSPACE_CLAIM)" \
+  timeout 180 bash "$HERE/roles.sh" "$URL_ROLES" "$ISSUER" "$LOGDIR/server-roles.log"
 
 for p in "as.log:$AS_PID:oidc-provider" "server.log:$SERVER_PID:protected_server" \
   "server-all.log:$SERVER_ALL_PID:protected_server (all scopes)" "as-dpop.log:$AS_DPOP_PID:oidc-provider (dPoP)" \
   "server-dpop.log:$SERVER_DPOP_PID:protected_server (MCP_DPOP=required)" \
   "as-opaque.log:$AS_OPAQUE_PID:oidc-provider (opaque)" \
-  "server-opaque.log:$SERVER_OPAQUE_PID:protected_server (MCP_INTROSPECTION_URL)"; do
+  "server-opaque.log:$SERVER_OPAQUE_PID:protected_server (MCP_INTROSPECTION_URL)" \
+  "server-roles.log:$SERVER_ROLES_PID:protected_server (MCP_ROLE_CLAIM)"; do
   IFS=: read -r _ pid what <<<"$p"
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "FAIL $what exited during the run"
@@ -315,7 +337,7 @@ for p in "as.log:$AS_PID:oidc-provider" "server.log:$SERVER_PID:protected_server
   fi
 done
 if [ "$TOTAL_FAILED" -ne 0 ] || [ -n "${MCP_INTEROP_DEBUG:-}" ]; then
-  for f in as.log server.log server-all.log as-dpop.log server-dpop.log as-opaque.log server-opaque.log; do
+  for f in as.log server.log server-all.log as-dpop.log server-dpop.log as-opaque.log server-opaque.log server-roles.log; do
     echo "== $f (last 25 lines)"
     tail -n 25 "$LOGDIR/$f"
   done

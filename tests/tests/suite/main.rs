@@ -25,6 +25,7 @@ mod clock_skew;
 mod faults_auth;
 mod faults_handlers;
 mod health;
+mod idp_roles;
 mod layers;
 mod legacy_http;
 mod macros;

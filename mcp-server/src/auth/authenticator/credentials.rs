@@ -345,13 +345,8 @@ impl Authenticator {
                 if matches!(key_binding(&ctx.claims), Ok(Some(_))) {
                     ctx.credential = CredentialKind::Dpop;
                 }
-                let role = self
-                    .config
-                    .jwt_role_claim()
-                    .and_then(|c| c.role_of(&ctx.claims, &self.config.roles));
-                if let Some(role) = role {
-                    ctx = ctx.with_role(role);
-                }
+                // Role and workspaces from the claims (deny by default when configured).
+                let ctx = self.config.token_roles(ctx);
                 let ctx = Arc::new(ctx);
                 self.cache.insert(key, Arc::clone(&ctx));
                 Ok(ctx)
