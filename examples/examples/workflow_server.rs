@@ -1,6 +1,7 @@
 //! A Dagu-like workflow server with built-in credentials: API keys in a SQLite file, roles per
 //! tool, workspaces, an audit trail in daily JSON-lines files, and a small REST API beside the
-//! MCP endpoint guarded by the same keys (surface `rest_api`).
+//! MCP endpoint guarded by the same keys (surface `rest_api`), key and user administration over
+//! REST included (`KeyAdmin`, under `/api/`).
 //!
 //! ```sh
 //! # a key for CI: operator on MCP only, shown once
@@ -9,7 +10,8 @@
 //! cargo run --example workflow_server -- keys create --name bot --role operator --surface mcp \
 //!     --surface rest_api --workspace ops --service-account
 //! cargo run --example workflow_server -- keys list
-//! cargo run --example workflow_server -- keys rotate <ID>
+//! cargo run --example workflow_server -- keys rotate <ID>          # the old secret stops now
+//! cargo run --example workflow_server -- keys rotate <ID> --grace 86400  # ... or in 24 h
 //! cargo run --example workflow_server -- keys revoke <ID>
 //! cargo run --example workflow_server -- users disable alice   # her user-owned keys stop
 //! cargo run --example workflow_server -- serve                 # http://127.0.0.1:8000/mcp
@@ -19,6 +21,21 @@
 //! (operator), `edit_spec` (developer), `read_audit` (manager). REST: `GET /api/runs` (viewer),
 //! `POST /api/runs?workflow=NAME` (operator). Add `?workspace=ops` to either URL to act in a
 //! workspace.
+//!
+//! Administration over REST (role `admin`, the ladder's highest, outside any workspace; the key
+//! needs the `rest_api` surface): `GET /api/keys`, `POST /api/keys`, `POST /api/keys/ID/rotate`
+//! (`{"grace_seconds": 3600}`; default 24 h, at most 7 days), `POST /api/keys/ID/revoke` (or
+//! `DELETE /api/keys/ID`), `GET /api/users`, `POST /api/users`, `POST /api/users/NAME/disable`
+//! and `/enable`. Every action is in the audit trail (`key.create`, `key.rotate`, ...) with who
+//! did it and to what, never a secret. The CLI stays for the first administrator:
+//!
+//! ```sh
+//! cargo run --example workflow_server -- keys create --name root --role admin --surface rest_api
+//! curl -s -H "Authorization: Bearer $ADMIN_KEY" http://127.0.0.1:8000/api/keys
+//! curl -s -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/json' \
+//!     -d '{"name": "ci", "role": "operator", "surfaces": ["mcp"], "expires_in": "90d"}' \
+//!     http://127.0.0.1:8000/api/keys                 # 201, the secret once
+//! ```
 //!
 //! Clients send the key as `Authorization: Bearer mcp_...` (Claude Code: `claude mcp add
 //! --transport http workflows http://127.0.0.1:8000/mcp --header "Authorization: Bearer mcp_..."`;
@@ -52,8 +69,8 @@ use axum::extract::Extension;
 use axum::response::{IntoResponse, Response};
 use mcp_server::auth::{
     ApiKey, ApiKeys, Attribution, AuditSink, AuthorizationConfig, Caller, Danger, JsonlFileSink,
-    KeyStatus, NewApiKey, PostgresAuditSink, PostgresOptions, PostgresStore, SqliteStore, Surface,
-    User, UserStore, WorkspaceAccess, hash_password,
+    KeyAdmin, KeyStatus, NewApiKey, PostgresAuditSink, PostgresOptions, PostgresStore, SqliteStore,
+    Surface, User, UserStore, WorkspaceAccess, hash_password,
 };
 use mcp_server::prelude::*;
 use mcp_server::transport::http::RedisSessions;
@@ -477,12 +494,24 @@ async fn keys_command(keys: &ApiKeys, flags: &Flags, sub: &str) -> CliResult {
             println!("revoked {id}");
         }
         "rotate" => {
-            let id = flags.0.get(2).ok_or("keys rotate ID")?;
-            let rotated = keys.rotate(id).await?;
-            println!(
-                "new API key for {} (shown once; the old one no longer works):",
-                rotated.key.name
-            );
+            let id = flags.0.get(2).ok_or("keys rotate ID [--grace SECONDS]")?;
+            let grace = match flags.value("--grace") {
+                Some(s) => Duration::from_secs(s.parse::<u64>()?),
+                None => Duration::ZERO,
+            };
+            let rotated = keys.rotate_with_grace(id, grace).await?;
+            if grace.is_zero() {
+                println!(
+                    "new API key for {} (shown once; the old one no longer works):",
+                    rotated.key.name
+                );
+            } else {
+                println!(
+                    "new API key for {} (shown once; the old one works {} s more):",
+                    rotated.key.name,
+                    grace.as_secs()
+                );
+            }
             println!("{}", rotated.secret.expose());
         }
         other => return Err(format!("unknown command: keys {other}").into()),
@@ -541,6 +570,8 @@ async fn serve(args: &Args, store: Store, flags: &Flags) -> CliResult {
         ),
     };
     let engine = Arc::new(Engine::new(log));
+    // Key and user administration over REST, for admins (the CLI makes the first one).
+    let admin = KeyAdmin::new(store.keys.clone());
     let mut config = AuthorizationConfig::builtin(store.keys)
         .known_workspaces(["dev", "ops"])
         .audit_shared(audit);
@@ -564,11 +595,14 @@ async fn serve(args: &Args, store: Store, flags: &Flags) -> CliResult {
     let api = axum::Router::new()
         .route("/api/runs", axum::routing::get(get_runs).post(post_run))
         .layer(Extension(engine))
+        .nest("/api", admin.router())
         .layer(server.auth_layer(Surface::RestApi))
         .layer(server.host_guard_layer());
     let app = server.into_router().merge(api);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    println!("MCP endpoint: http://{addr}/mcp    REST: http://{addr}/api/runs");
+    println!(
+        "MCP endpoint: http://{addr}/mcp    REST: http://{addr}/api/runs    admin: http://{addr}/api/keys, /api/users"
+    );
     println!(
         "Create a key: cargo run --example workflow_server -- keys create --name me --role operator --surface mcp"
     );
@@ -640,6 +674,6 @@ async fn run() -> CliResult {
         ["keys", sub] => keys_command(&store.keys, &flags, sub).await,
         ["users", sub] => users_command(&store.keys, &flags, sub).await,
         ["serve", ..] | [] => serve(&args, store, &flags).await,
-        _ => Err("commands: serve | keys create|list|revoke ID|rotate ID | users add|disable|enable|list".into()),
+        _ => Err("commands: serve | keys create|list|revoke ID|rotate ID [--grace SECONDS] | users add|disable|enable|list".into()),
     }
 }

@@ -186,6 +186,28 @@ impl Caller {
     pub fn require_role(&self, min_role: &str) -> Result<(), AuthRejection> {
         self.policy.require_role(self.context(), min_role)
     }
+
+    /// The role ladder [`require_role`](Self::require_role) checks against.
+    pub fn role_ladder(&self) -> &super::RoleLadder {
+        &self.policy.config().roles
+    }
+
+    /// The server's audit trail (`tracing` and the configured sink), for the application's own
+    /// events about this request (fill them with [`AuditEvent::caller`](super::AuditEvent::caller)).
+    pub fn audit(&self) -> &super::Audit {
+        &self.policy.config().audit
+    }
+
+    /// The surface of the layer the request passed (`rest_api` for application routes, as a
+    /// rule).
+    pub fn surface(&self) -> &super::Surface {
+        self.policy.guarded_surface()
+    }
+
+    /// Whether authorization is on (any mode but `none`).
+    pub fn authorization_enabled(&self) -> bool {
+        self.policy.enabled()
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

@@ -130,7 +130,9 @@ mod jwks;
 #[cfg(feature = "oauth")]
 mod jwt;
 
-// feature `builtin-auth`: API keys, users and HTTP Basic.
+// feature `builtin-auth`: API keys, users and HTTP Basic, and their administration over REST.
+#[cfg(feature = "builtin-auth")]
+mod admin;
 #[cfg(feature = "builtin-auth")]
 mod apikey;
 #[cfg(feature = "builtin-auth")]
@@ -178,6 +180,8 @@ pub use introspection::{IntrospectionAuth, IntrospectionConfig, IntrospectionVal
 #[cfg(feature = "oauth")]
 pub use jwt::{JwtValidator, JwtValidatorConfig};
 
+#[cfg(feature = "builtin-auth")]
+pub use admin::KeyAdmin;
 #[cfg(feature = "builtin-auth")]
 pub use apikey::SqliteStore;
 #[cfg(feature = "builtin-auth")]

@@ -26,6 +26,7 @@ mod faults_auth;
 mod faults_handlers;
 mod health;
 mod idp_roles;
+mod key_admin;
 mod layers;
 mod legacy_http;
 mod macros;

@@ -155,6 +155,75 @@ async fn store_contract<S: ApiKeyStore + UserStore>(store: S) {
             .unwrap()
     );
 
+    // replace_secret_with_grace: the current digest is kept as the previous one (found by
+    // find_by_previous_digest, with the grace's end on the record); one previous digest at most;
+    // a plain replace_secret drops it.
+    let graced = KeyDigest::of("mcp_graced-secret-value");
+    assert!(
+        store
+            .replace_secret_with_grace(&b.key.id, graced, "mcp_grac", 6_000, 9_000)
+            .await
+            .unwrap()
+    );
+    let current = store.find_by_digest(&graced).await.unwrap().unwrap();
+    assert_eq!(current.key.previous_secret_expires_at, Some(9_000));
+    assert_eq!(current.key.rotated_at, Some(6_000));
+    assert_eq!(current.key.key_prefix, "mcp_grac");
+    assert_eq!(store.find_by_digest(&new_digest).await.unwrap(), None);
+    let previous = store
+        .find_by_previous_digest(&new_digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(previous.key.id, b.key.id);
+    assert_eq!(previous.digest, new_digest);
+    assert_eq!(previous.key.previous_secret_expires_at, Some(9_000));
+    assert_eq!(store.find_by_previous_digest(&graced).await.unwrap(), None);
+    let graced2 = KeyDigest::of("mcp_graced-again-value");
+    assert!(
+        store
+            .replace_secret_with_grace(&b.key.id, graced2, "mcp_gra2", 7_000, 10_000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.find_by_previous_digest(&new_digest).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_by_previous_digest(&graced)
+            .await
+            .unwrap()
+            .unwrap()
+            .key
+            .previous_secret_expires_at,
+        Some(10_000)
+    );
+    let plain = KeyDigest::of("mcp_plain-rotation-value");
+    assert!(
+        store
+            .replace_secret(&b.key.id, plain, "mcp_plai", 8_000)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.find_by_previous_digest(&graced).await.unwrap(), None);
+    assert_eq!(
+        store
+            .get(&b.key.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .previous_secret_expires_at,
+        None
+    );
+    assert!(
+        !store
+            .replace_secret_with_grace("no-such-id", KeyDigest::of("mcp_unused2"), "x", 1, 2)
+            .await
+            .unwrap()
+    );
+
     // Users: put (insert, then replace), get, disable, list by name.
     assert_eq!(store.get_user("zoe").await.unwrap(), None);
     let zoe = User::new("zoe", "viewer").password_hash("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA");
@@ -224,6 +293,36 @@ async fn store_contract<S: ApiKeyStore + UserStore>(store: S) {
         keys.verify(&secret_a).await.unwrap_err().reason(),
         "api_key_unknown"
     );
+
+    // Rotation with a grace period: both secrets work until the grace ends, then the previous
+    // one is refused (a grace already over is written through the store).
+    let graced = keys
+        .rotate_with_grace(&rotated.key.id, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(
+        keys.verify(rotated.secret.expose()).await.unwrap().name,
+        "alpha"
+    );
+    assert_eq!(
+        keys.verify(graced.secret.expose()).await.unwrap().name,
+        "alpha"
+    );
+    let next = mcp_server::auth::ApiKeySecret::generate("mcp_").unwrap();
+    assert!(
+        keys.store()
+            .replace_secret_with_grace(&rotated.key.id, next.digest(), "mcp_next", 1, 2)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        keys.verify(graced.secret.expose())
+            .await
+            .unwrap_err()
+            .reason(),
+        "api_key_rotated"
+    );
+    assert_eq!(keys.verify(next.expose()).await.unwrap().name, "alpha");
 }
 
 #[tokio::test]

@@ -15,6 +15,44 @@ struct Keys {
     by_id: HashMap<String, StoredApiKey>,
     by_digest: HashMap<KeyDigest, String>,
     order: Vec<String>,
+    /// Previous digests kept by a rotation with a grace period: digest → id, and id → digest.
+    by_previous: HashMap<KeyDigest, String>,
+    previous_of: HashMap<String, KeyDigest>,
+}
+
+impl Keys {
+    /// Replaces the digest of `id`, keeping the old one as its previous digest until
+    /// `previous_until` (or dropping any previous digest with `None`); whether the key exists.
+    fn replace(
+        &mut self,
+        id: &str,
+        digest: KeyDigest,
+        key_prefix: &str,
+        at: u64,
+        previous_until: Option<u64>,
+    ) -> Result<bool, StoreError> {
+        if self.by_digest.contains_key(&digest) || self.by_previous.contains_key(&digest) {
+            return Err(StoreError::Conflict("key digest".into()));
+        }
+        let Some(s) = self.by_id.get_mut(id) else {
+            return Ok(false);
+        };
+        let old = s.digest;
+        s.digest = digest;
+        s.key.key_prefix = key_prefix.to_owned();
+        s.key.rotated_at = Some(at);
+        s.key.previous_secret_expires_at = previous_until;
+        self.by_digest.remove(&old);
+        self.by_digest.insert(digest, id.to_owned());
+        if let Some(earlier) = self.previous_of.remove(id) {
+            self.by_previous.remove(&earlier);
+        }
+        if previous_until.is_some() {
+            self.by_previous.insert(old, id.to_owned());
+            self.previous_of.insert(id.to_owned(), old);
+        }
+        Ok(true)
+    }
 }
 
 /// Keys and users in memory: O(1) digest lookups behind a read-write lock. Lost on exit.
@@ -62,6 +100,8 @@ impl ApiKeyStore for MemoryStore {
             Err(StoreError::Conflict(format!("key id {}", key.key.id)))
         } else if k.by_id.values().any(|s| s.key.name == key.key.name) {
             Err(StoreError::Conflict(format!("key name {}", key.key.name)))
+        } else if k.by_previous.contains_key(&key.digest) {
+            Err(StoreError::Conflict("key digest".into()))
         } else {
             match k.by_digest.entry(key.digest) {
                 std::collections::hash_map::Entry::Occupied(_) => {
@@ -125,23 +165,37 @@ impl ApiKeyStore for MemoryStore {
         key_prefix: &'a str,
         at: u64,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut k = self.write();
-        if k.by_digest.contains_key(&digest) {
-            return ready(Err(StoreError::Conflict("key digest".into())));
-        }
-        let old = match k.by_id.get_mut(id) {
-            Some(s) => {
-                let old = s.digest;
-                s.digest = digest;
-                s.key.key_prefix = key_prefix.to_owned();
-                s.key.rotated_at = Some(at);
-                old
-            }
-            None => return ready(Ok(false)),
-        };
-        k.by_digest.remove(&old);
-        k.by_digest.insert(digest, id.to_owned());
-        ready(Ok(true))
+        ready(self.write().replace(id, digest, key_prefix, at, None))
+    }
+
+    fn replace_secret_with_grace<'a>(
+        &'a self,
+        id: &'a str,
+        digest: KeyDigest,
+        key_prefix: &'a str,
+        at: u64,
+        previous_until: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        ready(
+            self.write()
+                .replace(id, digest, key_prefix, at, Some(previous_until)),
+        )
+    }
+
+    fn find_by_previous_digest<'a>(
+        &'a self,
+        digest: &'a KeyDigest,
+    ) -> BoxFuture<'a, Result<Option<StoredApiKey>, StoreError>> {
+        let k = self.read();
+        let found = k
+            .by_previous
+            .get(digest)
+            .and_then(|id| k.by_id.get(id))
+            .map(|s| StoredApiKey {
+                key: s.key.clone(),
+                digest: *digest,
+            });
+        ready(Ok(found))
     }
 
     fn touch<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<(), StoreError>> {

@@ -60,6 +60,12 @@ pub struct ApiKey {
     pub revoked_at: Option<u64>,
     /// When its secret was last replaced.
     pub rotated_at: Option<u64>,
+    /// After a rotation with a grace period
+    /// ([`ApiKeys::rotate_with_grace`](super::ApiKeys::rotate_with_grace)): until when the
+    /// previous secret is still accepted (seconds since the epoch). `None` when no previous
+    /// secret is kept.
+    #[serde(default)]
+    pub previous_secret_expires_at: Option<u64>,
 }
 
 impl ApiKey {
@@ -91,6 +97,12 @@ impl ApiKey {
         } else {
             KeyStatus::Active
         }
+    }
+
+    /// Whether the previous secret of a rotation with a grace period is still accepted at
+    /// `now`.
+    pub fn previous_secret_active(&self, now: u64) -> bool {
+        self.previous_secret_expires_at.is_some_and(|t| now < t)
     }
 }
 
@@ -284,6 +296,7 @@ mod tests {
             expires_at: None,
             revoked_at: None,
             rotated_at: None,
+            previous_secret_expires_at: None,
         }
     }
 

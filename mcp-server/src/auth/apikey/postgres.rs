@@ -37,6 +37,11 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         "audit_events",
         include_str!("../../../migrations/postgres/0002_audit_events.sql"),
     ),
+    (
+        3,
+        "api_key_rotation_grace",
+        include_str!("../../../migrations/postgres/0003_api_key_rotation_grace.sql"),
+    ),
 ];
 
 /// The advisory lock the migrations run under (any constant: "mcp-migr").
@@ -47,7 +52,13 @@ const MIGRATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 const KEY_COLUMNS: &str = "id, name, description, role, digest, key_prefix, workspaces, \
     created_by, created_at, last_used_at, revoked_at, surfaces, attribution, scopes, \
-    expires_at, rotated_at";
+    expires_at, rotated_at, previous_expires_at";
+
+/// The same columns with the previous digest in the digest's place (lookups of a previous
+/// secret).
+const PREVIOUS_KEY_COLUMNS: &str = "id, name, description, role, previous_digest, key_prefix, \
+    workspaces, created_by, created_at, last_used_at, revoked_at, surfaces, attribution, scopes, \
+    expires_at, rotated_at, previous_expires_at";
 
 const USER_COLUMNS: &str = "name, role, workspaces, disabled, password_hash, created_at";
 
@@ -389,7 +400,10 @@ impl PostgresStore {
         let out: Result<(), StoreError> =
             async { bounded!(self, |c| c.simple_query("SELECT 1").await.map(|_| ())) }.await;
         out.map_err(|e| match e {
-            StoreError::Backend(why) | StoreError::Corrupt(why) | StoreError::Conflict(why) => {
+            StoreError::Backend(why)
+            | StoreError::Corrupt(why)
+            | StoreError::Conflict(why)
+            | StoreError::Unsupported(why) => {
                 NotReady::new(format!("the PostgreSQL store cannot be read: {why}"))
             }
         })
@@ -400,7 +414,12 @@ impl PostgresStore {
         column: &'static str,
         value: &(dyn tokio_postgres::types::ToSql + Sync),
     ) -> Result<Option<StoredApiKey>, StoreError> {
-        let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE {column} = $1");
+        let columns = if column == "previous_digest" {
+            PREVIOUS_KEY_COLUMNS
+        } else {
+            KEY_COLUMNS
+        };
+        let sql = format!("SELECT {columns} FROM api_keys WHERE {column} = $1");
         let row = bounded!(self, |c| {
             let st = c.prepare_cached(&sql).await?;
             c.query_opt(&st, &[value]).await
@@ -493,6 +512,7 @@ fn key_row(r: &Row) -> Result<KeyRow, StoreError> {
         scopes: r.try_get(13).map_err(get)?,
         expires_at: r.try_get(14).map_err(get)?,
         rotated_at: r.try_get(15).map_err(get)?,
+        previous_expires_at: r.try_get(16).map_err(get)?,
     })
 }
 
@@ -519,9 +539,10 @@ impl ApiKeyStore for PostgresStore {
             let revoked_at = k.revoked_at.map(to_i64);
             let expires_at = k.expires_at.map(to_i64);
             let rotated_at = k.rotated_at.map(to_i64);
+            let previous_expires_at = k.previous_secret_expires_at.map(to_i64);
             let sql = format!(
                 "INSERT INTO api_keys ({KEY_COLUMNS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
             );
             bounded!(self, |c| {
                 let st = c.prepare_cached(&sql).await?;
@@ -544,6 +565,7 @@ impl ApiKeyStore for PostgresStore {
                         &scopes,
                         &expires_at,
                         &rotated_at,
+                        &previous_expires_at,
                     ],
                 )
                 .await
@@ -607,13 +629,51 @@ impl ApiKeyStore for PostgresStore {
             let n = bounded!(self, |c| {
                 let st = c
                     .prepare_cached(
-                        "UPDATE api_keys SET digest = $2, key_prefix = $3, rotated_at = $4 \
-                         WHERE id = $1",
+                        "UPDATE api_keys SET digest = $2, key_prefix = $3, rotated_at = $4, \
+                         previous_digest = NULL, previous_expires_at = NULL WHERE id = $1",
                     )
                     .await?;
                 c.execute(&st, &[&id, &bytes, &key_prefix, &at]).await
             })?;
             Ok(n > 0)
+        })
+    }
+
+    fn replace_secret_with_grace<'a>(
+        &'a self,
+        id: &'a str,
+        digest: KeyDigest,
+        key_prefix: &'a str,
+        at: u64,
+        previous_until: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let at = to_i64(at);
+            let until = to_i64(previous_until);
+            let bytes: &[u8] = digest.as_bytes().as_slice();
+            // The right-hand sides read the row as it was: the current digest becomes the
+            // previous one.
+            let n = bounded!(self, |c| {
+                let st = c
+                    .prepare_cached(
+                        "UPDATE api_keys SET previous_digest = digest, previous_expires_at = $5, \
+                         digest = $2, key_prefix = $3, rotated_at = $4 WHERE id = $1",
+                    )
+                    .await?;
+                c.execute(&st, &[&id, &bytes, &key_prefix, &at, &until])
+                    .await
+            })?;
+            Ok(n > 0)
+        })
+    }
+
+    fn find_by_previous_digest<'a>(
+        &'a self,
+        digest: &'a KeyDigest,
+    ) -> BoxFuture<'a, Result<Option<StoredApiKey>, StoreError>> {
+        Box::pin(async move {
+            let bytes: &[u8] = digest.as_bytes().as_slice();
+            self.find_key("previous_digest", &bytes).await
         })
     }
 
@@ -749,6 +809,6 @@ mod tests {
         for (i, m) in MIGRATIONS.iter().enumerate() {
             assert_eq!(m.0 as usize, i + 1);
         }
-        assert_eq!(PostgresStore::latest_schema_version(), 2);
+        assert_eq!(PostgresStore::latest_schema_version(), 3);
     }
 }

@@ -56,6 +56,7 @@ pub(super) struct KeyRow {
     pub(super) scopes: Option<String>,
     pub(super) expires_at: Option<i64>,
     pub(super) rotated_at: Option<i64>,
+    pub(super) previous_expires_at: Option<i64>,
 }
 
 impl KeyRow {
@@ -83,6 +84,7 @@ impl KeyRow {
             expires_at: self.expires_at.map(to_u64),
             revoked_at: self.revoked_at.map(to_u64),
             rotated_at: self.rotated_at.map(to_u64),
+            previous_secret_expires_at: self.previous_expires_at.map(to_u64),
             id: self.id,
             name: self.name,
         };

@@ -32,6 +32,9 @@ pub enum KeyRejection {
     /// The key was revoked.
     #[error("the API key has been revoked")]
     Revoked,
+    /// A previous secret of the key, presented after the grace period of its rotation.
+    #[error("the API key has been replaced by a newer secret")]
+    Rotated,
     /// The key is user-owned and its owner is disabled or gone.
     #[error("the API key's owner is disabled")]
     OwnerDisabled,
@@ -48,6 +51,7 @@ impl KeyRejection {
             KeyRejection::Unknown => "api_key_unknown",
             KeyRejection::Expired => "api_key_expired",
             KeyRejection::Revoked => "api_key_revoked",
+            KeyRejection::Rotated => "api_key_rotated",
             KeyRejection::OwnerDisabled => "api_key_owner_disabled",
             KeyRejection::Unavailable(_) => "key_store_unavailable",
         }
@@ -97,6 +101,12 @@ pub enum ApiKeyError {
     /// A revoked key cannot be rotated.
     #[error("the key {0:?} is revoked")]
     Revoked(String),
+    /// A rotation's grace period is longer than [`ApiKeys::MAX_ROTATION_GRACE`].
+    #[error("the grace period is longer than {max_secs} seconds")]
+    GraceTooLong {
+        /// The longest grace period, in seconds.
+        max_secs: u64,
+    },
     /// No randomness.
     #[error(transparent)]
     Randomness(#[from] RandomnessError),
@@ -244,17 +254,35 @@ impl ApiKeys {
             return Err(KeyRejection::Malformed);
         }
         let digest = KeyDigest::of(presented);
-        let stored = self
+        let now = now_secs();
+        let found = self
             .store
             .find_by_digest(&digest)
             .await
-            .map_err(KeyRejection::Unavailable)?
-            .ok_or(KeyRejection::Unknown)?;
+            .map_err(KeyRejection::Unavailable)?;
+        let stored = match found {
+            Some(stored) => stored,
+            // Not a current secret: perhaps the previous one of a rotation with a grace period.
+            None => {
+                let previous = self
+                    .store
+                    .find_by_previous_digest(&digest)
+                    .await
+                    .map_err(KeyRejection::Unavailable)?
+                    .ok_or(KeyRejection::Unknown)?;
+                if !previous.digest.matches(&digest) {
+                    return Err(KeyRejection::Unknown);
+                }
+                if !previous.key.previous_secret_active(now) {
+                    return Err(KeyRejection::Rotated);
+                }
+                previous
+            }
+        };
         if !stored.digest.matches(&digest) {
             return Err(KeyRejection::Unknown);
         }
         let key = stored.key;
-        let now = now_secs();
         match key.status(now) {
             KeyStatus::Active => {}
             KeyStatus::Expired => return Err(KeyRejection::Expired),
@@ -366,6 +394,7 @@ impl ApiKeys {
             expires_at: new.expires_at,
             revoked_at: None,
             rotated_at: None,
+            previous_secret_expires_at: None,
         };
         let stored = super::model::StoredApiKey {
             key: key.clone(),
@@ -401,20 +430,63 @@ impl ApiKeys {
         }
     }
 
-    /// Gives a key a new secret (shown once); the old one stops working at once. Everything
-    /// else about the key stays.
+    /// Gives a key a new secret (shown once); the old one stops working at once (and so does a
+    /// previous secret still in its grace period). Everything else about the key stays.
     pub async fn rotate(&self, id: &str) -> Result<CreatedApiKey, ApiKeyError> {
+        self.rotate_with_grace(id, Duration::ZERO).await
+    }
+
+    /// The longest grace period of a rotation: 30 days.
+    pub const MAX_ROTATION_GRACE: Duration = Duration::from_secs(30 * 86_400);
+
+    /// Gives a key a new secret (shown once) and keeps accepting the current one for `grace`
+    /// (whole seconds; zero: it stops at once, as [`rotate`](Self::rotate)), so that the
+    /// clients holding it can move to the new one. One previous secret at most: rotating again
+    /// drops the earlier one. Revoking the key stops both. The record's
+    /// [`previous_secret_expires_at`](ApiKey::previous_secret_expires_at) says until when the
+    /// previous secret works; presented after that, it is refused with
+    /// [`KeyRejection::Rotated`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mcp_server::auth::{ApiKeys, NewApiKey, Surface};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let keys = ApiKeys::in_memory();
+    /// let old = keys.create(NewApiKey::new("ci", "operator").surface(Surface::Mcp)).await?;
+    /// let new = keys.rotate_with_grace(&old.key.id, Duration::from_secs(3600)).await?;
+    /// assert!(keys.verify(old.secret.expose()).await.is_ok()); // for an hour
+    /// assert!(keys.verify(new.secret.expose()).await.is_ok());
+    /// # Ok(()) }
+    /// ```
+    pub async fn rotate_with_grace(
+        &self,
+        id: &str,
+        grace: Duration,
+    ) -> Result<CreatedApiKey, ApiKeyError> {
+        if grace > Self::MAX_ROTATION_GRACE {
+            return Err(ApiKeyError::GraceTooLong {
+                max_secs: Self::MAX_ROTATION_GRACE.as_secs(),
+            });
+        }
         let key = self.get(id).await?;
         if key.revoked_at.is_some() {
             return Err(ApiKeyError::Revoked(id.to_owned()));
         }
         let secret = ApiKeySecret::generate(&self.prefix)?;
         let prefix = secret.display_prefix(&self.prefix);
-        match self
-            .store
-            .replace_secret(id, secret.digest(), &prefix, now_secs())
-            .await
-        {
+        let now = now_secs();
+        let replaced = if grace.as_secs() == 0 {
+            self.store
+                .replace_secret(id, secret.digest(), &prefix, now)
+                .await
+        } else {
+            let until = now.saturating_add(grace.as_secs());
+            self.store
+                .replace_secret_with_grace(id, secret.digest(), &prefix, now, until)
+                .await
+        };
+        match replaced {
             Ok(true) => Ok(CreatedApiKey {
                 key: self.get(id).await?,
                 secret,
@@ -465,6 +537,85 @@ mod tests {
             keys.verify(&format!("mcp_{}", "A".repeat(43))).await,
             Err(KeyRejection::Unknown)
         );
+    }
+
+    #[tokio::test]
+    async fn rotation_with_grace_keeps_the_previous_secret_until_it_ends() {
+        let keys = ApiKeys::in_memory();
+        let c = keys.create(ci()).await.unwrap();
+        let id = c.key.id.clone();
+        let r1 = keys
+            .rotate_with_grace(&id, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let until = r1.key.previous_secret_expires_at.unwrap();
+        assert!(until > now_secs() + 50);
+        assert!(keys.verify(c.secret.expose()).await.is_ok());
+        assert!(keys.verify(r1.secret.expose()).await.is_ok());
+
+        // One previous secret at most.
+        let r2 = keys
+            .rotate_with_grace(&id, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(
+            keys.verify(c.secret.expose()).await,
+            Err(KeyRejection::Unknown)
+        );
+        assert!(keys.verify(r1.secret.expose()).await.is_ok());
+        assert!(keys.verify(r2.secret.expose()).await.is_ok());
+
+        // A grace period that is over.
+        let r3 = ApiKeySecret::generate("mcp_").unwrap();
+        let now = now_secs();
+        assert!(
+            keys.store()
+                .replace_secret_with_grace(&id, r3.digest(), "mcp_xxxx", now, now - 1)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            keys.verify(r2.secret.expose()).await,
+            Err(KeyRejection::Rotated)
+        );
+        assert!(keys.verify(r3.expose()).await.is_ok());
+
+        // An immediate rotation drops the previous secret.
+        keys.rotate_with_grace(&id, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let r5 = keys.rotate(&id).await.unwrap();
+        assert_eq!(r5.key.previous_secret_expires_at, None);
+        assert_eq!(keys.verify(r3.expose()).await, Err(KeyRejection::Unknown));
+
+        // Revocation stops both secrets.
+        let r6 = keys
+            .rotate_with_grace(&id, Duration::from_secs(60))
+            .await
+            .unwrap();
+        keys.revoke(&id).await.unwrap();
+        assert_eq!(
+            keys.verify(r5.secret.expose()).await,
+            Err(KeyRejection::Revoked)
+        );
+        assert_eq!(
+            keys.verify(r6.secret.expose()).await,
+            Err(KeyRejection::Revoked)
+        );
+
+        let other = keys
+            .create(NewApiKey::new("other", "viewer").surface(Surface::Mcp))
+            .await
+            .unwrap();
+        assert!(matches!(
+            keys.rotate_with_grace(&other.key.id, ApiKeys::MAX_ROTATION_GRACE * 2)
+                .await,
+            Err(ApiKeyError::GraceTooLong { .. })
+        ));
+        assert!(matches!(
+            keys.rotate_with_grace("nope", Duration::from_secs(1)).await,
+            Err(ApiKeyError::NotFound(_))
+        ));
     }
 
     #[tokio::test]

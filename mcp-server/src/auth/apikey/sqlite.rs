@@ -52,6 +52,11 @@ const MIGRATIONS: &[&str] = &[
         password_hash TEXT,
         created_at    INTEGER NOT NULL
     );",
+    // 4: rotation with a grace period: the previous secret's digest, accepted until
+    // `previous_expires_at`.
+    "ALTER TABLE api_keys ADD COLUMN previous_digest BLOB;
+     ALTER TABLE api_keys ADD COLUMN previous_expires_at INTEGER;
+     CREATE INDEX api_keys_previous_digest ON api_keys (previous_digest);",
 ];
 
 /// How many read connections serve lookups side by side (WAL readers never wait for the writer).
@@ -62,7 +67,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const KEY_COLUMNS: &str = "id, name, description, role, digest, key_prefix, workspaces, \
     created_by, created_at, last_used_at, revoked_at, surfaces, attribution, scopes, \
-    expires_at, rotated_at";
+    expires_at, rotated_at, previous_expires_at";
+
+/// The same columns with the previous digest in the digest's place (lookups of a previous
+/// secret).
+const PREVIOUS_KEY_COLUMNS: &str = "id, name, description, role, previous_digest, key_prefix, \
+    workspaces, created_by, created_at, last_used_at, revoked_at, surfaces, attribution, scopes, \
+    expires_at, rotated_at, previous_expires_at";
 
 /// API keys and users in a SQLite file.
 ///
@@ -271,6 +282,7 @@ impl KeyRow {
             scopes: r.get(13)?,
             expires_at: r.get(14)?,
             rotated_at: r.get(15)?,
+            previous_expires_at: r.get(16)?,
         })
     }
 }
@@ -286,7 +298,7 @@ impl ApiKeyStore for SqliteStore {
             c.execute(
                 &format!(
                     "INSERT INTO api_keys ({KEY_COLUMNS}) VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
                 ),
                 params![
                     k.id,
@@ -305,6 +317,7 @@ impl ApiKeyStore for SqliteStore {
                     scopes,
                     k.expires_at.map(to_i64),
                     k.rotated_at.map(to_i64),
+                    k.previous_secret_expires_at.map(to_i64),
                 ],
             )
             .map(|_| ())
@@ -374,11 +387,55 @@ impl ApiKeyStore for SqliteStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         ready(self.write(|c| {
             let n = c.execute(
-                "UPDATE api_keys SET digest = ?2, key_prefix = ?3, rotated_at = ?4 WHERE id = ?1",
+                "UPDATE api_keys SET digest = ?2, key_prefix = ?3, rotated_at = ?4, \
+                 previous_digest = NULL, previous_expires_at = NULL WHERE id = ?1",
                 params![id, digest.as_bytes().as_slice(), key_prefix, to_i64(at)],
             )?;
             Ok(n > 0)
         }))
+    }
+
+    fn replace_secret_with_grace<'a>(
+        &'a self,
+        id: &'a str,
+        digest: KeyDigest,
+        key_prefix: &'a str,
+        at: u64,
+        previous_until: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        // The right-hand sides read the row as it was: the current digest becomes the previous.
+        ready(self.write(|c| {
+            let n = c.execute(
+                "UPDATE api_keys SET previous_digest = digest, previous_expires_at = ?5, \
+                 digest = ?2, key_prefix = ?3, rotated_at = ?4 WHERE id = ?1",
+                params![
+                    id,
+                    digest.as_bytes().as_slice(),
+                    key_prefix,
+                    to_i64(at),
+                    to_i64(previous_until)
+                ],
+            )?;
+            Ok(n > 0)
+        }))
+    }
+
+    fn find_by_previous_digest<'a>(
+        &'a self,
+        digest: &'a KeyDigest,
+    ) -> BoxFuture<'a, Result<Option<StoredApiKey>, StoreError>> {
+        let row = {
+            let c = self.reader();
+            c.prepare_cached(&format!(
+                "SELECT {PREVIOUS_KEY_COLUMNS} FROM api_keys WHERE previous_digest = ?1"
+            ))
+            .and_then(|mut s| {
+                s.query_row([digest.as_bytes().as_slice()], KeyRow::read)
+                    .optional()
+            })
+            .map_err(backend)
+        };
+        ready(row.and_then(|r| r.map(KeyRow::parse).transpose()))
     }
 
     fn touch<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<(), StoreError>> {

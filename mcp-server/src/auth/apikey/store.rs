@@ -19,6 +19,10 @@ pub enum StoreError {
     /// A stored record cannot be read back.
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// The store does not offer this operation (a store of the application's own that keeps no
+    /// previous secret, asked for a rotation with a grace period).
+    #[error("not supported by this store: {0}")]
+    Unsupported(String),
 }
 
 /// Persistence of API keys. Every method is one atomic operation; implementations must be safe
@@ -46,7 +50,9 @@ pub trait ApiKeyStore: Send + Sync + 'static {
     /// Marks the key revoked at `at` (unless it already is); whether the key exists.
     fn revoke<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<bool, StoreError>>;
 
-    /// Replaces the secret's digest and display prefix (rotation); whether the key exists.
+    /// Replaces the secret's digest and display prefix (rotation); whether the key exists. The
+    /// old secret stops working at once, and so does a previous secret kept by
+    /// [`replace_secret_with_grace`](Self::replace_secret_with_grace).
     fn replace_secret<'a>(
         &'a self,
         id: &'a str,
@@ -54,6 +60,40 @@ pub trait ApiKeyStore: Send + Sync + 'static {
         key_prefix: &'a str,
         at: u64,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Replaces the secret's digest and display prefix, keeping the current digest as the
+    /// previous one, accepted until `previous_until` (the record's
+    /// [`previous_secret_expires_at`](ApiKey::previous_secret_expires_at)); whether the key
+    /// exists. One previous secret at most: an earlier one is dropped. One atomic operation.
+    ///
+    /// Default: [`StoreError::Unsupported`] (a store that keeps no previous secret); the
+    /// built-in stores implement it.
+    fn replace_secret_with_grace<'a>(
+        &'a self,
+        id: &'a str,
+        digest: KeyDigest,
+        key_prefix: &'a str,
+        at: u64,
+        previous_until: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let _ = (id, digest, key_prefix, at, previous_until);
+        Box::pin(std::future::ready(Err(StoreError::Unsupported(
+            "this key store keeps no previous secret: rotate without a grace period".into(),
+        ))))
+    }
+
+    /// The key whose previous secret (kept by
+    /// [`replace_secret_with_grace`](Self::replace_secret_with_grace)) has this digest, with
+    /// that previous digest as `digest`, for the constant-time comparison; whether the grace
+    /// period is over is the caller's to check. Asked only when
+    /// [`find_by_digest`](Self::find_by_digest) found nothing. Default: none.
+    fn find_by_previous_digest<'a>(
+        &'a self,
+        digest: &'a KeyDigest,
+    ) -> BoxFuture<'a, Result<Option<StoredApiKey>, StoreError>> {
+        let _ = digest;
+        Box::pin(std::future::ready(Ok(None)))
+    }
 
     /// Records a use at `at`: `last_used_at` becomes the later of its value and `at`.
     fn touch<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<(), StoreError>>;
@@ -97,6 +137,22 @@ impl<T: ApiKeyStore + ?Sized> ApiKeyStore for std::sync::Arc<T> {
         at: u64,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         (**self).replace_secret(id, digest, key_prefix, at)
+    }
+    fn replace_secret_with_grace<'a>(
+        &'a self,
+        id: &'a str,
+        digest: KeyDigest,
+        key_prefix: &'a str,
+        at: u64,
+        previous_until: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        (**self).replace_secret_with_grace(id, digest, key_prefix, at, previous_until)
+    }
+    fn find_by_previous_digest<'a>(
+        &'a self,
+        digest: &'a KeyDigest,
+    ) -> BoxFuture<'a, Result<Option<StoredApiKey>, StoreError>> {
+        (**self).find_by_previous_digest(digest)
     }
     fn touch<'a>(&'a self, id: &'a str, at: u64) -> BoxFuture<'a, Result<(), StoreError>> {
         (**self).touch(id, at)

@@ -49,6 +49,31 @@ pub enum AuditAction {
     /// A tool call returned an error result, panicked or was cancelled.
     #[serde(rename = "tool_call.failed")]
     ToolCallFailed,
+    /// An administrator listed the API keys.
+    #[serde(rename = "key.list")]
+    KeyList,
+    /// An administrator created an API key (`target`: its id).
+    #[serde(rename = "key.create")]
+    KeyCreate,
+    /// An administrator rotated an API key's secret (`target`: its id).
+    #[serde(rename = "key.rotate")]
+    KeyRotate,
+    /// An administrator revoked an API key (`target`: its id).
+    #[serde(rename = "key.revoke")]
+    KeyRevoke,
+    /// An administrator listed the users.
+    #[serde(rename = "user.list")]
+    UserList,
+    /// An administrator created a user (`target`: the name).
+    #[serde(rename = "user.create")]
+    UserCreate,
+    /// An administrator disabled a user, and with them their user-owned keys (`target`: the
+    /// name).
+    #[serde(rename = "user.disable")]
+    UserDisable,
+    /// An administrator enabled a user again (`target`: the name).
+    #[serde(rename = "user.enable")]
+    UserEnable,
 }
 
 impl AuditAction {
@@ -61,6 +86,14 @@ impl AuditAction {
             AuditAction::ToolCallDenied => "tool_call.denied",
             AuditAction::ToolCallSucceeded => "tool_call.succeeded",
             AuditAction::ToolCallFailed => "tool_call.failed",
+            AuditAction::KeyList => "key.list",
+            AuditAction::KeyCreate => "key.create",
+            AuditAction::KeyRotate => "key.rotate",
+            AuditAction::KeyRevoke => "key.revoke",
+            AuditAction::UserList => "user.list",
+            AuditAction::UserCreate => "user.create",
+            AuditAction::UserDisable => "user.disable",
+            AuditAction::UserEnable => "user.enable",
         }
     }
 }
@@ -124,6 +157,13 @@ pub struct AuditEvent {
     /// (an IPv4 address, or the /64 prefix of an IPv6 one): set on 429 refusals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_address: Option<String>,
+    /// What an administrative action (`key.*`, `user.*`) acted on: a key's id, a user's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// How an administrative action ended: `succeeded`, `failed` (`reason` says why) or
+    /// `denied` (the caller may not administer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
 }
 
 impl AuditEvent {
@@ -148,6 +188,8 @@ impl AuditEvent {
             http_method: None,
             path: None,
             client_address: None,
+            target: None,
+            outcome: None,
         }
     }
 
@@ -280,6 +322,8 @@ impl Audit {
             correlation_id = opt(&e.correlation_id),
             path = opt(&e.path),
             client_address = opt(&e.client_address),
+            target = opt(&e.target),
+            outcome = opt(&e.outcome),
         );
         if let Some(sink) = &self.sink {
             sink.record(&e);
