@@ -27,7 +27,9 @@
 //! (`{"grace_seconds": 3600}`; default 24 h, at most 7 days), `POST /api/keys/ID/revoke` (or
 //! `DELETE /api/keys/ID`), `GET /api/users`, `POST /api/users`, `POST /api/users/NAME/disable`
 //! and `/enable`. Every action is in the audit trail (`key.create`, `key.rotate`, ...) with who
-//! did it and to what, never a secret. The CLI stays for the first administrator:
+//! did it and to what, never a secret. An admin key on the `mcp` surface has the MCP tools
+//! `admin_list_api_keys`, `admin_revoke_api_key`, `admin_list_users`, `admin_disable_user` and
+//! `admin_enable_user` too (no tool answers a secret). The CLI stays for the first administrator:
 //!
 //! ```sh
 //! cargo run --example workflow_server -- keys create --name root --role admin --surface rest_api
@@ -571,7 +573,7 @@ async fn serve(args: &Args, store: Store, flags: &Flags) -> CliResult {
     };
     let engine = Arc::new(Engine::new(log));
     // Key and user administration over REST, for admins (the CLI makes the first one).
-    let admin = KeyAdmin::new(store.keys.clone());
+    let admin = KeyAdmin::new(store.keys.clone()).tool_audit_sink(Arc::clone(&audit));
     let mut config = AuthorizationConfig::builtin(store.keys)
         .known_workspaces(["dev", "ops"])
         .audit_shared(audit);
@@ -590,6 +592,8 @@ async fn serve(args: &Args, store: Store, flags: &Flags) -> CliResult {
         .instructions("Read workflows, start and stop runs, edit specs. Add ?workspace=ops to act in one workspace.")
         .authorization(config)
         .tools(Arc::clone(&engine))
+        // ... and over MCP, the operations that never answer a secret (list, revoke, disable).
+        .tools(admin.tools())
         .build()?
         .http(http);
     let api = axum::Router::new()

@@ -109,29 +109,43 @@ async fn api(method: Method, url: &str, key: Option<&str>, body: Option<&Value>)
     send(method, url, &headers, text.as_deref()).await
 }
 
-/// `tools/call whoami` on the MCP endpoint with `key`: the status.
-async fn mcp_status(app: &App, key: &str) -> RawResponse {
+/// `tools/call` (2026-07-28 framing) on `url` with `key`.
+async fn call_tool(url: &str, key: &str, name: &str, args: Value) -> RawResponse {
     let bearer = format!("Bearer {key}");
     let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-        "params": {"name": "whoami", "arguments": {}, "_meta": {
+        "params": {"name": name, "arguments": args, "_meta": {
             "io.modelcontextprotocol/protocolVersion": "2026-07-28",
             "io.modelcontextprotocol/clientCapabilities": {},
             "io.modelcontextprotocol/clientInfo": {"name": "key-admin", "version": "0"}}}})
     .to_string();
     send(
         Method::POST,
-        &app.mcp(),
+        url,
         &[
             ("content-type", "application/json"),
             ("accept", JSON_AND_SSE),
             ("mcp-protocol-version", "2026-07-28"),
             ("mcp-method", "tools/call"),
-            ("mcp-name", "whoami"),
+            ("mcp-name", name),
             ("authorization", &bearer),
         ],
         Some(&body),
     )
     .await
+}
+
+/// `tools/call whoami` on the MCP endpoint with `key`.
+async fn mcp_status(app: &App, key: &str) -> RawResponse {
+    call_tool(&app.mcp(), key, "whoami", json!({})).await
+}
+
+/// The result of a 200 `tools/call`.
+fn tool_result(r: &RawResponse) -> Value {
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.messages()
+        .into_iter()
+        .find_map(|m| m.get("result").cloned())
+        .unwrap_or_else(|| panic!("no result in {}", r.body))
 }
 
 fn find_key<'a>(list: &'a Value, id: &str) -> &'a Value {
@@ -816,4 +830,110 @@ async fn users_are_created_disabled_and_enabled() {
     assert_event(&app.audit, AuditAction::UserEnable, "alice", "succeeded");
     assert_no_secret(&logs, &[password, &secret, &app.admin], &app.audit, &[]);
     assert!(!logs.text().contains("12345678901"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same operations as MCP tools.
+
+/// `KeyAdmin::tools_with_secrets()` on the MCP endpoint: `min_role` admin (an operator gets the
+/// role error), a key created through a tool works, a revoked one is refused, a missing
+/// argument is a tool error naming it; each call is an admin event with its target in the tool
+/// audit sink. `tools()` alone never answers a secret.
+#[tokio::test]
+async fn admin_tools_over_mcp() {
+    let logs = Logs::start();
+    let keys = ApiKeys::in_memory();
+    let audit = MemoryAuditSink::new();
+    let admin = KeyAdmin::new(keys.clone()).tool_audit_sink(Arc::new(audit.clone()));
+    let safe: Vec<String> = admin.tools().into_iter().map(|t| t.tool.name).collect();
+    assert!(
+        !safe
+            .iter()
+            .any(|n| n.contains("create") || n.contains("rotate")),
+        "{safe:?}"
+    );
+    let root = keys
+        .create(NewApiKey::new("root", "admin").surface(Surface::Mcp))
+        .await
+        .unwrap();
+    let op = keys
+        .create(NewApiKey::new("op", "operator").surface(Surface::Mcp))
+        .await
+        .unwrap();
+    let server = McpServer::builder("admin-tools")
+        .authorization(AuthorizationConfig::builtin(keys.clone()).audit(audit.clone()))
+        .tool(whoami)
+        .tools(admin.tools_with_secrets())
+        .build()
+        .unwrap();
+    let srv = mcp_server::testing::spawn(server).await.unwrap();
+    let url = srv.url();
+    let (root_key, op_key) = (root.secret.expose(), op.secret.expose());
+
+    let listed = tool_result(&call_tool(&url, root_key, "admin_list_api_keys", json!({})).await);
+    assert_ne!(listed["isError"], true, "{listed}");
+    assert_eq!(
+        listed["structuredContent"]["keys"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let denied = tool_result(&call_tool(&url, op_key, "admin_list_api_keys", json!({})).await);
+    assert_eq!(denied["isError"], true, "{denied}");
+    assert!(denied.to_string().contains("role"), "{denied}");
+
+    let created = tool_result(
+        &call_tool(
+            &url,
+            root_key,
+            "admin_create_api_key",
+            json!({"name": "via-mcp", "role": "viewer", "surfaces": ["mcp"]}),
+        )
+        .await,
+    );
+    assert_ne!(created["isError"], true, "{created}");
+    let id = created["structuredContent"]["key"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret = created["structuredContent"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        call_tool(&url, &secret, "whoami", json!({})).await.status,
+        200
+    );
+
+    let missing = tool_result(&call_tool(&url, root_key, "admin_revoke_api_key", json!({})).await);
+    assert_eq!(missing["isError"], true);
+    assert!(missing.to_string().contains("(id)"), "{missing}");
+    let revoked =
+        tool_result(&call_tool(&url, root_key, "admin_revoke_api_key", json!({"id": id})).await);
+    assert_eq!(
+        revoked["structuredContent"]["key"]["status"], "revoked",
+        "{revoked}"
+    );
+    assert_eq!(
+        call_tool(&url, &secret, "whoami", json!({})).await.status,
+        401
+    );
+
+    let events = admin_events(&audit);
+    for (action, outcome) in [
+        (AuditAction::KeyCreate, "succeeded"),
+        (AuditAction::KeyRevoke, "succeeded"),
+    ] {
+        assert!(
+            events.iter().any(|e| e.action == action
+                && e.target.as_deref() == Some(id.as_str())
+                && e.outcome.as_deref() == Some(outcome)
+                && e.surface.as_deref() == Some("mcp")
+                && e.credential_id.as_deref() == Some(root.key.id.as_str())),
+            "{events:#?}"
+        );
+    }
+    assert_no_secret(&logs, &[root_key, op_key, &secret], &audit, &[]);
 }

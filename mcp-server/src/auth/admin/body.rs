@@ -117,6 +117,22 @@ impl AdminError {
         )
     }
 
+    /// The refusal in one line (a tool error's text): the error, the field, the description.
+    pub(super) fn message(&self) -> String {
+        match self {
+            AdminError::Auth(r) => format!("{}: {}", r.reason(), r.description()),
+            AdminError::Plain {
+                error,
+                description,
+                field: Some(f),
+                ..
+            } => format!("{error} ({f}): {description}"),
+            AdminError::Plain {
+                error, description, ..
+            } => format!("{error}: {description}"),
+        }
+    }
+
     /// The reason the audit event records.
     pub(super) fn reason(&self) -> &'static str {
         match self {
@@ -327,11 +343,6 @@ pub(super) fn parse<T: DeserializeOwned>(
             AdminError::invalid(path.clone(), format!("{path}: {inner}"))
         }
     })
-}
-
-/// An object with no members, as the defaults of an optional body.
-pub(super) fn empty() -> Map<String, Value> {
-    Map::new()
 }
 
 /// `{"error": ...}` for tests and tools: the refusal as JSON.

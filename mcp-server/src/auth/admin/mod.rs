@@ -1,6 +1,8 @@
 //! [`KeyAdmin`]: the REST administration of API keys and users, for administrators.
 
 mod body;
+mod ops;
+mod tools;
 mod views;
 
 use std::collections::BTreeSet;
@@ -14,14 +16,14 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use self::body::{AdminError, json_response, parse, read_object};
-use self::views::{CreateKey, CreateUser, RotateKey, ServiceAccountSpec, key_json, user_json};
+use self::views::key_json;
 use super::apikey::now_secs;
 use super::{
-    ApiKeys, AuditAction, AuditEvent, AuthContext, AuthRejection, Caller, NewApiKey, RejectionKind,
-    Surface, User,
+    ApiKeys, Audit, AuditAction, AuditEvent, AuditSink, AuthContext, AuthRejection, Caller,
+    RejectionKind, RoleLadder, Surface,
 };
 
 /// The administration of API keys and users over REST, for administrators, behind
@@ -59,6 +61,9 @@ use super::{
 /// on an active key expiring within the [`expiry_warning`](Self::expiry_warning) window, else
 /// `null`). Times are seconds since the epoch. A user is shown as `name`, `role`, `workspaces`,
 /// `disabled`, `has_password`, `created_at`.
+///
+/// The same operations are MCP tools too: [`tools`](Self::tools) (those that never answer a
+/// secret) and [`tools_with_secrets`](Self::tools_with_secrets).
 ///
 /// The paths are relative: mount the router where you want it (`.nest("/api", admin.router())`
 /// serves `/api/keys`), under [`McpServer::auth_layer`](crate::McpServer::auth_layer)`(Surface::RestApi)`,
@@ -127,6 +132,8 @@ pub struct KeyAdmin {
     max_grace: Duration,
     max_body_bytes: usize,
     surfaces: BTreeSet<Surface>,
+    /// Where the MCP tools record their events (the REST routes use the server's trail).
+    tool_audit: Audit,
 }
 
 impl KeyAdmin {
@@ -149,6 +156,7 @@ impl KeyAdmin {
             max_grace: Self::DEFAULT_MAX_ROTATION_GRACE,
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             surfaces: Surface::legacy_default(),
+            tool_audit: Audit::default(),
         }
     }
 
@@ -188,6 +196,15 @@ impl KeyAdmin {
     #[must_use]
     pub fn surface(mut self, surface: Surface) -> Self {
         self.surfaces.insert(surface);
+        self
+    }
+
+    /// Where the [MCP tools](Self::tools) record their admin events besides `tracing` (give
+    /// them the server's sink: a tool does not see the server's configuration). The REST routes
+    /// always use the trail of the layer they are behind.
+    #[must_use]
+    pub fn tool_audit_sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.tool_audit = Audit::shared(sink);
         self
     }
 
@@ -259,6 +276,29 @@ struct Act<'a> {
 /// The longest target recorded (a path segment a client chose).
 const MAX_TARGET: usize = 128;
 
+/// Whether `ctx` may administer: its own role and its effective role are the ladder's highest,
+/// and it sees every workspace.
+fn may_administer(ladder: &RoleLadder, ctx: &AuthContext) -> bool {
+    let top = ladder.highest();
+    ladder.allows(ctx.global_role.as_deref(), top)
+        && ladder.allows(ctx.role.as_deref(), top)
+        && ctx.workspaces.is_all()
+}
+
+/// The 403 of a caller that is not an administrator outside any workspace.
+fn not_global_admin(ladder: &RoleLadder) -> AdminError {
+    AdminError::Auth(AuthRejection::plain(
+        RejectionKind::Forbidden,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "insufficient_role",
+        format!(
+            "key administration needs the role '{}' outside any workspace",
+            ladder.highest()
+        ),
+    ))
+}
+
 impl<'a> Act<'a> {
     fn new(caller: &'a Caller, action: AuditAction, target: Option<&str>) -> Self {
         Act {
@@ -280,23 +320,15 @@ impl<'a> Act<'a> {
             )));
         };
         let ladder = self.caller.role_ladder();
-        let top = ladder.highest();
-        if ladder.allows(ctx.global_role.as_deref(), top)
-            && ladder.allows(ctx.role.as_deref(), top)
-            && ctx.workspaces.is_all()
-        {
+        if may_administer(ladder, ctx) {
             return Ok(ctx);
         }
         // The refusal (and its `auth.denied` event) of the layer's own role check, when the
         // effective role is too low; a credential limited to workspaces otherwise.
-        self.caller.require_role(top).map_err(AdminError::Auth)?;
-        Err(AdminError::Auth(AuthRejection::plain(
-            RejectionKind::Forbidden,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "insufficient_role",
-            format!("key administration needs the role '{top}' outside any workspace"),
-        )))
+        self.caller
+            .require_role(ladder.highest())
+            .map_err(AdminError::Auth)?;
+        Err(not_global_admin(ladder))
     }
 
     fn record(&self, target: Option<&str>, outcome: &str, reason: Option<&str>) {
@@ -340,27 +372,12 @@ impl<'a> Act<'a> {
     }
 }
 
-/// A path segment as an id or a name: unknown when longer than anything stored.
-fn path_id(id: &str) -> Result<&str, AdminError> {
-    if id.is_empty() || id.len() > MAX_TARGET {
-        return Err(AdminError::not_found("no such record"));
-    }
-    Ok(id)
-}
-
 // ---------------------------------------------------------------------------------------------
-// Keys.
+// The routes: authorization, the body, the operation (`ops`), the audit event.
 
 async fn list_keys(State(admin): Admin, caller: Caller) -> Response {
     Act::new(&caller, AuditAction::KeyList, None)
-        .run(|_| async {
-            let keys = admin.keys.list().await.map_err(AdminError::keys)?;
-            let views: Vec<Value> = keys.iter().map(|k| admin.key_view(k)).collect();
-            Ok(Done::ok(json!({
-                "keys": views,
-                "expiry_warning_window_seconds": admin.expiry_warning.as_secs(),
-            })))
-        })
+        .run(|_| admin.list_keys())
         .await
 }
 
@@ -375,148 +392,9 @@ async fn create_key(
             let object = read_object(&headers, body, admin.max_body_bytes, false)
                 .await?
                 .unwrap_or_default();
-            let req: CreateKey = parse(object, CreateKey::FIELDS, &[])?;
-            let new = admin.new_key(req, ctx)?;
-            let created = admin.keys.create(new).await.map_err(AdminError::keys)?;
-            Ok(Done {
-                status: StatusCode::CREATED,
-                body: json!({
-                    "key": admin.key_view(&created.key),
-                    "secret": created.secret.expose(),
-                    "notice": "store the secret now: it is shown this once",
-                }),
-                target: Some(created.key.id),
-            })
+            admin.create_key(object, ctx).await
         })
         .await
-}
-
-impl KeyAdmin {
-    /// The key a creation request describes, checked as far as the request alone allows (the
-    /// rest is [`ApiKeys::create`]'s).
-    fn new_key(&self, req: CreateKey, actor: &AuthContext) -> Result<NewApiKey, AdminError> {
-        let ladder = self.keys.role_ladder();
-        let name = req
-            .name
-            .ok_or_else(|| AdminError::invalid("name", "name is required"))?;
-        let role = req.role.ok_or_else(|| {
-            AdminError::invalid(
-                "role",
-                format!("role is required: one of {}", ladder.names().join(", ")),
-            )
-        })?;
-        if !ladder.contains(&role) {
-            return Err(AdminError::invalid(
-                "role",
-                format!(
-                    "unknown role {:?}: use one of {}",
-                    role.chars().take(64).collect::<String>(),
-                    ladder.names().join(", ")
-                ),
-            ));
-        }
-        let surfaces = req.surfaces.ok_or_else(|| {
-            AdminError::invalid(
-                "surfaces",
-                "surfaces is required: [\"mcp\"], [\"rest_api\"] or both",
-            )
-        })?;
-        if surfaces.is_empty() {
-            return Err(AdminError::invalid(
-                "surfaces",
-                "a key needs at least one surface",
-            ));
-        }
-        let mut new = match req.workspaces {
-            None => NewApiKey::new(name, role),
-            Some(ws) if ws.is_empty() => {
-                return Err(AdminError::invalid(
-                    "workspaces",
-                    "name at least one workspace, or leave workspaces out for all of them",
-                ));
-            }
-            // The role is granted in each workspace; outside them the key holds the lowest.
-            Some(ws) => {
-                let mut n = NewApiKey::new(name, ladder.lowest());
-                n.workspaces = views::grants(ws, &role);
-                n
-            }
-        };
-        for (i, s) in surfaces.iter().enumerate() {
-            let surface = Surface::parse(s);
-            if !self.surfaces.contains(&surface) {
-                let known: Vec<&str> = self.surfaces.iter().map(Surface::as_str).collect();
-                return Err(AdminError::invalid(
-                    format!("surfaces[{i}]"),
-                    format!(
-                        "unknown surface {:?}: use {}",
-                        s.chars().take(64).collect::<String>(),
-                        known.join(", ")
-                    ),
-                ));
-            }
-            new = new.surface(surface);
-        }
-        if let Some(d) = req.description {
-            new = new.description(d);
-        }
-        if let Some(scopes) = req.scopes {
-            new = new.scopes(scopes);
-        }
-        let now = now_secs();
-        match (req.expires_in, req.expires_at) {
-            (Some(_), Some(_)) => {
-                return Err(AdminError::invalid(
-                    "expires_at",
-                    "give expires_in or expires_at, not both",
-                ));
-            }
-            (Some(ttl), None) => {
-                let ttl = ttl.to_duration("expires_in")?;
-                if ttl.is_zero() {
-                    return Err(AdminError::invalid(
-                        "expires_in",
-                        "expires_in must be positive",
-                    ));
-                }
-                new = new.expires_at(now.saturating_add(ttl.as_secs()));
-            }
-            (None, Some(at)) => {
-                if at <= now {
-                    return Err(AdminError::invalid(
-                        "expires_at",
-                        "expires_at (seconds since the epoch) is in the past",
-                    ));
-                }
-                new = new.expires_at(at);
-            }
-            (None, None) => {}
-        }
-        match (req.owner, req.service_account) {
-            (Some(_), Some(_)) => {
-                return Err(AdminError::invalid(
-                    "owner",
-                    "give owner (a user) or service_account, not both",
-                ));
-            }
-            (Some(owner), None) => new = new.user_owned(owner),
-            (None, Some(ServiceAccountSpec::Named { id, name })) => {
-                new = new.service_account(id, name);
-            }
-            (None, Some(ServiceAccountSpec::Own(false))) => {
-                return Err(AdminError::invalid(
-                    "owner",
-                    "a key acts for a user (owner) or a service account: name the owner",
-                ));
-            }
-            // The key's own service account.
-            (None, Some(ServiceAccountSpec::Own(true)) | None) => {}
-        }
-        if let Some(by) = actor.subject.as_ref().or(actor.credential_name.as_ref()) {
-            new = new.created_by(by.clone());
-        }
-        Ok(new)
-    }
 }
 
 async fn rotate_key(
@@ -528,44 +406,12 @@ async fn rotate_key(
 ) -> Response {
     Act::new(&caller, AuditAction::KeyRotate, Some(&id))
         .run(|_| async {
-            let id = path_id(&id)?;
             let object = read_object(&headers, body, admin.max_body_bytes, true)
                 .await?
-                .unwrap_or_else(body::empty);
-            let req: RotateKey = parse(object, RotateKey::FIELDS, &[])?;
-            let grace = match req.grace_seconds {
-                Some(g) => g.to_duration("grace_seconds")?,
-                None => admin.default_grace.min(admin.max_grace),
-            };
-            if grace > admin.max_grace {
-                return Err(AdminError::invalid(
-                    "grace_seconds",
-                    format!(
-                        "grace_seconds is at most {} seconds",
-                        admin.max_grace.as_secs()
-                    ),
-                ));
-            }
-            let rotated = admin
-                .keys
-                .rotate_with_grace(id, grace)
-                .await
-                .map_err(AdminError::keys)?;
-            Ok(Done::ok(json!({
-                "key": admin.key_view(&rotated.key),
-                "secret": rotated.secret.expose(),
-                "grace_seconds": grace.as_secs(),
-                "notice": "store the secret now: it is shown this once",
-            })))
+                .unwrap_or_default();
+            admin.rotate_key(&id, object).await
         })
         .await
-}
-
-async fn revoke(admin: &KeyAdmin, id: &str) -> Result<Done, AdminError> {
-    let id = path_id(id)?;
-    admin.keys.revoke(id).await.map_err(AdminError::keys)?;
-    let key = admin.keys.get(id).await.map_err(AdminError::keys)?;
-    Ok(Done::ok(json!({ "key": admin.key_view(&key) })))
 }
 
 async fn revoke_key(
@@ -580,46 +426,22 @@ async fn revoke_key(
             // No member is defined: an empty body or `{}`.
             let object = read_object(&headers, body, admin.max_body_bytes, true)
                 .await?
-                .unwrap_or_else(body::empty);
+                .unwrap_or_default();
             parse::<serde::de::IgnoredAny>(object, &[], &[])?;
-            revoke(&admin, &id).await
+            admin.revoke_key(&id).await
         })
         .await
 }
 
 async fn delete_key(State(admin): Admin, caller: Caller, Path(id): Path<String>) -> Response {
     Act::new(&caller, AuditAction::KeyRevoke, Some(&id))
-        .run(|_| revoke(&admin, &id))
+        .run(|_| admin.revoke_key(&id))
         .await
 }
 
-// ---------------------------------------------------------------------------------------------
-// Users.
-
-/// Whether `name` can name a user: 1 to 64 characters of `A-Z a-z 0-9 _ . @ -`.
-fn valid_user_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'@' | b'-'))
-}
-
-/// The shortest password `POST /users` takes.
-const MIN_PASSWORD_CHARS: usize = 8;
-/// The longest (Argon2id hashes every byte).
-const MAX_PASSWORD_BYTES: usize = 1024;
-
 async fn list_users(State(admin): Admin, caller: Caller) -> Response {
     Act::new(&caller, AuditAction::UserList, None)
-        .run(|_| async {
-            let users = admin
-                .user_store()?
-                .list_users()
-                .await
-                .map_err(AdminError::store)?;
-            let views: Vec<Value> = users.iter().map(user_json).collect();
-            Ok(Done::ok(json!({ "users": views })))
-        })
+        .run(|_| admin.list_users())
         .await
 }
 
@@ -634,114 +456,19 @@ async fn create_user(
             let object = read_object(&headers, body, admin.max_body_bytes, false)
                 .await?
                 .unwrap_or_default();
-            let req: CreateUser = parse(object, CreateUser::FIELDS, CreateUser::SECRET)?;
-            let users = admin.user_store()?;
-            let ladder = admin.keys.role_ladder();
-            let name = req
-                .name
-                .ok_or_else(|| AdminError::invalid("name", "name is required"))?;
-            if !valid_user_name(&name) {
-                return Err(AdminError::invalid(
-                    "name",
-                    "a user name is 1 to 64 characters of A-Z a-z 0-9 _ . @ -",
-                ));
-            }
-            let role = req.role.ok_or_else(|| {
-                AdminError::invalid(
-                    "role",
-                    format!("role is required: one of {}", ladder.names().join(", ")),
-                )
-            })?;
-            if !ladder.contains(&role) {
-                return Err(AdminError::invalid(
-                    "role",
-                    format!(
-                        "unknown role {:?}: use one of {}",
-                        role.chars().take(64).collect::<String>(),
-                        ladder.names().join(", ")
-                    ),
-                ));
-            }
-            let mut user = match req.workspaces {
-                None => User::new(name.clone(), role),
-                Some(ws) => {
-                    let access = views::grants(ws, &role);
-                    access
-                        .validate(ladder)
-                        .map_err(|e| AdminError::invalid("workspaces", e.to_string()))?;
-                    User::new(name.clone(), ladder.lowest()).workspaces(access)
-                }
-            };
-            if let Some(password) = req.password {
-                if password.chars().count() < MIN_PASSWORD_CHARS
-                    || password.len() > MAX_PASSWORD_BYTES
-                {
-                    return Err(AdminError::invalid(
-                        "password",
-                        format!(
-                            "a password is {MIN_PASSWORD_CHARS} characters to \
-                             {MAX_PASSWORD_BYTES} bytes"
-                        ),
-                    ));
-                }
-                // Argon2id is slow on purpose: off the async workers.
-                let hashed =
-                    tokio::task::spawn_blocking(move || super::hash_password(&password)).await;
-                match hashed {
-                    Ok(Ok(phc)) => user = user.password_hash(phc),
-                    _ => return Err(AdminError::internal("password_hash_failed")),
-                }
-            }
-            if users
-                .get_user(&name)
-                .await
-                .map_err(AdminError::store)?
-                .is_some()
-            {
-                return Err(AdminError::conflict(
-                    Some("name"),
-                    format!("a user named {name:?} exists"),
-                ));
-            }
-            users
-                .put_user(user.clone())
-                .await
-                .map_err(AdminError::store)?;
-            Ok(Done {
-                status: StatusCode::CREATED,
-                body: json!({ "user": user_json(&user) }),
-                target: Some(name),
-            })
+            admin.create_user(object).await
         })
         .await
 }
 
-async fn set_disabled(admin: &KeyAdmin, name: &str, disabled: bool) -> Result<Done, AdminError> {
-    let name = path_id(name)?;
-    let users = admin.user_store()?;
-    if !users
-        .set_user_disabled(name, disabled)
-        .await
-        .map_err(AdminError::store)?
-    {
-        return Err(AdminError::not_found(format!("no user named {name:?}")));
-    }
-    let user = users
-        .get_user(name)
-        .await
-        .map_err(AdminError::store)?
-        .ok_or_else(|| AdminError::not_found(format!("no user named {name:?}")))?;
-    Ok(Done::ok(json!({ "user": user_json(&user) })))
-}
-
 async fn disable_user(State(admin): Admin, caller: Caller, Path(name): Path<String>) -> Response {
     Act::new(&caller, AuditAction::UserDisable, Some(&name))
-        .run(|_| set_disabled(&admin, &name, true))
+        .run(|_| admin.set_disabled(&name, true))
         .await
 }
 
 async fn enable_user(State(admin): Admin, caller: Caller, Path(name): Path<String>) -> Response {
     Act::new(&caller, AuditAction::UserEnable, Some(&name))
-        .run(|_| set_disabled(&admin, &name, false))
+        .run(|_| admin.set_disabled(&name, false))
         .await
 }
