@@ -233,7 +233,9 @@ impl KeyAdmin {
 
     fn user_store(&self) -> Result<&Arc<dyn super::UserStore>, AdminError> {
         self.keys.users().ok_or_else(|| {
-            AdminError::not_found("this server keeps no users (the key store has no user store)")
+            AdminError::store(super::StoreError::Unsupported(
+                "this server keeps no users (the key store has no user store)".into(),
+            ))
         })
     }
 }
