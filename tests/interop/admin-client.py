@@ -12,6 +12,7 @@ Prints one line per check and "N passed, M failed" last; exits 1 on any failure.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -83,6 +84,18 @@ async def mcp_whoami(key: str) -> str:
             assert "whoami" in names, f"whoami not listed: {names}"
             result = await client.call_tool("whoami", {})
             return " ".join(c.text for c in result.content if isinstance(c, TextContent))
+
+
+async def mcp_tool(key: str, name: str) -> Any:
+    """`tools/call name {}` through the SDK's client with `key`."""
+    http = httpx2.AsyncClient(headers=bearer(key), timeout=httpx2.Timeout(TIMEOUT))
+    async with http:
+        async with Client(
+            streamable_http_client(f"{BASE}/mcp", http_client=http),
+            client_info=Implementation(name="mcp-admin-py", version="1.0.0"),
+            read_timeout_seconds=TIMEOUT,
+        ) as client:
+            return await client.call_tool(name, {})
 
 
 async def mcp_works(key: str) -> bool:
@@ -187,6 +200,27 @@ async def main() -> None:
         check("an unknown id -> 404", r.status_code == 404, short(r))
         r = await http.post("/api/keys", headers=bearer(ADMIN), json={"name": "py-ci", "role": "viewer", "surfaces": ["mcp"]})
         check("a name taken -> 409", r.status_code == 409, short(r))
+
+        # The same operations as MCP tools (workflow_server registers those that never answer a
+        # secret): an admin key on the mcp surface lists the keys; an operator is refused.
+        r = await http.post(
+            "/api/keys", headers=bearer(ADMIN), json={"name": "py-admin-mcp", "role": "admin", "surfaces": ["mcp"]}
+        )
+        if check("POST /api/keys (an admin key for MCP) -> 201", r.status_code == 201, short(r)):
+            admin_mcp = r.json()["secret"]
+            remember(admin_mcp)
+            for who, key, allowed in [("admin", admin_mcp, True), ("operator", OPERATOR, False)]:
+                try:
+                    async with asyncio.timeout(TIMEOUT):
+                        result = await mcp_tool(key, "admin_list_api_keys")
+                    text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
+                    if allowed:
+                        listed = json.loads(text).get("keys", []) if not result.is_error else []
+                        check(f"MCP tool admin_list_api_keys as {who}", len(listed) >= 3, text[:200])
+                    else:
+                        check(f"MCP tool admin_list_api_keys as {who} is refused", bool(result.is_error), text[:200])
+                except Exception as e:  # noqa: BLE001
+                    fail(f"MCP tool admin_list_api_keys as {who}", f"{type(e).__name__}: {str(e)[:200]}")
 
         # Users.
         r = await http.post("/api/users", headers=bearer(ADMIN), json={"name": "py-user", "role": "viewer"})
