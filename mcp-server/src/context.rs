@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::BoxFuture;
-use crate::auth::AuthContext;
+use crate::auth::{AuthContext, Delegation};
 use crate::client_state::ClientState;
 use crate::error::ClientRequestError;
 use crate::mrtr::InputRound;
@@ -118,6 +118,10 @@ pub(crate) struct ContextInner {
     pub round: Option<Arc<InputRound>>,
     /// The caller, when the endpoint is protected.
     pub auth: Option<Arc<AuthContext>>,
+    /// The caller's token and the server's exchanger, when the caller's token can be exchanged
+    /// for upstream calls (RFC 8693).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub delegation: Option<Delegation>,
 }
 
 /// What a handler knows about the request it serves, and how it talks back to the client.
@@ -186,6 +190,45 @@ impl Context {
     /// not protected (or over stdio).
     pub fn auth(&self) -> Option<&AuthContext> {
         self.inner.auth.as_deref()
+    }
+
+    /// An access token for an upstream API, on behalf of the caller: the caller's access token
+    /// exchanged at the authorization server for one whose audience is the upstream (OAuth 2.0
+    /// Token Exchange, RFC 8693), with this server as the actor. The caller's own token never
+    /// leaves the server except to the authorization server that issued it, and no API returns
+    /// it (AZ-13: never pass it through).
+    ///
+    /// Needs [`AuthorizationConfig::token_exchange`](crate::auth::AuthorizationConfig::token_exchange)
+    /// and a caller authenticated with an access token; otherwise, and when the authorization
+    /// server refuses or cannot be reached, a typed [`ExchangeError`](crate::auth::ExchangeError)
+    /// that carries no token. Tokens are cached per caller token, target and scopes until
+    /// shortly before they expire; identical concurrent exchanges share one call.
+    ///
+    /// ```no_run
+    /// use mcp_server::auth::{ExchangeError, ExchangeRequest};
+    /// use mcp_server::{Context, ToolDef, NoArgs};
+    ///
+    /// let tool = ToolDef::from_fn("upstream_whoami", |ctx: Context, _: NoArgs| async move {
+    ///     let request = ExchangeRequest::resource("https://api.example.com").scope("read");
+    ///     let token = ctx.upstream_token(request).await?;
+    ///     let mut headers = http::HeaderMap::new();
+    ///     headers.insert(http::header::AUTHORIZATION, token.authorization_header());
+    ///     // ... send the upstream request with these headers
+    ///     Ok::<_, ExchangeError>("called")
+    /// });
+    /// # let _ = tool;
+    /// ```
+    #[cfg(feature = "oauth")]
+    pub async fn upstream_token(
+        &self,
+        request: crate::auth::ExchangeRequest,
+    ) -> Result<crate::auth::UpstreamToken, crate::auth::ExchangeError> {
+        crate::auth::upstream_token(
+            self.auth(),
+            self.inner.delegation.as_ref(),
+            &request,
+        )
+        .await
     }
 
     /// The HTTP request behind this call, when served over HTTP.

@@ -24,6 +24,8 @@ use super::danger::{Danger, is_remote_plain_http};
 use super::dpop::DpopConfig;
 #[cfg(feature = "oauth")]
 use super::dpop::DpopMode;
+#[cfg(feature = "oauth")]
+use super::exchange::TokenExchanger;
 #[cfg(feature = "http")]
 use super::failures::{AuthFailureLimits, FailureGuard};
 use super::roles::{RoleClaim, RoleLadder};
@@ -268,6 +270,9 @@ pub struct AuthorizationConfig {
     /// same budgets); a new one whenever the limits are set.
     #[cfg(feature = "http")]
     pub(crate) failure_guard: Arc<OnceLock<Option<Arc<FailureGuard>>>>,
+    /// RFC 8693 token exchange for calls to upstream APIs on the caller's behalf.
+    #[cfg(feature = "oauth")]
+    pub(crate) token_exchange: Option<Arc<TokenExchanger>>,
     /// The first setting given to a mode that does not use it, reported by `check`.
     misuse: Option<AuthConfigError>,
 }
@@ -320,6 +325,8 @@ impl AuthorizationConfig {
             auth_failure_limits: AuthFailureLimits::default(),
             #[cfg(feature = "http")]
             failure_guard: Arc::default(),
+            #[cfg(feature = "oauth")]
+            token_exchange: None,
             misuse: None,
         }
     }
@@ -499,6 +506,43 @@ impl AuthorizationConfig {
             );
         }
         self.dpop = dpop;
+        self
+    }
+
+    /// Lets tools call upstream APIs on behalf of the caller: handlers trade the caller's access
+    /// token for one of the upstream's own at the authorization server (RFC 8693 token
+    /// exchange) with [`Context::upstream_token`](crate::Context::upstream_token). Needs a mode
+    /// that checks access tokens (OAuth, or builtin mode with a validator): `build()` refuses
+    /// it elsewhere, and refuses a token endpoint on plain `http://` beyond loopback unless
+    /// [`Danger::PlainHttpAuthorizationServer`] is accepted.
+    ///
+    /// ```
+    /// use mcp_server::auth::{
+    ///     AuthorizationConfig, JwtValidator, JwtValidatorConfig, TokenExchangeConfig,
+    ///     TokenExchanger,
+    /// };
+    /// # fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let issuer = "https://auth.example.com";
+    /// let exchange = TokenExchangeConfig::new(format!("{issuer}/token"), "mcp-front", "secret");
+    /// let auth = AuthorizationConfig::enabled()
+    ///     .authorization_server(issuer)
+    ///     .resource("https://mcp.example.com/mcp")
+    ///     .validator(JwtValidator::new(JwtValidatorConfig::new(issuer, ""))?)
+    ///     .token_exchange(TokenExchanger::new(exchange)?);
+    /// let server = mcp_server::McpServer::builder("front").authorization(auth).build()?;
+    /// # let _ = server;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "oauth")]
+    #[must_use]
+    pub fn token_exchange(mut self, exchanger: TokenExchanger) -> Self {
+        if !self.takes_tokens() {
+            self.misused(
+                "token_exchange",
+                ": only OAuth access tokens can be exchanged (RFC 8693)",
+            );
+        }
+        self.token_exchange = Some(Arc::new(exchanger));
         self
     }
 
@@ -697,6 +741,12 @@ impl AuthorizationConfig {
         matches!(self.mode(), AuthMode::OAuth | AuthMode::Builtin)
     }
 
+    /// The token exchange of tools' upstream calls, when configured.
+    #[cfg(feature = "oauth")]
+    pub(crate) fn token_exchanger(&self) -> Option<&Arc<TokenExchanger>> {
+        self.token_exchange.as_ref()
+    }
+
     /// The API keys of builtin mode.
     #[cfg(feature = "builtin-auth")]
     pub(crate) fn api_keys(&self) -> Option<&ApiKeys> {
@@ -852,6 +902,8 @@ impl AuthorizationConfig {
         self.auth_failure_limits
             .check()
             .map_err(AuthConfigError::InvalidAuthFailureLimits)?;
+        #[cfg(feature = "oauth")]
+        self.check_token_exchange()?;
         if !self.checks_tokens() {
             return Ok(());
         }
@@ -867,6 +919,26 @@ impl AuthorizationConfig {
             if let Some(url) = servers.iter().find(|u| is_remote_plain_http(u)) {
                 return Err(AuthConfigError::PlainHttpAuthorizationServer { url: url.clone() });
             }
+        }
+        Ok(())
+    }
+
+    /// Token exchange needs access tokens to exchange, and a token endpoint it may send them to.
+    #[cfg(feature = "oauth")]
+    fn check_token_exchange(&self) -> Result<(), AuthConfigError> {
+        let Some(exchange) = &self.token_exchange else {
+            return Ok(());
+        };
+        if !self.checks_tokens() {
+            return Err(AuthConfigError::NotInMode {
+                setting: "token_exchange",
+                mode: self.mode(),
+                hint: ", which checks no access tokens: add a JWT validator",
+            });
+        }
+        let url = &exchange.config().token_endpoint;
+        if is_remote_plain_http(url) && !self.allows(Danger::PlainHttpAuthorizationServer) {
+            return Err(AuthConfigError::PlainHttpAuthorizationServer { url: url.clone() });
         }
         Ok(())
     }

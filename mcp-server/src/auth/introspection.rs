@@ -26,14 +26,15 @@
 
 use crate::clock::now_secs;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::backend::{BodyError, read_bounded};
 use super::context::{AuthContext, CredentialKind};
+use super::flight::{FlightTicket, Flights};
 use super::jwt::scopes_of;
 use super::token_cache::token_digest;
 use super::validator::{TokenError, TokenValidator};
@@ -292,49 +293,7 @@ fn negative_key(token: &str, resource: &str) -> Digest {
 
 /// Introspections in flight, by token digest: a second check of the same token awaits the
 /// first one's answer instead of making its own call.
-type InFlight = Mutex<HashMap<Digest, Arc<OnceCell<Introspected>>>>;
-
-/// One check's share of a flight; leaving (done or cancelled) removes the flight once nobody
-/// else waits for it or it has its answer.
-struct FlightTicket<'a> {
-    flights: &'a InFlight,
-    key: Digest,
-    cell: Option<Arc<OnceCell<Introspected>>>,
-}
-
-impl FlightTicket<'_> {
-    fn join(flights: &InFlight, key: Digest) -> FlightTicket<'_> {
-        let mut map = flights.lock().unwrap_or_else(|e| e.into_inner());
-        let cell = Arc::clone(map.entry(key).or_default());
-        FlightTicket {
-            flights,
-            key,
-            cell: Some(cell),
-        }
-    }
-
-    fn cell(&self) -> Option<&OnceCell<Introspected>> {
-        self.cell.as_deref()
-    }
-}
-
-impl Drop for FlightTicket<'_> {
-    fn drop(&mut self) {
-        let mut map = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(mine) = self.cell.take() else {
-            return;
-        };
-        let ptr = Arc::as_ptr(&mine);
-        // Our share goes first, under the lock, so the count below is exact.
-        drop(mine);
-        let finished = map.get(&self.key).is_some_and(|cell| {
-            Arc::as_ptr(cell) == ptr && (cell.initialized() || Arc::strong_count(cell) == 1)
-        });
-        if finished {
-            map.remove(&self.key);
-        }
-    }
-}
+type InFlight = Flights<Introspected>;
 
 /// Validates tokens by RFC 7662 introspection. Network failures, timeouts and 5xx answers are
 /// [`TokenError::Unavailable`] (503, fail closed); too many checks in flight is
@@ -582,6 +541,7 @@ impl TokenValidator for IntrospectionValidator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use crate::test_util::until;
 
     fn validator() -> IntrospectionValidator {

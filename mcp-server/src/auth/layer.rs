@@ -136,6 +136,10 @@ where
                 .await;
             match outcome {
                 Ok(ctx) => {
+                    #[cfg(feature = "oauth")]
+                    if let Some(d) = delegation(&auth, &parts.headers, ctx.as_deref()) {
+                        parts.extensions.insert(d);
+                    }
                     if let Some(ctx) = ctx {
                         parts.extensions.insert(ctx);
                     }
@@ -146,6 +150,33 @@ where
             }
         })
     }
+}
+
+/// What a handler needs to exchange the caller's access token (RFC 8693): with token exchange
+/// configured, for a caller authenticated by an access token (`Bearer` or `DPoP`; never an API
+/// key, Basic credentials, or `fail_open`'s anonymous caller). The token is the one the
+/// authenticator just accepted from the `Authorization` header.
+#[cfg(feature = "oauth")]
+fn delegation(
+    auth: &Authenticator,
+    headers: &http::HeaderMap,
+    ctx: Option<&AuthContext>,
+) -> Option<super::exchange::Delegation> {
+    use super::context::CredentialKind;
+    let exchanger = auth.config().token_exchanger()?;
+    if !matches!(ctx?.credential, CredentialKind::Bearer | CredentialKind::Dpop) {
+        return None;
+    }
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !(scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop")) {
+        return None;
+    }
+    let token = token.trim_start_matches(' ');
+    Some(super::exchange::Delegation::new(
+        Arc::clone(exchanger),
+        super::exchange::SubjectToken::new(token),
+    ))
 }
 
 /// The authenticator of the layer a request passed, kept for [`Caller::require_role`].
@@ -160,6 +191,8 @@ struct CallerPolicy(Arc<Authenticator>);
 pub struct Caller {
     context: Option<Arc<AuthContext>>,
     policy: Arc<Authenticator>,
+    #[cfg(feature = "oauth")]
+    delegation: Option<super::exchange::Delegation>,
 }
 
 impl std::fmt::Debug for Caller {
@@ -208,6 +241,17 @@ impl Caller {
     pub fn authorization_enabled(&self) -> bool {
         self.policy.enabled()
     }
+
+    /// An access token for an upstream API, on behalf of this caller: the caller's token
+    /// exchanged at the authorization server (RFC 8693), as
+    /// [`Context::upstream_token`](crate::Context::upstream_token) does for tools.
+    #[cfg(feature = "oauth")]
+    pub async fn upstream_token(
+        &self,
+        request: super::ExchangeRequest,
+    ) -> Result<super::UpstreamToken, super::ExchangeError> {
+        super::exchange::upstream_token(self.context(), self.delegation.as_ref(), &request).await
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -230,6 +274,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         Ok(Caller {
             context: parts.extensions.get::<Arc<AuthContext>>().cloned(),
             policy,
+            #[cfg(feature = "oauth")]
+            delegation: parts
+                .extensions
+                .get::<super::exchange::Delegation>()
+                .cloned(),
         })
     }
 }

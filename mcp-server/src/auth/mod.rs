@@ -18,7 +18,9 @@
 //! Auth0; deny by default). `?token=<key>` is a [`Danger`] for clients that
 //! cannot send headers. Every decision and tool call is an [`AuditEvent`] (to `tracing` and an
 //! [`AuditSink`] such as [`JsonlFileSink`]). Tools read the caller with
-//! [`Context::auth`](crate::Context::auth).
+//! [`Context::auth`](crate::Context::auth), and call upstream APIs on the caller's behalf with a
+//! token of the upstream's own, from an RFC 8693 token exchange
+//! (`AuthorizationConfig::token_exchange`, `Context::upstream_token`; feature `oauth`).
 //!
 //! The configuration cannot be built wrong: each mode carries what it needs, `build()` refuses
 //! what it could not enforce ([`AuthConfigError`]: no validator, no public URL for the token
@@ -120,9 +122,13 @@ mod algorithm;
 #[cfg(feature = "http")]
 pub(crate) mod dpop;
 
-// feature `oauth`: JWTs, JWKS, introspection.
+// feature `oauth`: JWTs, JWKS, introspection, token exchange.
 #[cfg(feature = "oauth")]
 mod backend;
+#[cfg(feature = "oauth")]
+mod exchange;
+#[cfg(feature = "oauth")]
+mod flight;
 #[cfg(feature = "oauth")]
 mod introspection;
 #[cfg(feature = "oauth")]
@@ -175,6 +181,17 @@ pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use backend::ValidatorSetupError;
 #[cfg(feature = "http")]
 pub use dpop::{DpopConfig, DpopMode, NonceIssuer};
+#[cfg(feature = "oauth")]
+pub use exchange::{
+    ACCESS_TOKEN_TYPE, ClientAuthMethod, ClientSecret, ExchangeError, ExchangeRequest,
+    TOKEN_EXCHANGE_GRANT, TokenExchangeConfig, TokenExchanger, UpstreamToken,
+};
+#[cfg(feature = "oauth")]
+pub(crate) use exchange::{Delegation, upstream_token};
+/// What a request needs to exchange its caller's token; none in builds without `oauth`.
+#[cfg(not(feature = "oauth"))]
+#[derive(Clone, Debug)]
+pub(crate) enum Delegation {}
 #[cfg(feature = "oauth")]
 pub use introspection::{IntrospectionAuth, IntrospectionConfig, IntrospectionValidator};
 #[cfg(feature = "oauth")]

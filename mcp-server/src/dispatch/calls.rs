@@ -77,6 +77,7 @@ fn context(
     };
     let ctx = Context::new(ContextInner {
         auth: env.auth.clone(),
+        delegation: env.delegation,
         request_id: id,
         meta,
         version: env.version,

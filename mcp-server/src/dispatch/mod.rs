@@ -25,7 +25,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::BoxFuture;
-use crate::auth::AuthContext;
+use crate::auth::{AuthContext, Delegation};
 use crate::client_state::{ClientState, StateChange};
 use crate::context::{HttpRequestParts, Peer};
 use crate::server::ServerInner;
@@ -72,6 +72,8 @@ pub(crate) struct RequestEnv {
     pub http: Option<HttpRequestParts>,
     /// The caller, when the endpoint is protected.
     pub auth: Option<Arc<AuthContext>>,
+    /// What exchanging the caller's token for upstream calls takes, when it can be.
+    pub delegation: Option<Delegation>,
 }
 
 impl RequestEnv {

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::TaskConfig;
 use crate::ToolDef;
-use crate::auth::AuthContext;
+use crate::auth::{AuthContext, Delegation};
 use crate::client_state::ClientState;
 use crate::store::{TaskCall, TaskStoreError};
 
@@ -29,6 +29,8 @@ pub(crate) struct Spec {
     pub(crate) version: ProtocolVersion,
     pub(crate) client: Option<Arc<ClientState>>,
     pub(crate) auth: Option<Arc<AuthContext>>,
+    /// The caller's token exchange (RFC 8693), for upstream calls of the handler.
+    pub(crate) delegation: Option<Delegation>,
     pub(crate) request_timeout: Option<Duration>,
 }
 
@@ -356,6 +358,7 @@ mod tests {
                 version: ProtocolVersion::V2026_07_28,
                 client: None,
                 auth: None,
+                delegation: None,
                 request_timeout: None,
             },
             gate: Arc::default(),

@@ -366,6 +366,7 @@ impl McpServer {
             client: Some(state),
             http: None,
             auth: None,
+            delegation: None,
         };
         if tasks.len() >= MAX_IN_FLIGHT {
             conn.modern().remove(&id);
@@ -483,6 +484,7 @@ impl McpServer {
                     client: client.clone(),
                     http: None,
                     auth: None,
+                    delegation: None,
                 };
                 let id = r.id.clone();
                 let fut = dispatch::handle_request(Arc::clone(&server), r, env);

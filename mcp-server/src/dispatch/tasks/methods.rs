@@ -15,7 +15,7 @@ use super::extension::{declares_extension, missing_extension};
 use super::run::{spawn_run, watch};
 use super::wire::{server_meta, task_fields};
 use super::{principal, spec};
-use crate::auth::AuthContext;
+use crate::auth::{AuthContext, Delegation};
 use crate::dispatch::shape::{Cache, encode, shape};
 use crate::dispatch::{Outcome, RequestEnv, parse_params};
 use crate::mrtr::InputRound;
@@ -170,7 +170,7 @@ pub(crate) async fn handle(
                 p.task_id,
                 p.input_responses,
                 elsewhere,
-                env.auth.clone(),
+                (env.auth.clone(), env.delegation.clone()),
             ));
             delivery
                 .await
@@ -190,7 +190,7 @@ async fn deliver(
     task_id: String,
     responses: JsonObject,
     spec: Option<Spec>,
-    caller: Option<Arc<AuthContext>>,
+    (caller, delegation): (Option<Arc<AuthContext>>, Option<Delegation>),
 ) -> Result<(), ErrorObject> {
     // One delivery at a time in this instance; between instances the store's update is the
     // referee: only the update that takes the last pending question resumes the handler.
@@ -248,6 +248,7 @@ async fn deliver(
         // The handler runs again on behalf of the caller who answered, as they are now.
         (Some(entry), _) => {
             entry.spec.auth = caller;
+            entry.spec.delegation = delegation;
             spawn_run(&entry.spec, &entry.token, Arc::clone(&round))
         }
         (None, Some(spec)) => {

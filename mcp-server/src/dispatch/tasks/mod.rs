@@ -39,6 +39,7 @@ fn spec(
         version: env.version,
         client: env.client.clone(),
         auth: env.auth.clone(),
+        delegation: env.delegation.clone(),
         request_timeout,
     }
 }

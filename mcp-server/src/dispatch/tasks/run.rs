@@ -73,6 +73,7 @@ pub(super) fn spawn_run(
         request_timeout: spec.request_timeout,
         round: Some(round),
         auth: spec.auth.clone(),
+        delegation: spec.delegation.clone(),
     });
     let run =
         AssertUnwindSafe(spec.tool.call_unguarded(ctx, spec.arguments.clone())).catch_unwind();

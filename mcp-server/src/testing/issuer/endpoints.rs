@@ -54,7 +54,8 @@ async fn metadata(State(s): State<Arc<Shared>>) -> Response {
             "token_endpoint": format!("{i}/token"),
             "introspection_endpoint": format!("{i}/introspect"),
             "authorization_endpoint": format!("{i}/authorize"),
-            "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+            "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token",
+                crate::auth::TOKEN_EXCHANGE_GRANT],
             "token_endpoint_auth_methods_supported":
                 ["client_secret_basic", "client_secret_post", "none"],
             "response_types_supported": ["code"],

@@ -3,7 +3,8 @@
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
+    RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, UnparsedPublicKey,
 };
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -74,6 +75,25 @@ impl Keys {
                     Err(_) => Vec::new(),
                 }
             }
+        }
+    }
+
+    /// Whether `sig` is this generation's signature of `input` under the key named by `alg`
+    /// and `kid` (ES256 or RS256 only, as the issuer signs).
+    pub(super) fn verify(&self, alg: &str, kid: Option<&str>, input: &[u8], sig: &[u8]) -> bool {
+        match (alg, kid) {
+            ("ES256", Some(kid)) if kid == self.es_kid => {
+                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, self.es256.public_key().as_ref())
+                    .verify(input, sig)
+                    .is_ok()
+            }
+            ("RS256", Some(kid)) if kid == self.rs_kid => UnparsedPublicKey::new(
+                &RSA_PKCS1_2048_8192_SHA256,
+                self.rs256.public_key().as_ref(),
+            )
+            .verify(input, sig)
+            .is_ok(),
+            _ => false,
         }
     }
 

@@ -7,10 +7,17 @@
 //! gets `token_type: DPoP` and `cnf.jkt`), an optional authorization-server DPoP nonce, key
 //! rotation (tokens signed with the old keys become unverifiable), and the authorization code
 //! grant with PKCE (S256) and refresh tokens, whose `/authorize` redirects at once.
+//!
+//! Servers that call upstream APIs on their caller's behalf get the token exchange grant
+//! (RFC 8693) at the same token endpoint: a registered confidential client trades a caller's
+//! token for one whose `aud` is the upstream, `sub` the caller and `act.sub` the client (see
+//! `exchange.rs` for every check and error), optionally limited to an allow list of targets
+//! ([`TestIssuer::restrict_exchange_targets`]) and counted ([`TestIssuer::token_exchanges`]).
 
 mod authorize;
 mod dpop;
 mod endpoints;
+mod exchange;
 mod form;
 mod introspect;
 mod keys;
@@ -42,6 +49,8 @@ struct ClientEntry {
     secret: Option<String>,
     scopes: String,
     lifetime: Option<Duration>,
+    /// The only resources and audiences it may exchange tokens for, when restricted.
+    exchange_targets: Option<Vec<String>>,
 }
 
 /// An authorization code waiting to be exchanged.
@@ -201,7 +210,8 @@ impl TestIssuer {
         format!("{}/jwks", self.shared.issuer)
     }
 
-    /// The token endpoint (client credentials, authorization code, refresh token).
+    /// The token endpoint (client credentials, authorization code, refresh token, token
+    /// exchange).
     pub fn token_endpoint(&self) -> String {
         format!("{}/token", self.shared.issuer)
     }
@@ -286,6 +296,7 @@ impl TestIssuer {
                     secret: None,
                     scopes: scopes.to_owned(),
                     lifetime: None,
+                    exchange_targets: None,
                 },
             );
         }
@@ -318,8 +329,30 @@ impl TestIssuer {
         }
     }
 
+    /// Limits the resources and audiences `client_id` (registered already) may exchange tokens
+    /// for (RFC 8693): any other target is refused with `invalid_target`. Unrestricted by
+    /// default.
+    pub fn restrict_exchange_targets(&self, client_id: &str, targets: &[&str]) {
+        if let Ok(mut c) = self.shared.clients.lock() {
+            if let Some(e) = c.get_mut(client_id) {
+                e.exchange_targets = Some(targets.iter().map(|t| (*t).to_owned()).collect());
+            }
+        }
+    }
+
+    /// How many token exchange requests (RFC 8693 grant) reached the token endpoint,
+    /// successful or not.
+    pub fn token_exchanges(&self) -> usize {
+        self.token_grants()
+            .iter()
+            .filter(|g| *g == crate::auth::TOKEN_EXCHANGE_GRANT)
+            .count()
+    }
+
     /// Registers a confidential client for the client-credentials grant; tokens get `scope`
-    /// (the requested scopes, limited to these) and `aud` from the `resource` parameter.
+    /// (the requested scopes, limited to these) and `aud` from the `resource` parameter. The
+    /// client may also exchange tokens (RFC 8693): a caller's token, sent as `subject_token`,
+    /// for one of another audience on the caller's behalf.
     pub fn register_client(&self, client_id: &str, client_secret: &str, scopes: &str) {
         if let Ok(mut c) = self.shared.clients.lock() {
             c.insert(
@@ -328,6 +361,7 @@ impl TestIssuer {
                     secret: Some(client_secret.to_owned()),
                     scopes: scopes.to_owned(),
                     lifetime: None,
+                    exchange_targets: None,
                 },
             );
         }

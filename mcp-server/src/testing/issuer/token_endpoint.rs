@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use serde_json::json;
+use serde_json::{Value, json};
+
+use crate::auth::{ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT};
 
 use super::dpop::check_token_proof;
 use super::endpoints::{json_response, oauth_error, unavailable};
@@ -37,16 +39,27 @@ pub(super) fn grant_scopes(requested: Option<&str>, allowed: &str) -> String {
     }
 }
 
-struct Issue<'a> {
-    client_id: &'a str,
-    scope: &'a str,
-    resource: &'a str,
-    lifetime: Duration,
-    jkt: Option<String>,
-    refresh: bool,
+/// What a token endpoint answer issues.
+pub(super) struct Issue<'a> {
+    pub(super) client_id: &'a str,
+    pub(super) scope: &'a str,
+    /// The audience (and a refresh token's resource).
+    pub(super) resource: &'a str,
+    pub(super) lifetime: Duration,
+    pub(super) jkt: Option<String>,
+    pub(super) refresh: bool,
+    /// A token exchange's subject, audience and actor, replacing `sub` and `aud`.
+    pub(super) exchange: Option<Exchange>,
 }
 
-fn issue(s: &Shared, i: Issue<'_>) -> Response {
+/// The claims of a token issued by a token exchange (RFC 8693 §4.1).
+pub(super) struct Exchange {
+    pub(super) sub: String,
+    pub(super) aud: Value,
+    pub(super) act: Value,
+}
+
+pub(super) fn issue(s: &Shared, i: Issue<'_>) -> Response {
     let t = now();
     let secs = i.lifetime.as_secs().max(1);
     let mut claims = json!({
@@ -56,6 +69,11 @@ fn issue(s: &Shared, i: Issue<'_>) -> Response {
     });
     if let Some(jkt) = &i.jkt {
         claims["cnf"] = json!({"jkt": jkt});
+    }
+    if let Some(x) = &i.exchange {
+        claims["sub"] = json!(x.sub);
+        claims["aud"] = x.aud.clone();
+        claims["act"] = x.act.clone();
     }
     let keys = s.keys();
     let header = json!({"alg": "ES256", "typ": "at+jwt", "kid": keys.kid(SigningKey::Es256)});
@@ -72,6 +90,9 @@ fn issue(s: &Shared, i: Issue<'_>) -> Response {
     let token_type = if i.jkt.is_some() { "DPoP" } else { "Bearer" };
     let mut body = json!({"access_token": token, "token_type": token_type,
         "expires_in": secs, "scope": i.scope});
+    if i.exchange.is_some() {
+        body["issued_token_type"] = json!(ACCESS_TOKEN_TYPE);
+    }
     if i.refresh {
         let rt = format!("rt-{}", random_id());
         if let Ok(mut r) = s.refresh_tokens.lock() {
@@ -142,9 +163,11 @@ pub(super) async fn token(
                     lifetime,
                     jkt,
                     refresh: false,
+                    exchange: None,
                 },
             )
         }
+        TOKEN_EXCHANGE_GRANT => super::exchange::exchange(&s, &id, &client, &form, lifetime, jkt),
         "authorization_code" => {
             let code = form_value(&form, "code").unwrap_or("");
             let pending = s.codes.lock().ok().and_then(|mut c| c.remove(code));
@@ -178,6 +201,7 @@ pub(super) async fn token(
                     lifetime,
                     jkt,
                     refresh: true,
+                    exchange: None,
                 },
             )
         }
@@ -202,6 +226,7 @@ pub(super) async fn token(
                     lifetime,
                     jkt,
                     refresh: true,
+                    exchange: None,
                 },
             )
         }

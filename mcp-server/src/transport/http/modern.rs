@@ -26,7 +26,7 @@ use super::post::{Outbound, PostPeer, encode_reply, step_up};
 use super::respond::{self, MCP_PROTOCOL_VERSION, header};
 use super::sse::frame;
 use crate::BoxFuture;
-use crate::auth::AuthContext;
+use crate::auth::{AuthContext, Delegation};
 use crate::client_state::ClientState;
 use crate::context::{HttpRequestParts, Peer};
 use crate::dispatch::meta::{declared_version, modern_version, read_meta};
@@ -263,11 +263,13 @@ async fn run(
         ..
     } = parts;
     let auth = extensions.get::<Arc<AuthContext>>().cloned();
+    let delegation = extensions.get::<Delegation>().cloned();
     let env = RequestEnv {
         version,
         peer,
         client: Some(client),
         auth,
+        delegation,
         http: Some(HttpRequestParts {
             headers,
             uri,

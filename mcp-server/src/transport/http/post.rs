@@ -28,7 +28,7 @@ use super::respond::{self, MCP_PROTOCOL_VERSION, MCP_SESSION_ID, header};
 use super::session::{CreateError, Session};
 use super::sse::{LiveBody, SseStream, frame};
 use crate::BoxFuture;
-use crate::auth::AuthContext;
+use crate::auth::{AuthContext, Delegation};
 use crate::client_state::ClientState;
 use crate::context::{HttpRequestParts, Peer};
 use crate::dispatch::{self, Failure, Outcome, RequestEnv, StepUp};
@@ -480,6 +480,7 @@ async fn run_requests(
         ..
     } = parts;
     let auth = extensions.get::<Arc<AuthContext>>().cloned();
+    let delegation = extensions.get::<Delegation>().cloned();
     let mut http = Some(HttpRequestParts {
         headers,
         uri,
@@ -505,6 +506,7 @@ async fn run_requests(
                 client: client.clone(),
                 http,
                 auth: auth.clone(),
+                delegation: delegation.clone(),
             };
             let id = r.id.clone();
             let fut = dispatch::handle_request(Arc::clone(&state.server), r, env);

@@ -1,0 +1,1005 @@
+//! Calling upstream APIs on behalf of the caller: OAuth 2.0 Token Exchange (RFC 8693).
+//!
+//! A tool that calls another protected API must not forward the caller's access token (it was
+//! issued for this server, and the upstream must refuse it: AZ-13). It asks the authorization
+//! server for a token of the upstream's own instead, in exchange for the caller's: the server
+//! authenticates as a confidential client and sends the caller's token as `subject_token`; the
+//! new token names the upstream as its audience, the caller as its subject, and this server as
+//! the actor (`act`, RFC 8693 §4.1).
+//!
+//! - [`TokenExchangeConfig`]: the token endpoint, this server's client id and secret (HTTP Basic
+//!   by default, or in the body), timeouts, cache and concurrency bounds;
+//! - [`TokenExchanger`]: the client, given to
+//!   [`AuthorizationConfig::token_exchange`](super::AuthorizationConfig::token_exchange);
+//! - [`ExchangeRequest`]: the upstream (`resource` or `audience`) and the scopes a handler asks
+//!   for, through [`Context::upstream_token`](crate::Context::upstream_token) (or
+//!   [`Caller::upstream_token`](super::Caller::upstream_token) on the application's routes);
+//! - [`UpstreamToken`]: what comes back, printable only as `<redacted>`, usable as an
+//!   `Authorization` header value;
+//! - [`ExchangeError`]: why there is none; it never carries a token.
+//!
+//! The caller's own token is kept by the framework in a type of its own, reachable only by the
+//! exchange: no API returns it. Exchanged tokens are cached per (caller's token, target,
+//! scopes, token type) until shortly before they expire, in a bounded cache; identical
+//! concurrent exchanges share one call; at most
+//! [`max_concurrent`](TokenExchangeConfig::max_concurrent) calls are in flight; each call ends
+//! within [`http_timeout`](TokenExchangeConfig::http_timeout) (default 5 s).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
+
+use super::backend::{BodyError, ValidatorSetupError, read_bounded};
+use super::context::{AuthContext, CredentialKind};
+use super::flight::{FlightKey, FlightTicket, Flights};
+use super::token_cache::token_digest;
+use crate::form::form_urlencode;
+
+/// `grant_type` of a token exchange (RFC 8693 §2.1).
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
+/// The token type of an OAuth 2.0 access token (RFC 8693 §3): the `subject_token_type` sent,
+/// the `requested_token_type` asked for and the `issued_token_type` expected.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// A client secret. `Debug` prints `<redacted>`; there is no `Display`.
+///
+/// ```
+/// use mcp_server::auth::ClientSecret;
+/// let secret = ClientSecret::new("s3cr3t-value");
+/// assert_eq!(format!("{secret:?}"), "ClientSecret(<redacted>)");
+/// ```
+#[derive(Clone)]
+pub struct ClientSecret(Arc<str>);
+
+impl ClientSecret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        ClientSecret(Arc::from(secret.into()))
+    }
+
+    /// The secret, for the request that carries it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(<redacted>)")
+    }
+}
+
+impl From<String> for ClientSecret {
+    fn from(secret: String) -> Self {
+        ClientSecret::new(secret)
+    }
+}
+
+impl From<&str> for ClientSecret {
+    fn from(secret: &str) -> Self {
+        ClientSecret::new(secret)
+    }
+}
+
+/// How this server authenticates to the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ClientAuthMethod {
+    /// HTTP Basic with the client id and secret, each form-urlencoded first
+    /// (`client_secret_basic`, the default).
+    #[default]
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body (`client_secret_post`).
+    ClientSecretPost,
+}
+
+/// Settings of a [`TokenExchanger`].
+///
+/// ```
+/// use std::time::Duration;
+/// use mcp_server::auth::TokenExchangeConfig;
+/// let config = TokenExchangeConfig::new("https://auth.example.com/token", "mcp-front", "secret")
+///     .http_timeout(Duration::from_secs(3))
+///     .cache(1_000, Duration::from_secs(30));
+/// assert!(!format!("{config:?}").contains("secret\""));
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct TokenExchangeConfig {
+    /// The token endpoint (`token_endpoint` of the authorization server's metadata).
+    pub token_endpoint: String,
+    /// The client id this server is registered under.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: ClientSecret,
+    /// How the client authenticates (default HTTP Basic).
+    pub client_auth: ClientAuthMethod,
+    /// Timeout of each exchange, reading the answer included (default 5 s).
+    pub http_timeout: Duration,
+    /// The largest answer read (default 1 MiB); a larger one is refused unread past the bound.
+    pub max_response_bytes: usize,
+    /// How many exchanged tokens are remembered at most (default 10 000; zero caches none).
+    pub cache_capacity: usize,
+    /// How long before its expiry an exchanged token stops being served from the cache
+    /// (default 30 s; at most half its lifetime). A token without `expires_in` is not cached.
+    pub refresh_before: Duration,
+    /// How many exchanges may be in flight at once (default 32, at least 1).
+    pub max_concurrent: usize,
+    /// How long an exchange waits for a free slot before it is refused as busy (default 1 s).
+    pub max_wait: Duration,
+}
+
+impl std::fmt::Debug for TokenExchangeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenExchangeConfig")
+            .field("token_endpoint", &self.token_endpoint)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("client_auth", &self.client_auth)
+            .field("http_timeout", &self.http_timeout)
+            .field("cache_capacity", &self.cache_capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenExchangeConfig {
+    /// Exchanges at `token_endpoint`, authenticated as `client_id` with `client_secret` (HTTP
+    /// Basic).
+    pub fn new(
+        token_endpoint: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<ClientSecret>,
+    ) -> Self {
+        TokenExchangeConfig {
+            token_endpoint: token_endpoint.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            client_auth: ClientAuthMethod::ClientSecretBasic,
+            http_timeout: Duration::from_secs(5),
+            max_response_bytes: super::backend::DEFAULT_MAX_RESPONSE_BYTES,
+            cache_capacity: 10_000,
+            refresh_before: Duration::from_secs(30),
+            max_concurrent: 32,
+            max_wait: Duration::from_secs(1),
+        }
+    }
+
+    /// Sends the client id and secret in the form body (`client_secret_post`) instead of HTTP
+    /// Basic.
+    #[must_use]
+    pub fn client_secret_post(mut self) -> Self {
+        self.client_auth = ClientAuthMethod::ClientSecretPost;
+        self
+    }
+
+    /// Sets the timeout of each exchange (default 5 s).
+    #[must_use]
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    /// Sets the largest answer read (default 1 MiB).
+    #[must_use]
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Remembers at most `capacity` exchanged tokens, each until `refresh_before` its expiry
+    /// (at most half its lifetime before); zero capacity caches nothing.
+    #[must_use]
+    pub fn cache(mut self, capacity: usize, refresh_before: Duration) -> Self {
+        self.cache_capacity = capacity;
+        self.refresh_before = refresh_before;
+        self
+    }
+
+    /// Allows at most `max_concurrent` exchanges in flight; an exchange waits at most
+    /// `max_wait` for a slot, then is refused as [`ExchangeError::Busy`].
+    #[must_use]
+    pub fn concurrency(mut self, max_concurrent: usize, max_wait: Duration) -> Self {
+        self.max_concurrent = max_concurrent.max(1);
+        self.max_wait = max_wait;
+        self
+    }
+}
+
+/// What a handler asks for: a token for one upstream, named by `resource` (its URL, RFC 8707)
+/// or `audience` (a logical name the authorization server knows), with optional scopes.
+///
+/// ```
+/// use mcp_server::auth::ExchangeRequest;
+/// let request = ExchangeRequest::resource("https://api.example.com").scope("read write");
+/// assert_eq!(request.target_resource(), Some("https://api.example.com"));
+/// assert_eq!(request.scopes().len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExchangeRequest {
+    resource: Option<String>,
+    audience: Option<String>,
+    scopes: BTreeSet<String>,
+}
+
+impl ExchangeRequest {
+    /// A token for the upstream at `url` (sent as `resource`).
+    pub fn resource(url: impl Into<String>) -> Self {
+        ExchangeRequest {
+            resource: Some(url.into()),
+            audience: None,
+            scopes: BTreeSet::new(),
+        }
+    }
+
+    /// A token for the upstream the authorization server knows as `name` (sent as `audience`).
+    pub fn audience(name: impl Into<String>) -> Self {
+        ExchangeRequest {
+            resource: None,
+            audience: Some(name.into()),
+            scopes: BTreeSet::new(),
+        }
+    }
+
+    /// Names the upstream's `audience` too, beside its `resource`.
+    #[must_use]
+    pub fn with_audience(mut self, name: impl Into<String>) -> Self {
+        self.audience = Some(name.into());
+        self
+    }
+
+    /// Asks for scopes (space-separated; may be called several times).
+    #[must_use]
+    pub fn scope(mut self, scope: &str) -> Self {
+        self.scopes
+            .extend(scope.split_whitespace().map(str::to_owned));
+        self
+    }
+
+    /// The `resource` asked for.
+    pub fn target_resource(&self) -> Option<&str> {
+        self.resource.as_deref()
+    }
+
+    /// The `audience` asked for.
+    pub fn target_audience(&self) -> Option<&str> {
+        self.audience.as_deref()
+    }
+
+    /// The scopes asked for.
+    pub fn scopes(&self) -> &BTreeSet<String> {
+        &self.scopes
+    }
+
+    /// The `scope` parameter, when scopes were asked for.
+    fn scope_param(&self) -> Option<String> {
+        (!self.scopes.is_empty()).then(|| {
+            self.scopes
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+
+    /// Why this request cannot be sent, if it cannot.
+    fn check(&self) -> Result<(), ExchangeError> {
+        let empty = |t: &Option<String>| t.as_deref().is_some_and(|t| t.trim().is_empty());
+        if empty(&self.resource) || empty(&self.audience) {
+            return Err(ExchangeError::InvalidRequest(
+                "the upstream's resource or audience is empty",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An access token for an upstream, from a token exchange. `Debug` shows its lifetime and
+/// scope, never the token; there is no `Display`. Send it with
+/// [`authorization_header`](Self::authorization_header).
+///
+/// ```no_run
+/// use mcp_server::auth::{ExchangeError, ExchangeRequest};
+/// use mcp_server::Context;
+///
+/// async fn upstream_call(ctx: &Context) -> Result<(), ExchangeError> {
+///     let token = ctx
+///         .upstream_token(ExchangeRequest::resource("https://api.example.com").scope("read"))
+///         .await?;
+///     let mut headers = http::HeaderMap::new();
+///     headers.insert(http::header::AUTHORIZATION, token.authorization_header());
+///     assert!(!format!("{token:?}").contains(token.expose()));
+///     Ok(())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct UpstreamToken(Arc<Issued>);
+
+struct Issued {
+    token: String,
+    /// `Bearer <token>`, marked sensitive.
+    header: http::HeaderValue,
+    expires_at: Option<Instant>,
+    scope: Option<String>,
+    issued_token_type: String,
+}
+
+impl UpstreamToken {
+    /// The `Authorization` header value: `Bearer <token>`, marked sensitive (the `http` crate
+    /// and this crate's request `Debug` never print it).
+    pub fn authorization_header(&self) -> http::HeaderValue {
+        self.0.header.clone()
+    }
+
+    /// The token itself, for clients that take a string (e.g. `mcp_client::auth::BearerAuth`).
+    /// Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0.token
+    }
+
+    /// How long it remains valid, when the authorization server said (`expires_in`).
+    pub fn expires_in(&self) -> Option<Duration> {
+        self.0
+            .expires_at
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// The scopes granted, when the authorization server said (`scope`); otherwise the ones
+    /// asked for were granted (RFC 6749 §5.1).
+    pub fn scope(&self) -> Option<&str> {
+        self.0.scope.as_deref()
+    }
+
+    /// `issued_token_type`: always [`ACCESS_TOKEN_TYPE`].
+    pub fn issued_token_type(&self) -> &str {
+        &self.0.issued_token_type
+    }
+}
+
+impl std::fmt::Debug for UpstreamToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamToken")
+            .field("token", &format_args!("<redacted>"))
+            .field("expires_in", &self.expires_in())
+            .field("scope", &self.0.scope)
+            .finish()
+    }
+}
+
+/// Why no upstream token could be had. The text says what went wrong; it never carries a
+/// token or a secret, and can be returned to the caller as a tool error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExchangeError {
+    /// No authenticated caller (an unprotected endpoint, stdio, or a request let in by
+    /// `fail_open`): there is no token to exchange.
+    #[error("there is no authenticated caller whose token could be exchanged")]
+    NoCaller,
+    /// The caller did not present an OAuth access token (an API key, HTTP Basic): only access
+    /// tokens can be exchanged.
+    #[error(
+        "the caller authenticated with {} credentials, not an OAuth access token: nothing to exchange",
+        .credential.as_str()
+    )]
+    NotExchangeable {
+        /// How the caller authenticated.
+        credential: CredentialKind,
+    },
+    /// This server has no token exchange configured
+    /// ([`AuthorizationConfig::token_exchange`](super::AuthorizationConfig::token_exchange)).
+    #[error("token exchange is not configured on this server")]
+    NotConfigured,
+    /// The request is unusable as written (an empty resource or audience).
+    #[error("the token exchange request is invalid: {0}")]
+    InvalidRequest(&'static str),
+    /// The authorization server refused the exchange with an OAuth error (`invalid_grant`: the
+    /// caller's token is not acceptable; `invalid_target`: the upstream is unknown or not
+    /// allowed; `invalid_scope`; `invalid_client`: this server's credentials are wrong ...).
+    #[error("the authorization server refused the token exchange: {error}{}", .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Refused {
+        /// The OAuth `error` code.
+        error: String,
+        /// Its `error_description`, when it had a short printable one that carries no token
+        /// or secret.
+        description: Option<String>,
+        /// The HTTP status of the answer.
+        status: u16,
+    },
+    /// The authorization server cannot be reached, timed out, failed (5xx) or asked to slow
+    /// down (429).
+    #[error("the authorization server is unavailable for token exchange: {0}")]
+    Unavailable(String),
+    /// Too many exchanges are in flight on this server.
+    #[error("too many token exchanges are in progress")]
+    Busy,
+    /// The authorization server's answer is not a usable token exchange answer (not JSON, no
+    /// `access_token`, another token type, too large ...).
+    #[error("the authorization server's token exchange answer is unusable: {0}")]
+    Malformed(String),
+}
+
+/// The caller's access token, as the authentication layer found it: kept by the framework for
+/// the exchange alone. `Debug` prints `<redacted>`; nothing outside this module reads it.
+#[derive(Clone)]
+pub(crate) struct SubjectToken {
+    token: Arc<str>,
+    digest: [u8; 32],
+}
+
+impl SubjectToken {
+    pub(crate) fn new(token: &str) -> Self {
+        SubjectToken {
+            token: Arc::from(token),
+            digest: token_digest(token),
+        }
+    }
+}
+
+impl std::fmt::Debug for SubjectToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubjectToken(<redacted>)")
+    }
+}
+
+/// What a request needs to exchange its caller's token: the exchanger of the server and the
+/// token. Put in the request's extensions by the authentication layer, for callers that
+/// presented an access token to a server with token exchange configured.
+#[derive(Clone, Debug)]
+pub(crate) struct Delegation {
+    exchanger: Arc<TokenExchanger>,
+    subject: SubjectToken,
+}
+
+impl Delegation {
+    pub(crate) fn new(exchanger: Arc<TokenExchanger>, subject: SubjectToken) -> Self {
+        Delegation { exchanger, subject }
+    }
+
+    /// A token for the upstream of `request`, on behalf of the caller.
+    pub(crate) async fn exchange(
+        &self,
+        request: &ExchangeRequest,
+    ) -> Result<UpstreamToken, ExchangeError> {
+        self.exchanger.exchange(&self.subject, request).await
+    }
+}
+
+/// A token for `request`'s upstream on behalf of `caller`, through `delegation` (the request's,
+/// when it has one): what [`Context::upstream_token`](crate::Context::upstream_token) and
+/// [`Caller::upstream_token`](super::Caller::upstream_token) do.
+pub(crate) async fn upstream_token(
+    caller: Option<&AuthContext>,
+    delegation: Option<&Delegation>,
+    request: &ExchangeRequest,
+) -> Result<UpstreamToken, ExchangeError> {
+    let Some(caller) = caller else {
+        return Err(ExchangeError::NoCaller);
+    };
+    match (delegation, caller.credential) {
+        (Some(d), _) => d.exchange(request).await,
+        (None, CredentialKind::None) => Err(ExchangeError::NoCaller),
+        (None, CredentialKind::Bearer | CredentialKind::Dpop) => Err(ExchangeError::NotConfigured),
+        (None, credential) => Err(ExchangeError::NotExchangeable { credential }),
+    }
+}
+
+/// The answer for `subject`, `request` (the requests of a flight share it).
+type Exchanged = Result<UpstreamToken, ExchangeError>;
+
+/// Exchanged tokens by key until they are due for renewal, and the keys in arrival order.
+/// Bounded: when full, expired entries go, then the oldest.
+struct ExchangeCache {
+    capacity: usize,
+    inner: Mutex<(HashMap<FlightKey, (Instant, UpstreamToken)>, VecDeque<FlightKey>)>,
+}
+
+impl ExchangeCache {
+    fn get(&self, key: &FlightKey) -> Option<UpstreamToken> {
+        let guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (until, token) = guard.0.get(key)?;
+        (Instant::now() < *until).then(|| token.clone())
+    }
+
+    fn insert(&self, key: FlightKey, until: Instant, token: UpstreamToken) {
+        if self.capacity == 0 {
+            return;
+        }
+        let now = Instant::now();
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, order) = &mut *guard;
+        if map.len() >= self.capacity && !map.contains_key(&key) {
+            map.retain(|_, (u, _)| *u > now);
+            order.retain(|k| map.contains_key(k));
+            while map.len() >= self.capacity {
+                let Some(oldest) = order.pop_front() else {
+                    map.clear();
+                    break;
+                };
+                map.remove(&oldest);
+            }
+        }
+        if map.insert(key, (until, token)).is_none() {
+            order.push_back(key);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.inner.lock().map_or(0, |g| g.0.len())
+    }
+}
+
+/// The client of RFC 8693 token exchange: this server, authenticated to the authorization
+/// server, trades a caller's access token for one of an upstream's. Give it to
+/// [`AuthorizationConfig::token_exchange`](super::AuthorizationConfig::token_exchange); handlers
+/// use it through [`Context::upstream_token`](crate::Context::upstream_token).
+///
+/// ```no_run
+/// use mcp_server::auth::{
+///     AuthorizationConfig, ExchangeRequest, JwtValidator, JwtValidatorConfig,
+///     TokenExchangeConfig, TokenExchanger,
+/// };
+/// use mcp_server::{Context, McpServer, NoArgs, ToolDef};
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let issuer = "https://auth.example.com";
+/// let exchange = TokenExchanger::new(TokenExchangeConfig::new(
+///     "https://auth.example.com/token",
+///     "mcp-front",
+///     std::env::var("MCP_EXCHANGE_CLIENT_SECRET")?,
+/// ))?;
+/// let server = McpServer::builder("front")
+///     .authorization(
+///         AuthorizationConfig::enabled()
+///             .authorization_server(issuer)
+///             .resource("https://mcp.example.com/mcp")
+///             .validator(JwtValidator::new(JwtValidatorConfig::new(issuer, ""))?)
+///             .token_exchange(exchange),
+///     )
+///     .tool(ToolDef::from_fn("reports", |ctx: Context, _: NoArgs| async move {
+///         let request = ExchangeRequest::resource("https://reports.example.com").scope("read");
+///         let token = ctx.upstream_token(request).await?;
+///         // ... call https://reports.example.com with `token.authorization_header()`
+///         # let _ = token;
+///         Ok::<_, mcp_server::auth::ExchangeError>("done")
+///     }))
+///     .build()?;
+/// # let _ = server;
+/// # Ok(()) }
+/// ```
+pub struct TokenExchanger {
+    config: TokenExchangeConfig,
+    http: reqwest::Client,
+    permits: Semaphore,
+    cache: ExchangeCache,
+    flights: Flights<Exchanged>,
+}
+
+impl std::fmt::Debug for TokenExchanger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenExchanger")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The longest lifetime taken from `expires_in`, in seconds.
+const YEAR: u64 = 365 * 24 * 3600;
+
+/// The most characters of an `error_description` kept.
+const MAX_DESCRIPTION: usize = 200;
+
+/// The cache and flight key of an exchange: the caller's token (by digest), the target, the
+/// scopes; domain-separated and length-prefixed.
+fn exchange_key(subject: &SubjectToken, request: &ExchangeRequest) -> FlightKey {
+    let mut ctx = crate::crypto::Sha256::new();
+    let scope = request.scope_param().unwrap_or_default();
+    for part in [
+        b"mcp-token-exchange:v1".as_slice(),
+        subject.digest.as_slice(),
+        request.resource.as_deref().unwrap_or("").as_bytes(),
+        &[u8::from(request.resource.is_some())],
+        request.audience.as_deref().unwrap_or("").as_bytes(),
+        &[u8::from(request.audience.is_some())],
+        scope.as_bytes(),
+    ] {
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part);
+    }
+    ctx.finish()
+}
+
+/// An OAuth `error` code as RFC 6749 §5.2 allows it (printable ASCII but `"` and `\`), short.
+fn error_code(value: Option<&Value>) -> Option<String> {
+    let code = value?.as_str()?;
+    let ok = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+    ok.then(|| code.to_owned())
+}
+
+impl TokenExchanger {
+    /// An exchanger with its own HTTP client (`http_timeout` per exchange, no redirects
+    /// followed).
+    pub fn new(config: TokenExchangeConfig) -> Result<Self, ValidatorSetupError> {
+        let http = super::backend::http_client(config.http_timeout)?;
+        Ok(TokenExchanger {
+            permits: Semaphore::new(config.max_concurrent.max(1)),
+            cache: ExchangeCache {
+                capacity: config.cache_capacity,
+                inner: Mutex::new((HashMap::new(), VecDeque::new())),
+            },
+            flights: Mutex::new(HashMap::new()),
+            config,
+            http,
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TokenExchangeConfig {
+        &self.config
+    }
+
+    /// A token for `request`'s upstream in exchange for `subject`: from the cache, else from
+    /// one (shared, bounded) call.
+    pub(crate) async fn exchange(
+        &self,
+        subject: &SubjectToken,
+        request: &ExchangeRequest,
+    ) -> Result<UpstreamToken, ExchangeError> {
+        request.check()?;
+        let key = exchange_key(subject, request);
+        if let Some(token) = self.cache.get(&key) {
+            return Ok(token);
+        }
+        let ticket = FlightTicket::join(&self.flights, key);
+        let outcome = match ticket.cell() {
+            Some(cell) => {
+                cell.get_or_init(|| self.exchange_bounded(key, subject, request))
+                    .await
+                    .clone()
+            }
+            None => self.exchange_bounded(key, subject, request).await,
+        };
+        drop(ticket);
+        outcome
+    }
+
+    /// One exchange once a slot is free (`Busy` when none frees up within `max_wait`); a
+    /// usable answer is cached.
+    async fn exchange_bounded(
+        &self,
+        key: FlightKey,
+        subject: &SubjectToken,
+        request: &ExchangeRequest,
+    ) -> Exchanged {
+        // A flight that ended just before this one joined may have cached the answer.
+        if let Some(token) = self.cache.get(&key) {
+            return Ok(token);
+        }
+        let permit = tokio::time::timeout(self.config.max_wait, self.permits.acquire()).await;
+        let Ok(Ok(_permit)) = permit else {
+            tracing::warn!(target: "mcp::auth", "too many token exchanges in flight");
+            return Err(ExchangeError::Busy);
+        };
+        use tracing::Instrument;
+        let span = crate::telemetry::outgoing("oauth.token_exchange", None);
+        // Bounded twice: the client's timeout, and this one around everything.
+        let call = self.call(subject, request).instrument(span.clone());
+        let outcome = match tokio::time::timeout(self.config.http_timeout, call).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(ExchangeError::Unavailable(
+                "the token endpoint did not answer in time".to_owned(),
+            )),
+        };
+        match &outcome {
+            Ok(token) => {
+                tracing::debug!(
+                    target: "mcp::auth",
+                    resource = request.resource.as_deref(),
+                    audience = request.audience.as_deref(),
+                    scope = token.scope(),
+                    "token exchanged for an upstream"
+                );
+                let expires_in = token.0.expires_at.map(|at| at.saturating_duration_since(Instant::now()));
+                if let Some(expires_in) = expires_in {
+                    let margin = self.config.refresh_before.min(expires_in / 2);
+                    self.cache
+                        .insert(key, Instant::now() + (expires_in - margin), token.clone());
+                }
+            }
+            Err(e) => {
+                crate::telemetry::failed(&span);
+                tracing::warn!(
+                    target: "mcp::auth",
+                    resource = request.resource.as_deref(),
+                    audience = request.audience.as_deref(),
+                    error = %e,
+                    "token exchange failed"
+                );
+            }
+        }
+        outcome
+    }
+
+    /// The form of an exchange.
+    fn body(&self, subject: &SubjectToken, request: &ExchangeRequest) -> String {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.append_pair("grant_type", TOKEN_EXCHANGE_GRANT)
+            .append_pair("subject_token", &subject.token)
+            .append_pair("subject_token_type", ACCESS_TOKEN_TYPE)
+            .append_pair("requested_token_type", ACCESS_TOKEN_TYPE);
+        if let Some(resource) = &request.resource {
+            body.append_pair("resource", resource);
+        }
+        if let Some(audience) = &request.audience {
+            body.append_pair("audience", audience);
+        }
+        if let Some(scope) = request.scope_param() {
+            body.append_pair("scope", &scope);
+        }
+        if self.config.client_auth == ClientAuthMethod::ClientSecretPost {
+            body.append_pair("client_id", &self.config.client_id)
+                .append_pair("client_secret", self.config.client_secret.expose());
+        }
+        body.finish()
+    }
+
+    /// One call to the token endpoint.
+    async fn call(&self, subject: &SubjectToken, request: &ExchangeRequest) -> Exchanged {
+        let unavailable = |why: &str| ExchangeError::Unavailable(why.to_owned());
+        let mut call = self
+            .http
+            .post(&self.config.token_endpoint)
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(self.body(subject, request));
+        if self.config.client_auth == ClientAuthMethod::ClientSecretBasic {
+            // RFC 6749 §2.3.1: both parts form-urlencoded before Basic encoding.
+            call = call.basic_auth(
+                form_urlencode(&self.config.client_id),
+                Some(form_urlencode(self.config.client_secret.expose())),
+            );
+        }
+        let response = call
+            .send()
+            .await
+            .map_err(|_| unavailable("the token endpoint cannot be reached"))?;
+        let status = response.status();
+        if status.is_server_error() {
+            return Err(unavailable(&format!("the token endpoint failed ({status})")));
+        }
+        if status == http::StatusCode::TOO_MANY_REQUESTS {
+            return Err(unavailable("the token endpoint asks to slow down (429)"));
+        }
+        let body = match read_bounded(response, self.config.max_response_bytes).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge(limit)) => {
+                return Err(ExchangeError::Malformed(format!(
+                    "the answer is larger than {limit} bytes"
+                )));
+            }
+            Err(BodyError::Read(_)) => return Err(unavailable("the answer could not be read")),
+        };
+        let answer = match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(answer)) => Some(answer),
+            _ => None,
+        };
+        if !status.is_success() {
+            return Err(self.refusal(status, answer.as_ref(), subject));
+        }
+        let Some(answer) = answer else {
+            return Err(ExchangeError::Malformed(
+                "the answer is not a JSON object".to_owned(),
+            ));
+        };
+        issued(&answer)
+    }
+
+    /// The refusal an error answer states. A description that could carry a secret (the
+    /// caller's token, this server's client secret) or is not short printable text is dropped.
+    fn refusal(
+        &self,
+        status: http::StatusCode,
+        answer: Option<&Map<String, Value>>,
+        subject: &SubjectToken,
+    ) -> ExchangeError {
+        let Some(error) = error_code(answer.and_then(|a| a.get("error"))) else {
+            return ExchangeError::Malformed(format!(
+                "the token endpoint refused with HTTP {} and no OAuth error",
+                status.as_u16()
+            ));
+        };
+        let description = answer
+            .and_then(|a| a.get("error_description"))
+            .and_then(Value::as_str)
+            .filter(|d| {
+                d.len() <= MAX_DESCRIPTION
+                    && d.chars().all(|c| !c.is_control())
+                    && !d.contains(&*subject.token)
+                    && !d.contains(self.config.client_secret.expose())
+            })
+            .map(str::to_owned);
+        ExchangeError::Refused {
+            error,
+            description,
+            status: status.as_u16(),
+        }
+    }
+}
+
+/// The token of a successful answer (RFC 8693 §2.2.1): an access token usable as a bearer
+/// token.
+fn issued(answer: &Map<String, Value>) -> Exchanged {
+    let malformed = |why: &str| Err(ExchangeError::Malformed(why.to_owned()));
+    let Some(token) = answer.get("access_token").and_then(Value::as_str) else {
+        return malformed("no access_token");
+    };
+    let issued_type = answer.get("issued_token_type").and_then(Value::as_str);
+    if issued_type != Some(ACCESS_TOKEN_TYPE) {
+        return malformed("the issued token is not an access token (issued_token_type)");
+    }
+    let token_type = answer.get("token_type").and_then(Value::as_str);
+    if !token_type.is_some_and(|t| t.eq_ignore_ascii_case("bearer")) {
+        return malformed("the issued token is not a bearer token (token_type)");
+    }
+    // RFC 6750 b64token: what an `Authorization: Bearer` header can carry.
+    let usable = !token.is_empty()
+        && token.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+        });
+    let header = usable
+        .then(|| http::HeaderValue::from_str(&format!("Bearer {token}")).ok())
+        .flatten();
+    let Some(mut header) = header else {
+        return malformed("the access token has characters a bearer token cannot have");
+    };
+    header.set_sensitive(true);
+    let expires_at = match answer.get("expires_in") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            // Beyond a year is as good as a year (and never overflows the clock).
+            Some(secs) => Instant::now().checked_add(Duration::from_secs(secs.min(YEAR))),
+            None => return malformed("expires_in is not a number of seconds"),
+        },
+    };
+    Ok(UpstreamToken(Arc::new(Issued {
+        token: token.to_owned(),
+        header,
+        expires_at,
+        scope: answer.get("scope").and_then(Value::as_str).map(str::to_owned),
+        issued_token_type: ACCESS_TOKEN_TYPE.to_owned(),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    fn good() -> Value {
+        json!({"access_token": "abc.def-ghi", "issued_token_type": ACCESS_TOKEN_TYPE,
+            "token_type": "Bearer", "expires_in": 300, "scope": "read"})
+    }
+
+    #[test]
+    fn a_usable_answer_is_a_bearer_access_token() {
+        let t = issued(&answer(good())).unwrap();
+        assert_eq!(t.expose(), "abc.def-ghi");
+        assert_eq!(t.scope(), Some("read"));
+        assert!(t.expires_in().unwrap() <= Duration::from_secs(300));
+        let h = t.authorization_header();
+        assert!(h.is_sensitive());
+        assert_eq!(h.to_str().unwrap(), "Bearer abc.def-ghi");
+        let printed = format!("{t:?}");
+        assert!(!printed.contains("abc.def"), "{printed}");
+
+        let refused = |patch: Value| {
+            let mut a = answer(good());
+            for (k, v) in patch.as_object().unwrap() {
+                if v.is_null() {
+                    a.remove(k);
+                } else {
+                    a.insert(k.clone(), v.clone());
+                }
+            }
+            issued(&a).unwrap_err()
+        };
+        for patch in [
+            json!({"access_token": null}),
+            json!({"access_token": 7}),
+            json!({"access_token": "has space"}),
+            json!({"access_token": ""}),
+            json!({"issued_token_type": null}),
+            json!({"issued_token_type": "urn:ietf:params:oauth:token-type:id_token"}),
+            json!({"token_type": "N_A"}),
+            json!({"token_type": "DPoP"}),
+            json!({"expires_in": "soon"}),
+        ] {
+            assert!(
+                matches!(refused(patch.clone()), ExchangeError::Malformed(_)),
+                "{patch}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_tell_callers_targets_and_scopes_apart() {
+        let a = SubjectToken::new("token-a");
+        let b = SubjectToken::new("token-b");
+        let r = ExchangeRequest::resource("https://api.example");
+        let k = exchange_key(&a, &r);
+        assert_eq!(k, exchange_key(&a, &r.clone()));
+        assert_eq!(
+            k,
+            exchange_key(
+                &a,
+                &ExchangeRequest::resource("https://api.example").scope("")
+            )
+        );
+        assert_ne!(k, exchange_key(&b, &r));
+        assert_ne!(k, exchange_key(&a, &r.clone().scope("read")));
+        assert_ne!(k, exchange_key(&a, &ExchangeRequest::audience("https://api.example")));
+        assert_ne!(k, exchange_key(&a, &ExchangeRequest::resource("https://api2.example")));
+        // Scope order does not matter.
+        assert_eq!(
+            exchange_key(&a, &r.clone().scope("b a")),
+            exchange_key(&a, &r.clone().scope("a").scope("b"))
+        );
+        assert_eq!(format!("{a:?}"), "SubjectToken(<redacted>)");
+    }
+
+    #[test]
+    fn the_cache_stays_bounded_and_forgets_what_is_due() {
+        let cache = ExchangeCache {
+            capacity: 3,
+            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+        };
+        let token = issued(&answer(good())).unwrap();
+        let later = Instant::now() + Duration::from_secs(60);
+        for i in 0..50u8 {
+            cache.insert([i; 32], later, token.clone());
+            assert!(cache.len() <= 3);
+        }
+        assert!(cache.get(&[49; 32]).is_some());
+        assert!(cache.get(&[0; 32]).is_none());
+        cache.insert([99; 32], Instant::now(), token.clone());
+        assert!(cache.get(&[99; 32]).is_none(), "due: not served");
+    }
+
+    #[test]
+    fn error_codes_are_short_printable_tokens() {
+        assert_eq!(error_code(Some(&json!("invalid_grant"))).as_deref(), Some("invalid_grant"));
+        assert_eq!(error_code(Some(&json!("bad\"code"))), None);
+        assert_eq!(error_code(Some(&json!("x".repeat(65)))), None);
+        assert_eq!(error_code(Some(&json!(3))), None);
+        assert_eq!(error_code(None), None);
+    }
+
+    #[test]
+    fn empty_targets_are_refused_before_any_call() {
+        assert!(matches!(
+            ExchangeRequest::resource(" ").check(),
+            Err(ExchangeError::InvalidRequest(_))
+        ));
+        assert!(ExchangeRequest::audience("api").check().is_ok());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let c = TokenExchangeConfig::new("https://as/token", "front", "top-secret-value");
+        assert!(!format!("{c:?}").contains("top-secret-value"));
+        let x = TokenExchanger::new(c).unwrap();
+        assert!(!format!("{x:?}").contains("top-secret-value"));
+        let d = Delegation::new(Arc::new(x), SubjectToken::new("caller-token-value"));
+        assert!(!format!("{d:?}").contains("caller-token-value"));
+    }
+}
