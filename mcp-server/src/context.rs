@@ -223,12 +223,7 @@ impl Context {
         &self,
         request: crate::auth::ExchangeRequest,
     ) -> Result<crate::auth::UpstreamToken, crate::auth::ExchangeError> {
-        crate::auth::upstream_token(
-            self.auth(),
-            self.inner.delegation.as_ref(),
-            &request,
-        )
-        .await
+        crate::auth::upstream_token(self.auth(), self.inner.delegation.as_ref(), &request).await
     }
 
     /// The HTTP request behind this call, when served over HTTP.

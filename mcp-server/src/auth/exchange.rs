@@ -493,7 +493,10 @@ type Exchanged = Result<UpstreamToken, ExchangeError>;
 /// Bounded: when full, expired entries go, then the oldest.
 struct ExchangeCache {
     capacity: usize,
-    inner: Mutex<(HashMap<FlightKey, (Instant, UpstreamToken)>, VecDeque<FlightKey>)>,
+    inner: Mutex<(
+        HashMap<FlightKey, (Instant, UpstreamToken)>,
+        VecDeque<FlightKey>,
+    )>,
 }
 
 impl ExchangeCache {
@@ -658,11 +661,10 @@ impl TokenExchanger {
         }
         let ticket = FlightTicket::join(&self.flights, key);
         let outcome = match ticket.cell() {
-            Some(cell) => {
-                cell.get_or_init(|| self.exchange_bounded(key, subject, request))
-                    .await
-                    .clone()
-            }
+            Some(cell) => cell
+                .get_or_init(|| self.exchange_bounded(key, subject, request))
+                .await
+                .clone(),
             None => self.exchange_bounded(key, subject, request).await,
         };
         drop(ticket);
@@ -705,7 +707,10 @@ impl TokenExchanger {
                     scope = token.scope(),
                     "token exchanged for an upstream"
                 );
-                let expires_in = token.0.expires_at.map(|at| at.saturating_duration_since(Instant::now()));
+                let expires_in = token
+                    .0
+                    .expires_at
+                    .map(|at| at.saturating_duration_since(Instant::now()));
                 if let Some(expires_in) = expires_in {
                     let margin = self.config.refresh_before.min(expires_in / 2);
                     self.cache
@@ -771,7 +776,9 @@ impl TokenExchanger {
             .map_err(|_| unavailable("the token endpoint cannot be reached"))?;
         let status = response.status();
         if status.is_server_error() {
-            return Err(unavailable(&format!("the token endpoint failed ({status})")));
+            return Err(unavailable(&format!(
+                "the token endpoint failed ({status})"
+            )));
         }
         if status == http::StatusCode::TOO_MANY_REQUESTS {
             return Err(unavailable("the token endpoint asks to slow down (429)"));
@@ -871,7 +878,10 @@ fn issued(answer: &Map<String, Value>) -> Exchanged {
         token: token.to_owned(),
         header,
         expires_at,
-        scope: answer.get("scope").and_then(Value::as_str).map(str::to_owned),
+        scope: answer
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         issued_token_type: ACCESS_TOKEN_TYPE.to_owned(),
     })))
 }
@@ -947,8 +957,14 @@ mod tests {
         );
         assert_ne!(k, exchange_key(&b, &r));
         assert_ne!(k, exchange_key(&a, &r.clone().scope("read")));
-        assert_ne!(k, exchange_key(&a, &ExchangeRequest::audience("https://api.example")));
-        assert_ne!(k, exchange_key(&a, &ExchangeRequest::resource("https://api2.example")));
+        assert_ne!(
+            k,
+            exchange_key(&a, &ExchangeRequest::audience("https://api.example"))
+        );
+        assert_ne!(
+            k,
+            exchange_key(&a, &ExchangeRequest::resource("https://api2.example"))
+        );
         // Scope order does not matter.
         assert_eq!(
             exchange_key(&a, &r.clone().scope("b a")),
@@ -977,7 +993,10 @@ mod tests {
 
     #[test]
     fn error_codes_are_short_printable_tokens() {
-        assert_eq!(error_code(Some(&json!("invalid_grant"))).as_deref(), Some("invalid_grant"));
+        assert_eq!(
+            error_code(Some(&json!("invalid_grant"))).as_deref(),
+            Some("invalid_grant")
+        );
         assert_eq!(error_code(Some(&json!("bad\"code"))), None);
         assert_eq!(error_code(Some(&json!("x".repeat(65)))), None);
         assert_eq!(error_code(Some(&json!(3))), None);

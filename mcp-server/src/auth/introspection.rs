@@ -541,8 +541,8 @@ impl TokenValidator for IntrospectionValidator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use crate::test_util::until;
+    use std::sync::Arc;
 
     fn validator() -> IntrospectionValidator {
         IntrospectionValidator::new(

@@ -164,7 +164,10 @@ fn delegation(
 ) -> Option<super::exchange::Delegation> {
     use super::context::CredentialKind;
     let exchanger = auth.config().token_exchanger()?;
-    if !matches!(ctx?.credential, CredentialKind::Bearer | CredentialKind::Dpop) {
+    if !matches!(
+        ctx?.credential,
+        CredentialKind::Bearer | CredentialKind::Dpop
+    ) {
         return None;
     }
     let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;

@@ -39,4 +39,5 @@ mod resource_templates;
 mod shared_sessions;
 mod stdio;
 mod tasks;
+mod token_exchange;
 mod transport_bounds;
