@@ -4,7 +4,9 @@
 //! and `log` records alike), plus the audit trail (an in-memory sink and the JSON-lines files),
 //! plus every response the clients got, plus every span and metric exported through
 //! OpenTelemetry (feature `otel`: a `tracing-opentelemetry` layer over an in-memory span
-//! exporter, an in-memory metric exporter on the global meter provider; issue 14). No token,
+//! exporter, an in-memory metric exporter on the global meter provider; issue 14), plus RFC 8693
+//! token exchanges (issue 17: the caller's token, the exchanged one, the exchanging client's
+//! secret, in success and refusal, with the exchanged token's `Debug` logged). No token,
 //! DPoP proof, API key, password, client secret or `?token=` value appears anywhere, nor any
 //! 16-character window of one.
 //!
@@ -20,9 +22,10 @@ use base64::Engine;
 use mcp_client::McpClient;
 use mcp_client::auth::{ApiKeyAuth, BasicAuth, BearerAuth, ClientCredentialsAuth};
 use mcp_server::auth::{
-    ApiKeys, AuditEvent, AuditSink, AuthorizationConfig, Danger, DpopConfig, IntrospectionConfig,
-    IntrospectionValidator, JsonlFileSink, JwtValidator, JwtValidatorConfig, MemoryAuditSink,
-    MemoryStore, NewApiKey, Surface, User, UserStore, hash_password,
+    ApiKeys, AuditEvent, AuditSink, AuthorizationConfig, Danger, DpopConfig, ExchangeError,
+    ExchangeRequest, IntrospectionConfig, IntrospectionValidator, JsonlFileSink, JwtValidator,
+    JwtValidatorConfig, MemoryAuditSink, MemoryStore, NewApiKey, Surface, TokenExchangeConfig,
+    TokenExchanger, User, UserStore, hash_password,
 };
 use mcp_server::testing::{DpopKey, TestIssuer, TestListener, TestServer, spawn};
 use mcp_server::{Context, McpServer, NoArgs, ToolDef};
@@ -333,6 +336,61 @@ async fn az19_no_secret_reaches_a_log_line_the_audit_trail_or_a_response() {
     assert!(issuer.introspections() >= 3);
     secrets.extend([active, revoked, unknown.to_owned(), rs_secret.to_owned()]);
 
+    // --- Token exchange (RFC 8693): a tool trades the caller's token for an upstream's --------
+    // Once accepted (the exchanged token is cached, then reused), once refused (a wrong client
+    // secret: the authorization server's `invalid_client` reaches the tool error and the logs).
+    let front_secret = "front-exchange-secret-8e3b5f0a2d71";
+    issuer.register_client("front", front_secret, "");
+    let mut exchange_servers = Vec::new();
+    for (secret, refused) in [
+        (front_secret, false),
+        ("front-wrong-secret-51c9e7d3a0b4", true),
+    ] {
+        let listener = TestListener::bind().await.unwrap();
+        let exchange = TokenExchanger::new(TokenExchangeConfig::new(
+            issuer.token_endpoint(),
+            "front",
+            secret,
+        ))
+        .unwrap();
+        let auth = issuer
+            .authorization(listener.url())
+            .unwrap()
+            .token_exchange(exchange)
+            .audit(tee());
+        let tool = ToolDef::from_fn("upstream", |ctx: Context, _: NoArgs| async move {
+            let token = ctx
+                .upstream_token(ExchangeRequest::resource("https://upstream.example/api"))
+                .await?;
+            tracing::info!(?token, "exchanged");
+            Ok::<_, ExchangeError>(format!("{token:?}"))
+        });
+        let srv = listener.spawn(
+            McpServer::builder("front")
+                .authorization(auth)
+                .tool(tool)
+                .build()
+                .unwrap(),
+        );
+        let user = issuer
+            .token(&srv.url())
+            .subject("alice")
+            .scope("read")
+            .sign();
+        let client = McpClient::connect(&srv.url(), BearerAuth::new(&user))
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let r = client.call_tool("upstream", json!({})).await.unwrap();
+            assert_eq!(r.is_error(), refused, "token exchange case");
+            seen.0.push(serde_json::to_string(&r).unwrap());
+        }
+        secrets.extend([user, secret.to_owned()]);
+        exchange_servers.push(srv);
+    }
+    assert!(issuer.token_exchanges() >= 3);
+    secrets.extend(issuer.issued_tokens());
+
     // --- Built-in: API keys (header, bearer, query), revoked and unknown keys, JWTs beside ------
     let keys = ApiKeys::in_memory();
     let listener = TestListener::bind().await.unwrap();
@@ -420,6 +478,9 @@ async fn az19_no_secret_reaches_a_log_line_the_audit_trail_or_a_response() {
     file.flush();
     oauth.shutdown().await;
     introspected.shutdown().await;
+    for srv in exchange_servers {
+        srv.shutdown().await;
+    }
     builtin.shutdown().await;
     basic_srv.shutdown().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
