@@ -493,11 +493,14 @@ type Exchanged = Result<UpstreamToken, ExchangeError>;
 /// Bounded: when full, expired entries go, then the oldest.
 struct ExchangeCache {
     capacity: usize,
-    inner: Mutex<(
-        HashMap<FlightKey, (Instant, UpstreamToken)>,
-        VecDeque<FlightKey>,
-    )>,
+    inner: Mutex<Cached>,
 }
+
+/// Tokens with until when they are served, and their keys in arrival order.
+type Cached = (
+    HashMap<FlightKey, (Instant, UpstreamToken)>,
+    VecDeque<FlightKey>,
+);
 
 impl ExchangeCache {
     fn get(&self, key: &FlightKey) -> Option<UpstreamToken> {
