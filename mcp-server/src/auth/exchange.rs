@@ -86,6 +86,13 @@ impl From<&str> for ClientSecret {
 }
 
 /// How this server authenticates to the token endpoint (RFC 6749 §2.3.1).
+///
+/// ```
+/// use mcp_server::auth::{ClientAuthMethod, TokenExchangeConfig};
+/// let config = TokenExchangeConfig::new("https://as.example/token", "front", "secret");
+/// assert_eq!(config.client_auth, ClientAuthMethod::ClientSecretBasic);
+/// assert_eq!(config.client_secret_post().client_auth, ClientAuthMethod::ClientSecretPost);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ClientAuthMethod {
@@ -371,6 +378,24 @@ impl std::fmt::Debug for UpstreamToken {
 
 /// Why no upstream token could be had. The text says what went wrong; it never carries a
 /// token or a secret, and can be returned to the caller as a tool error.
+///
+/// ```
+/// use mcp_server::auth::{CredentialKind, ExchangeError};
+/// let e = ExchangeError::NotExchangeable { credential: CredentialKind::ApiKey };
+/// assert_eq!(
+///     e.to_string(),
+///     "the caller authenticated with api_key credentials, not an OAuth access token: nothing to exchange"
+/// );
+/// let refused = ExchangeError::Refused {
+///     error: "invalid_grant".into(),
+///     description: None,
+///     status: 400,
+/// };
+/// assert_eq!(
+///     refused.to_string(),
+///     "the authorization server refused the token exchange: invalid_grant"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExchangeError {

@@ -248,6 +248,17 @@ impl Caller {
     /// An access token for an upstream API, on behalf of this caller: the caller's token
     /// exchanged at the authorization server (RFC 8693), as
     /// [`Context::upstream_token`](crate::Context::upstream_token) does for tools.
+    ///
+    /// ```no_run
+    /// use mcp_server::auth::{Caller, ExchangeRequest};
+    ///
+    /// async fn reports(caller: Caller) -> Result<String, String> {
+    ///     let request = ExchangeRequest::resource("https://reports.example.com");
+    ///     let token = caller.upstream_token(request).await.map_err(|e| e.to_string())?;
+    ///     // ... call the reports API with `token.authorization_header()`
+    ///     Ok(format!("{token:?}"))
+    /// }
+    /// ```
     #[cfg(feature = "oauth")]
     pub async fn upstream_token(
         &self,

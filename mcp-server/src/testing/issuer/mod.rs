@@ -332,6 +332,15 @@ impl TestIssuer {
     /// Limits the resources and audiences `client_id` (registered already) may exchange tokens
     /// for (RFC 8693): any other target is refused with `invalid_target`. Unrestricted by
     /// default.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// let issuer = mcp_server::testing::TestIssuer::start().await?;
+    /// issuer.register_client("front", "front-secret", "");
+    /// issuer.restrict_exchange_targets("front", &["https://api.example.com"]);
+    /// # Ok(()) }
+    /// ```
     pub fn restrict_exchange_targets(&self, client_id: &str, targets: &[&str]) {
         if let Ok(mut c) = self.shared.clients.lock() {
             if let Some(e) = c.get_mut(client_id) {
@@ -342,6 +351,38 @@ impl TestIssuer {
 
     /// How many token exchange requests (RFC 8693 grant) reached the token endpoint,
     /// successful or not.
+    ///
+    /// ```
+    /// use mcp_server::testing::TestIssuer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let issuer = TestIssuer::start().await?;
+    /// issuer.register_client("front", "front-secret", "");
+    /// let caller = issuer.token("http://127.0.0.1:1/mcp").subject("alice").scope("read").sign();
+    /// let form = [
+    ///     ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+    ///     ("subject_token", caller.as_str()),
+    ///     ("subject_token_type", "urn:ietf:params:oauth:token-type:access_token"),
+    ///     ("resource", "https://api.example.com"),
+    /// ];
+    /// let body = form_urlencoded::Serializer::new(String::new())
+    ///     .extend_pairs(form)
+    ///     .finish();
+    /// let answer: serde_json::Value = reqwest::Client::builder()
+    ///     .no_proxy()
+    ///     .build()?
+    ///     .post(issuer.token_endpoint())
+    ///     .basic_auth("front", Some("front-secret"))
+    ///     .header("content-type", "application/x-www-form-urlencoded")
+    ///     .body(body)
+    ///     .send()
+    ///     .await?
+    ///     .json()
+    ///     .await?;
+    /// assert_eq!(answer["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
+    /// assert_eq!(issuer.token_exchanges(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn token_exchanges(&self) -> usize {
         self.token_grants()
             .iter()
