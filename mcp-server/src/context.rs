@@ -45,7 +45,10 @@ pub(crate) trait Peer: Send + Sync {
 /// `X-API-Key`, names that look like credentials, values marked sensitive) as `<redacted>`.
 #[derive(Default)]
 pub struct HttpRequestParts {
-    /// The request's headers.
+    /// The request's headers. On a protected endpoint, without the credential the
+    /// authorization layer consumed (`Authorization`, `DPoP`, the API-key header): tools never
+    /// see the caller's secret, and call upstream APIs with
+    /// [`Context::upstream_token`](crate::Context::upstream_token) instead of passing it on.
     pub headers: http::HeaderMap,
     /// The request's URI.
     pub uri: http::Uri,

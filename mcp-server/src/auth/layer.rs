@@ -20,13 +20,16 @@ use super::authenticator::Authenticator;
 use super::context::AuthContext;
 use super::query::take_query_credentials;
 use super::rejection::{AuthRejection, RejectionKind};
+use super::surface::Surface;
 
 /// Authenticates every request of the routes it wraps, with the same credentials, roles,
 /// workspaces and audit trail as the MCP endpoint, on its [`Surface`](super::Surface). On
 /// success the request carries an `Arc<AuthContext>` (read it with [`Caller`]); otherwise the
 /// [`AuthRejection`] is the answer and the inner service never runs. `?token=` is removed from
 /// the URI before anything else sees it (and accepted only on the MCP endpoint with
-/// [`Danger::QueryToken`](super::Danger::QueryToken)); `?workspace=` selects a workspace.
+/// [`Danger::QueryToken`](super::Danger::QueryToken)); `?workspace=` selects a workspace. On
+/// the MCP surface, the credential headers (`Authorization`, `DPoP`, the API-key header) are
+/// removed once checked, so that tools never see them.
 ///
 /// Failed authentications are budgeted per credential and per client address
 /// ([`AuthFailureLimits`](super::AuthFailureLimits)); the address is axum's
@@ -140,6 +143,9 @@ where
                     if let Some(d) = delegation(&auth, &parts.headers, ctx.as_deref()) {
                         parts.extensions.insert(d);
                     }
+                    if ctx.is_some() && *auth.guarded_surface() == Surface::Mcp {
+                        remove_credentials(&mut parts.headers, &auth);
+                    }
                     if let Some(ctx) = ctx {
                         parts.extensions.insert(ctx);
                     }
@@ -149,6 +155,19 @@ where
                 Err(rejection) => Ok(rejection.into_response()),
             }
         })
+    }
+}
+
+/// Removes the credential the layer consumed from a request to the MCP endpoint (the
+/// `Authorization` header, the DPoP proof, the API-key header), as `?token=` is cut from its URI:
+/// tools never see the caller's secret in [`Context::http`](crate::Context::http), so none can
+/// pass it through (AZ-13); upstream calls exchange it instead
+/// ([`Context::upstream_token`](crate::Context::upstream_token)).
+fn remove_credentials(headers: &mut http::HeaderMap, auth: &Authenticator) {
+    headers.remove(http::header::AUTHORIZATION);
+    headers.remove("dpop");
+    if let Some(name) = &auth.config().api_key_header {
+        headers.remove(name);
     }
 }
 

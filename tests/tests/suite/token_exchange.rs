@@ -108,6 +108,16 @@ fn front_tools(builder: mcp_server::McpServerBuilder, upstream: &str) -> McpServ
                 }
             },
         ))
+        .tool(ToolDef::from_fn(
+            "headers_seen",
+            |ctx: Context, _: mcp_server::NoArgs| async move {
+                let names: Vec<String> = ctx
+                    .http()
+                    .map(|h| h.headers.keys().map(|k| k.as_str().to_owned()).collect())
+                    .unwrap_or_default();
+                json!({ "headers": names })
+            },
+        ))
         .build()
         .unwrap()
 }
@@ -274,6 +284,11 @@ async fn az13_the_upstream_sees_itself_as_audience_the_caller_as_subject_and_the
         1,
         "one exchange, then the cache"
     );
+    // Tools never see the caller's credential: the layer removed it once checked.
+    let seen = call(&client, "headers_seen", json!({})).await;
+    let names = seen["headers"].as_array().unwrap();
+    assert!(names.iter().any(|n| n == "content-type"), "{seen}");
+    assert!(!names.iter().any(|n| n == "authorization"), "{seen}");
 }
 
 /// The cache: the same caller and target get the same token (one exchange); another caller,
