@@ -1040,6 +1040,123 @@ mod tests {
         assert!(ExchangeRequest::audience("api").check().is_ok());
     }
 
+    /// A token endpoint on 127.0.0.1:0 answering `status` and `body`, keeping the last form
+    /// and `Authorization` header it got.
+    async fn endpoint(
+        status: u16,
+        body: String,
+    ) -> (String, Arc<Mutex<Option<(String, Option<String>)>>>) {
+        let got = Arc::new(Mutex::new(None));
+        let keep = Arc::clone(&got);
+        let handler = move |headers: http::HeaderMap, form: String| {
+            let (keep, body) = (Arc::clone(&keep), body.clone());
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                *keep.lock().unwrap() = Some((form, auth));
+                (http::StatusCode::from_u16(status).unwrap(), body)
+            }
+        };
+        let app = axum::Router::new().route("/token", axum::routing::post(handler));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, got)
+    }
+
+    const CALLER: &str = "caller-token-SECRET-1234567890";
+
+    async fn exchange_with(status: u16, body: Value) -> Exchanged {
+        let (url, _) = endpoint(status, body.to_string()).await;
+        let x =
+            TokenExchanger::new(TokenExchangeConfig::new(url, "front", "front-secret")).unwrap();
+        x.exchange(
+            &SubjectToken::new(CALLER),
+            &ExchangeRequest::resource("https://api.example"),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn answers_map_to_typed_errors_without_tokens() {
+        for status in [500, 502, 503, 429] {
+            let r = exchange_with(status, json!({"error": "temporarily_unavailable"})).await;
+            assert!(
+                matches!(r, Err(ExchangeError::Unavailable(_))),
+                "{status}: {r:?}"
+            );
+        }
+        let r = exchange_with(
+            400,
+            json!({"error": "invalid_grant", "error_description": format!("bad token {CALLER}")}),
+        )
+        .await;
+        assert_eq!(
+            r.unwrap_err(),
+            ExchangeError::Refused {
+                error: "invalid_grant".into(),
+                description: None,
+                status: 400
+            },
+            "a description echoing the token is dropped"
+        );
+        let r = exchange_with(
+            400,
+            json!({"error": "invalid_target", "error_description": "unknown resource"}),
+        )
+        .await;
+        assert_eq!(
+            r.unwrap_err().to_string(),
+            "the authorization server refused the token exchange: invalid_target (unknown resource)"
+        );
+        for (status, body) in [
+            (403, json!("forbidden")),
+            (200, json!(["not", "an", "object"])),
+            (200, json!({"access_token": "t"})),
+            (
+                200,
+                json!({"access_token": "x".repeat(2 * 1024 * 1024), "token_type": "Bearer"}),
+            ),
+        ] {
+            let r = exchange_with(status, body).await;
+            assert!(
+                matches!(r, Err(ExchangeError::Malformed(_))),
+                "{status}: {r:?}"
+            );
+        }
+        let (url, got) = endpoint(200, good().to_string()).await;
+        let basic = TokenExchanger::new(TokenExchangeConfig::new(&url, "front", "s p@ce")).unwrap();
+        let subject = SubjectToken::new(CALLER);
+        let request = ExchangeRequest::audience("reports").scope("read");
+        assert!(basic.exchange(&subject, &request).await.is_ok());
+        let (form, auth) = got.lock().unwrap().clone().unwrap();
+        let form: HashMap<String, String> = form_urlencoded::parse(form.as_bytes())
+            .into_owned()
+            .collect();
+        assert_eq!(form["grant_type"], TOKEN_EXCHANGE_GRANT);
+        assert_eq!(form["subject_token"], CALLER);
+        assert_eq!(form["subject_token_type"], ACCESS_TOKEN_TYPE);
+        assert_eq!(form["requested_token_type"], ACCESS_TOKEN_TYPE);
+        assert_eq!(form["audience"], "reports");
+        assert_eq!(form["scope"], "read");
+        assert!(!form.contains_key("resource") && !form.contains_key("client_secret"));
+        // RFC 6749 §2.3.1: form-urlencoded, then Basic.
+        use base64::Engine;
+        let expected = base64::engine::general_purpose::STANDARD.encode("front:s+p%40ce");
+        assert_eq!(auth, Some(format!("Basic {expected}")));
+
+        let post = TokenExchanger::new(
+            TokenExchangeConfig::new(&url, "front", "front-secret").client_secret_post(),
+        )
+        .unwrap();
+        assert!(post.exchange(&subject, &request).await.is_ok());
+        let (form, auth) = got.lock().unwrap().clone().unwrap();
+        assert!(auth.is_none());
+        assert!(form.contains("client_id=front&client_secret=front-secret"));
+    }
+
     #[test]
     fn secrets_stay_out_of_debug_output() {
         let c = TokenExchangeConfig::new("https://as/token", "front", "top-secret-value");
