@@ -374,6 +374,20 @@ impl<'a> Act<'a> {
     }
 }
 
+impl KeyAdmin {
+    /// The request's JSON object within [`max_body_bytes`](Self::max_body_bytes); an absent
+    /// body (allowed when `optional`) is the empty object.
+    async fn body(
+        &self,
+        headers: &HeaderMap,
+        body: Body,
+        optional: bool,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, AdminError> {
+        let object = read_object(headers, body, self.max_body_bytes, optional).await?;
+        Ok(object.unwrap_or_default())
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The routes: authorization, the body, the operation (`ops`), the audit event.
 
@@ -391,9 +405,7 @@ async fn create_key(
 ) -> Response {
     Act::new(&caller, AuditAction::KeyCreate, None)
         .run(|ctx| async move {
-            let object = read_object(&headers, body, admin.max_body_bytes, false)
-                .await?
-                .unwrap_or_default();
+            let object = admin.body(&headers, body, false).await?;
             admin.create_key(object, ctx).await
         })
         .await
@@ -408,9 +420,7 @@ async fn rotate_key(
 ) -> Response {
     Act::new(&caller, AuditAction::KeyRotate, Some(&id))
         .run(|_| async {
-            let object = read_object(&headers, body, admin.max_body_bytes, true)
-                .await?
-                .unwrap_or_default();
+            let object = admin.body(&headers, body, true).await?;
             admin.rotate_key(&id, object).await
         })
         .await
@@ -426,9 +436,7 @@ async fn revoke_key(
     Act::new(&caller, AuditAction::KeyRevoke, Some(&id))
         .run(|_| async {
             // No member is defined: an empty body or `{}`.
-            let object = read_object(&headers, body, admin.max_body_bytes, true)
-                .await?
-                .unwrap_or_default();
+            let object = admin.body(&headers, body, true).await?;
             parse::<serde::de::IgnoredAny>(object, &[], &[])?;
             admin.revoke_key(&id).await
         })
@@ -455,9 +463,7 @@ async fn create_user(
 ) -> Response {
     Act::new(&caller, AuditAction::UserCreate, None)
         .run(|_| async move {
-            let object = read_object(&headers, body, admin.max_body_bytes, false)
-                .await?
-                .unwrap_or_default();
+            let object = admin.body(&headers, body, false).await?;
             admin.create_user(object).await
         })
         .await

@@ -78,6 +78,8 @@ pub struct RedisSessionsError(String);
 pub struct RedisSessions {
     connection: ConnectionManager,
     prefix: String,
+    /// The instances' pub/sub channel, `{prefix}bus`.
+    channel: Arc<str>,
     instance: Arc<str>,
     events: RedisEventStore,
     messages: broadcast::Sender<Arc<Message>>,
@@ -114,9 +116,10 @@ impl RedisSessions {
             .into();
         let (messages, _) = broadcast::channel(MESSAGE_BUFFER);
         let stop = CancellationToken::new();
+        let channel: Arc<str> = format!("{prefix}bus").into();
         tokio::spawn(subscribe(
             client,
-            format!("{prefix}bus"),
+            Arc::clone(&channel),
             Arc::clone(&instance),
             messages.clone(),
             stop.clone(),
@@ -125,6 +128,7 @@ impl RedisSessions {
             events: RedisEventStore::new(connection.clone(), format!("{prefix}events:")),
             connection,
             prefix,
+            channel,
             instance,
             messages,
             timeout: Self::DEFAULT_TIMEOUT,
@@ -158,13 +162,8 @@ impl RedisSessions {
     /// Adds the `PUBLISH` of `message` to `p`.
     fn announce(&self, p: &mut Pipeline, message: &Message) {
         if let Some(envelope) = self.envelope(message) {
-            p.cmd("PUBLISH").arg(self.channel()).arg(envelope).ignore();
+            p.cmd("PUBLISH").arg(&*self.channel).arg(envelope).ignore();
         }
-    }
-
-    /// The instances' pub/sub channel.
-    fn channel(&self) -> String {
-        format!("{}bus", self.prefix)
     }
 
     fn envelope(&self, message: &Message) -> Option<String> {
@@ -405,7 +404,7 @@ impl SharedSessions for RedisSessions {
 /// growing pause, at most [`MAX_BACKOFF`]) whenever the connection is lost.
 async fn subscribe(
     client: Client,
-    channel: String,
+    channel: Arc<str>,
     instance: Arc<str>,
     messages: broadcast::Sender<Arc<Message>>,
     stop: CancellationToken,
@@ -414,7 +413,7 @@ async fn subscribe(
     loop {
         let attempt = async {
             let mut pubsub = client.get_async_pubsub().await?;
-            pubsub.subscribe(&channel).await?;
+            pubsub.subscribe(&*channel).await?;
             Ok::<_, ::redis::RedisError>(pubsub)
         };
         let attempt = tokio::time::timeout(Duration::from_secs(2), attempt);
